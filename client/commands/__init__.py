@@ -1,0 +1,1 @@
+"""One module per `mediaday` subcommand, each with `register(subparsers)`."""

@@ -1,0 +1,94 @@
+"""Admitting and releasing WebSocket connections.
+
+The token is verified and the origin checked before anything is written: a refused
+connection leaves no trace in the connections table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mediaday.errors import TokenError
+from mediaday.protocol import SUBPROTOCOL
+from mediaday.store import Connection, ConnectionStore
+from mediaday.tokens import Claims, KeyProvider, verify_token
+
+
+class Refused(Exception):
+    """The handshake is refused with `status` (401: no token, 403: anything else)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Handshake:
+    """What the connect handler needs from API Gateway's $connect event."""
+
+    connection_id: str
+    connected_at_ms: int
+    source_ip: str
+    headers: dict[str, str]  # lower-cased names
+    query: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Admission:
+    connection: Connection
+    # Set when the browser offered subprotocols: API Gateway must echo exactly one back.
+    subprotocol: str | None
+
+
+def admit(
+    handshake: Handshake,
+    *,
+    keys: KeyProvider,
+    store: ConnectionStore,
+    allowed_origins: list[str],
+    connection_ttl_seconds: int,
+    now: float,
+) -> Admission:
+    """Verify the handshake and record the connection; raises Refused otherwise."""
+    origin = handshake.headers.get("origin")
+    if allowed_origins and origin is not None and origin not in allowed_origins:
+        raise Refused(403, "origin not allowed")
+    token, subprotocol = _token_of(handshake)
+    try:
+        claims = verify_token(token, keys, now=now)
+    except TokenError as error:
+        raise Refused(error.status, error.message) from error
+    connection = _connection_for(handshake, claims, connection_ttl_seconds, now)
+    store.add(connection)
+    return Admission(connection, subprotocol)
+
+
+def release(connection_id: str, *, store: ConnectionStore) -> int:
+    """Forget a connection and its subscriptions; returns the number of rows removed."""
+    return store.remove(connection_id)
+
+
+def _token_of(handshake: Handshake) -> tuple[str | None, str | None]:
+    """The token from `?token=` or from `Sec-WebSocket-Protocol: mediaday.v1, <token>`."""
+    offered = handshake.headers.get("sec-websocket-protocol")
+    if offered:
+        protocols = [p.strip() for p in offered.split(",") if p.strip()]
+        others = [p for p in protocols if p != SUBPROTOCOL]
+        if SUBPROTOCOL in protocols and others:
+            return others[0], SUBPROTOCOL
+    return handshake.query.get("token"), None
+
+
+def _connection_for(handshake: Handshake, claims: Claims, ttl: int, now: float) -> Connection:
+    return Connection(
+        connection_id=handshake.connection_id,
+        media_day=claims.media_day,
+        role=claims.role,
+        subject=claims.subject,
+        station=claims.station,
+        connected_at=handshake.connected_at_ms,
+        expires_at=int(now) + ttl,
+        token_expires_at=claims.expires_at,
+        source_ip=handshake.source_ip,
+    )

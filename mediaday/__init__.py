@@ -1,0 +1,1 @@
+"""The domain package shared by the connect, messaging and broadcast services."""

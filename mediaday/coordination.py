@@ -1,0 +1,266 @@
+"""The coordination table: the only code that reads or writes it.
+
+Each write is one DynamoDB transaction of two parts:
+1. the media day's change counter, conditioned on the value just read, set to value + 1;
+2. the item, conditioned on the version the writer last saw (or on not existing).
+
+So every committed change gets the next `rev`, revs commit in order, and a stale write is
+refused rather than lost. A retried request (same subject and client request id) finds its
+own write already there and gets the same answer instead of a conflict.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from mediaday.errors import Conflict, MediaDayError, NotFound
+from mediaday.models import (
+    PK,
+    REV_COUNTER_SK,
+    SK,
+    ItemBase,
+    dynamo_to_plain,
+    item_from_dynamo,
+    item_sk,
+    item_to_dynamo,
+    item_to_plain,
+    item_type_prefix,
+    media_day_pk,
+)
+from mediaday.tables import REV_ATTRIBUTE, REV_INDEX
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+    from mediaday.models import Item
+
+COUNTER_ATTRIBUTE = "counter"
+_MAX_ATTEMPTS = 12
+
+
+class StoreBusy(MediaDayError):
+    """Too many writers raced for the media day's counter; the client may retry."""
+
+    code = "busy"
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    item: Item
+    # True when the request had already been applied: nothing was written this time.
+    duplicate: bool = False
+
+
+class CoordinationStore:
+    def __init__(
+        self,
+        table_name: str,
+        client: DynamoDBClient,
+        *,
+        tombstone_ttl_seconds: int = 7 * 24 * 3600,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.table_name = table_name
+        self._client = client
+        self._tombstone_ttl = tombstone_ttl_seconds
+        self._clock = clock
+
+    # -- reads ---------------------------------------------------------------------------
+    def get(self, media_day: str, item_type: str, item_id: str) -> Item | None:
+        """The item, tombstones included (callers decide what a deleted item means)."""
+        response = self._client.get_item(
+            TableName=self.table_name,
+            Key={PK: {"S": media_day_pk(media_day)}, SK: {"S": item_sk(item_type, item_id)}},
+            ConsistentRead=True,
+        )
+        raw = response.get("Item")
+        return item_from_dynamo(raw) if raw else None
+
+    def current_rev(self, media_day: str) -> int:
+        response = self._client.get_item(
+            TableName=self.table_name,
+            Key={PK: {"S": media_day_pk(media_day)}, SK: {"S": REV_COUNTER_SK}},
+            ConsistentRead=True,
+        )
+        raw = response.get("Item")
+        return int(dynamo_to_plain(raw)[COUNTER_ATTRIBUTE]) if raw else 0
+
+    def items_of_type(self, media_day: str, item_type: str) -> Iterator[Item]:
+        """Live items of one type (tombstones left out), in key order."""
+        for row in self._query(
+            KeyConditionExpression="#pk = :pk AND begins_with(#sk, :prefix)",
+            ExpressionAttributeNames={"#pk": PK, "#sk": SK},
+            ExpressionAttributeValues={
+                ":pk": {"S": media_day_pk(media_day)},
+                ":prefix": {"S": item_type_prefix(item_type)},
+            },
+        ):
+            item = item_from_dynamo(row)
+            if item is not None and not item.deleted:
+                yield item
+
+    def changes_since(self, media_day: str, since_rev: int) -> Iterator[Item]:
+        """Every item (tombstones included) whose last change has rev > since_rev, oldest
+        first, from a strongly consistent Query of the local rev index."""
+        for row in self._query(
+            IndexName=REV_INDEX,
+            KeyConditionExpression="#pk = :pk AND #rev > :since",
+            ExpressionAttributeNames={"#pk": PK, "#rev": REV_ATTRIBUTE},
+            ExpressionAttributeValues={
+                ":pk": {"S": media_day_pk(media_day)},
+                ":since": {"N": str(since_rev)},
+            },
+        ):
+            item = item_from_dynamo(row)
+            if item is not None:
+                yield item
+
+    # -- writes --------------------------------------------------------------------------
+    def create(self, item: Item, *, actor: str, request_key: str | None = None) -> WriteResult:
+        """Write a new item; re-creating a deleted one continues its version sequence."""
+        return self._commit(item, expected_version=None, actor=actor, request_key=request_key)
+
+    def update(
+        self, item: Item, *, expected_version: int, actor: str, request_key: str | None = None
+    ) -> WriteResult:
+        """Replace a live item whose version is still `expected_version`."""
+        return self._commit(
+            item, expected_version=expected_version, actor=actor, request_key=request_key
+        )
+
+    def delete(
+        self, item: Item, *, expected_version: int, actor: str, request_key: str | None = None
+    ) -> WriteResult:
+        """Turn a live item into a tombstone that expires after the tombstone TTL."""
+        tombstone = item.model_copy(update={"deleted": True})
+        return self._commit(
+            tombstone, expected_version=expected_version, actor=actor, request_key=request_key
+        )
+
+    def _commit(
+        self,
+        item: Item,
+        *,
+        expected_version: int | None,
+        actor: str,
+        request_key: str | None,
+    ) -> WriteResult:
+        pk = media_day_pk(item.media_day)
+        # A create may land on a tombstone: then it must match the tombstone's version.
+        tombstone_version: int | None = None
+        for attempt in range(_MAX_ATTEMPTS):
+            rev = self.current_rev(item.media_day)
+            previous = expected_version if expected_version is not None else tombstone_version
+            stamped = item.model_copy(
+                update={
+                    "version": (previous or 0) + 1,
+                    "rev": rev + 1,
+                    "updated_at": int(self._clock() * 1000),
+                    "updated_by": actor,
+                    "request_key": request_key,
+                }
+            )
+            try:
+                steps: list[Any] = [
+                    self._counter_step(pk, rev),
+                    self._item_step(stamped, expected_version, tombstone_version),
+                ]
+                self._client.transact_write_items(TransactItems=steps)
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                reasons = [
+                    r.get("Code", "None") for r in error.response.get("CancellationReasons", [])
+                ]
+                item_refused = len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed"
+                if not item_refused and not reasons:
+                    # Emulators that omit reasons: find out from the item itself.
+                    item_refused = self._item_moved_on(item, expected_version, tombstone_version)
+                if item_refused:
+                    current = self.get(item.media_day, item.type, item.id)
+                    if current is not None and request_key and current.request_key == request_key:
+                        return WriteResult(current, duplicate=True)
+                    if expected_version is None and current is not None and current.deleted:
+                        tombstone_version = current.version
+                        continue
+                    raise self._refusal(current, expected_version) from None
+                time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # noqa: S311
+                continue
+            return WriteResult(stamped)
+        raise StoreBusy("the media day is busy with other writes; retry")
+
+    def _counter_step(self, pk: str, rev: int) -> dict[str, Any]:
+        condition = "attribute_not_exists(#c)" if rev == 0 else "#c = :rev"
+        values: dict[str, Any] = {":next": {"N": str(rev + 1)}}
+        if rev:
+            values[":rev"] = {"N": str(rev)}
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": {PK: {"S": pk}, SK: {"S": REV_COUNTER_SK}},
+                "UpdateExpression": "SET #c = :next",
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": {"#c": COUNTER_ATTRIBUTE},
+                "ExpressionAttributeValues": values,
+            }
+        }
+
+    def _item_step(
+        self, stamped: ItemBase, expected_version: int | None, tombstone_version: int | None
+    ) -> dict[str, Any]:
+        expires_at = int(self._clock()) + self._tombstone_ttl if stamped.deleted else None
+        put: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Item": item_to_dynamo(stamped, expires_at=expires_at),
+        }
+        if expected_version is None and tombstone_version is None:
+            put["ConditionExpression"] = "attribute_not_exists(#pk)"
+            put["ExpressionAttributeNames"] = {"#pk": PK}
+        elif expected_version is None:
+            put["ConditionExpression"] = "#deleted = :true AND #version = :version"
+            put["ExpressionAttributeNames"] = {"#deleted": "deleted", "#version": "version"}
+            put["ExpressionAttributeValues"] = {
+                ":true": {"BOOL": True},
+                ":version": {"N": str(tombstone_version)},
+            }
+        else:
+            put["ConditionExpression"] = "#deleted = :false AND #version = :version"
+            put["ExpressionAttributeNames"] = {"#deleted": "deleted", "#version": "version"}
+            put["ExpressionAttributeValues"] = {
+                ":false": {"BOOL": False},
+                ":version": {"N": str(expected_version)},
+            }
+        return {"Put": put}
+
+    def _item_moved_on(
+        self, item: Item, expected_version: int | None, tombstone_version: int | None
+    ) -> bool:
+        current = self.get(item.media_day, item.type, item.id)
+        if expected_version is None:
+            if current is None:
+                return False
+            return not (current.deleted and current.version == tombstone_version)
+        return current is None or current.deleted or current.version != expected_version
+
+    @staticmethod
+    def _refusal(current: Item | None, expected_version: int | None) -> MediaDayError:
+        if expected_version is None:
+            assert current is not None  # the create was refused because the item exists
+            return Conflict("an item with this id already exists", item_to_plain(current))
+        if current is None or current.deleted:
+            return NotFound("no such item (it may have been deleted)")
+        return Conflict(
+            f"stale version {expected_version}: the item is at version {current.version}",
+            item_to_plain(current),
+        )
+
+    def _query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        paginator = self._client.get_paginator("query")
+        for page in paginator.paginate(TableName=self.table_name, ConsistentRead=True, **kwargs):
+            yield from page.get("Items", [])

@@ -1,0 +1,103 @@
+"""Every failure a user or operator can act on, each with a stable code.
+
+MediaDayError
+├── RequestError            a client request that is refused (mapped to an error frame)
+│   ├── InvalidRequest          invalid         malformed JSON, wrong types, unknown fields
+│   ├── UnknownAction           unknown_action  an action the protocol does not have
+│   ├── MessageTooLarge         too_large       body over API Gateway's 128 KB
+│   ├── Forbidden               forbidden       the connection's role may not do this
+│   ├── NotFound                not_found       the item does not exist (or was deleted)
+│   ├── Conflict                conflict        stale version: carries the current item
+│   ├── RateLimited             rate_limited    the connection sent too much too fast
+│   └── ResyncRequired          resync_required the asked rev is older than what is kept
+├── TokenError              a token that does not admit a connection
+│   ├── TokenMissing            401
+│   └── TokenRejected           403 (forged, tampered, expired, wrong key)
+└── DeliveryError           a post to a connection through the Management API failed
+    ├── ConnectionGone          410: the connection is closed
+    ├── DeliveryThrottled       429 or 5xx: worth retrying
+    └── DeliveryRefused         403 or payload too large: retrying cannot help
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class MediaDayError(Exception):
+    code: str = "internal"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class RequestError(MediaDayError):
+    code = "invalid"
+
+
+class InvalidRequest(RequestError):
+    code = "invalid"
+
+
+class UnknownAction(RequestError):
+    code = "unknown_action"
+
+
+class MessageTooLarge(RequestError):
+    code = "too_large"
+
+
+class Forbidden(RequestError):
+    code = "forbidden"
+
+
+class NotFound(RequestError):
+    code = "not_found"
+
+
+class Conflict(RequestError):
+    code = "conflict"
+
+    def __init__(self, message: str, current: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.current = current
+
+
+class RateLimited(RequestError):
+    code = "rate_limited"
+
+
+class ResyncRequired(RequestError):
+    code = "resync_required"
+
+
+class TokenError(MediaDayError):
+    status: int = 403
+    code = "token_rejected"
+
+
+class TokenMissing(TokenError):
+    status = 401
+    code = "token_missing"
+
+
+class TokenRejected(TokenError):
+    status = 403
+    code = "token_rejected"
+
+
+class DeliveryError(MediaDayError):
+    code = "delivery_failed"
+
+
+class ConnectionGone(DeliveryError):
+    code = "gone"
+
+
+class DeliveryThrottled(DeliveryError):
+    code = "throttled"
+
+
+class DeliveryRefused(DeliveryError):
+    code = "refused"

@@ -1,0 +1,50 @@
+"""Collaborators built once per process from settings, for the Lambda handlers.
+
+Domain functions take these as arguments; only handlers call the factories, so tests pass
+fakes or moto-backed stores instead.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from mediaday.aws import dynamodb_client, management_api_client, reset_clients
+from mediaday.coordination import CoordinationStore
+from mediaday.gateway import ManagementApiPoster
+from mediaday.keys import get_key_provider
+from mediaday.settings import get_settings
+from mediaday.store import ConnectionStore
+
+
+@lru_cache(maxsize=1)
+def get_connection_store() -> ConnectionStore:
+    return ConnectionStore(get_settings().connections_table, dynamodb_client())
+
+
+@lru_cache(maxsize=1)
+def get_coordination_store() -> CoordinationStore:
+    settings = get_settings()
+    return CoordinationStore(
+        settings.coordination_table,
+        dynamodb_client(),
+        tombstone_ttl_seconds=settings.tombstone_ttl_seconds,
+    )
+
+
+@lru_cache(maxsize=1)
+def get_poster() -> ManagementApiPoster:
+    settings = get_settings()
+    if not settings.management_endpoint:
+        raise RuntimeError("MEDIADAY_MANAGEMENT_ENDPOINT is not set")
+    client = management_api_client(settings.management_endpoint, settings.broadcast_max_workers)
+    return ManagementApiPoster(client)
+
+
+def reset_all() -> None:
+    """Forget every cached setting, client and store (tests and the local stack)."""
+    get_settings.cache_clear()
+    get_key_provider.cache_clear()
+    get_connection_store.cache_clear()
+    get_coordination_store.cache_clear()
+    get_poster.cache_clear()
+    reset_clients()

@@ -1,0 +1,115 @@
+"""Where signing keys come from: Secrets Manager in AWS, a generated file locally."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mediaday.aws import secretsmanager_client
+from mediaday.settings import get_settings
+from mediaday.tokens import KeyProvider, SigningKey
+
+if TYPE_CHECKING:
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+
+
+class FileKeyProvider:
+    """A key file in the local data directory, created with 0600 on first use."""
+
+    def __init__(self, path: Path) -> None:
+        self._key = SigningKey(ensure_key_file(path))
+
+    def current_key(self) -> SigningKey:
+        return self._key
+
+    def verification_keys(self) -> list[SigningKey]:
+        return [self._key]
+
+
+def ensure_key_file(path: Path) -> bytes:
+    """Read the key, generating it atomically if it does not exist yet."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    secret = path.read_text().strip()
+    if len(secret) < 32:
+        raise ValueError(f"signing key file {path} holds fewer than 32 characters")
+    return secret.encode()
+
+
+class SecretsManagerKeyProvider:
+    """AWSCURRENT signs; AWSPREVIOUS still verifies for a grace period after rotation.
+
+    The grace period runs from the creation of the current version (the rotation), so a
+    token minted just before a rotation keeps working for a while, then stops.
+    """
+
+    def __init__(
+        self,
+        secret_id: str,
+        client: SecretsManagerClient,
+        *,
+        grace_seconds: int,
+        cache_seconds: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._secret_id = secret_id
+        self._client = client
+        self._grace = grace_seconds
+        self._cache_seconds = cache_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._keys: list[SigningKey] = []
+        self._fetched_at = float("-inf")
+
+    def current_key(self) -> SigningKey:
+        return self.verification_keys()[0]
+
+    def verification_keys(self) -> list[SigningKey]:
+        with self._lock:
+            if self._clock() - self._fetched_at >= self._cache_seconds or not self._keys:
+                self._keys = self._fetch()
+                self._fetched_at = self._clock()
+            return list(self._keys)
+
+    def _fetch(self) -> list[SigningKey]:
+        current = self._client.get_secret_value(SecretId=self._secret_id, VersionStage="AWSCURRENT")
+        keys = [SigningKey(current["SecretString"].encode())]
+        try:
+            previous = self._client.get_secret_value(
+                SecretId=self._secret_id, VersionStage="AWSPREVIOUS"
+            )
+        except self._client.exceptions.ResourceNotFoundException:
+            return keys
+        rotated_at = current["CreatedDate"].timestamp()
+        keys.append(SigningKey(previous["SecretString"].encode(), rotated_at + self._grace))
+        return keys
+
+
+@lru_cache(maxsize=1)
+def get_key_provider() -> KeyProvider:
+    settings = get_settings()
+    if settings.signing_secret_arn:
+        return SecretsManagerKeyProvider(
+            settings.signing_secret_arn,
+            secretsmanager_client(),
+            grace_seconds=settings.key_rotation_grace_seconds,
+            cache_seconds=settings.key_cache_seconds,
+        )
+    if settings.signing_key_file:
+        return FileKeyProvider(settings.signing_key_file)
+    raise RuntimeError(
+        "no signing key configured: set MEDIADAY_SIGNING_SECRET_ARN (AWS) "
+        "or MEDIADAY_SIGNING_KEY_FILE (local)"
+    )

@@ -1,0 +1,229 @@
+"""The media day's coordination items and their one mapping to and from DynamoDB.
+
+Every item carries `version` (per item, optimistic concurrency) and `rev` (media-day-wide
+change counter, for resume). A delete keeps the item as a tombstone (`deleted=True`) so
+that `sync` can report it; the tombstone expires through the table's TTL.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    model_validator,
+)
+
+# Ids end up inside DynamoDB keys ("slot#<id>"), topic names and URLs: no separators, no
+# control characters, short.
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+# Human text: printable, bounded. Control characters would corrupt dashboards and CSVs.
+_PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+Name = Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=_PRINTABLE)]
+ShortText = Annotated[str, StringConstraints(max_length=200, pattern=_PRINTABLE)]
+Note = Annotated[str, StringConstraints(max_length=1000, pattern=_PRINTABLE)]
+Subject = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=_PRINTABLE)]
+
+MAX_SLOT_DURATION = timedelta(hours=12)
+
+
+class Role(StrEnum):
+    PRODUCER = "producer"
+    CREW = "crew"
+    KIOSK = "kiosk"
+
+
+class StationKind(StrEnum):
+    INTERVIEW = "interview"
+    PHOTO = "photo"
+    VIDEO = "video"
+    PODCAST = "podcast"
+    OTHER = "other"
+
+
+class ShotStatus(StrEnum):
+    PENDING = "pending"
+    CAPTURED = "captured"
+    SKIPPED = "skipped"
+
+
+class CallState(StrEnum):
+    PENDING = "pending"
+    EN_ROUTE = "en-route"
+    ARRIVED = "arrived"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+ACTIVE_CALL_STATES = frozenset({CallState.PENDING, CallState.EN_ROUTE, CallState.ARRIVED})
+
+
+class ItemBase(BaseModel):
+    """Fields every coordination item has; the store stamps the bookkeeping ones."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    media_day: Id
+    id: Id
+    version: int = Field(default=0, ge=0)
+    rev: int = Field(default=0, ge=0)
+    updated_at: int = Field(default=0, ge=0, description="epoch milliseconds")
+    updated_by: str = Field(default="", max_length=128)
+    # "<subject>/<client request id>" of the write that produced this version: lets a
+    # retried request be recognised as already applied.
+    request_key: str | None = Field(default=None, max_length=256)
+    deleted: bool = False
+
+
+class MediaDay(ItemBase):
+    type: Literal["day"] = "day"
+    name: Name
+    venue: ShortText = ""
+    timezone: ShortText = "UTC"
+
+
+class Station(ItemBase):
+    type: Literal["station"] = "station"
+    name: Name
+    kind: StationKind = StationKind.INTERVIEW
+    location: ShortText = ""
+
+
+class Talent(ItemBase):
+    type: Literal["talent"] = "talent"
+    name: Name
+    number: Annotated[str, StringConstraints(max_length=8, pattern=_PRINTABLE)] = ""
+    team: ShortText = ""
+    position: ShortText = ""
+
+
+class Slot(ItemBase):
+    type: Literal["slot"] = "slot"
+    station_id: Id
+    talent_id: Id
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    title: ShortText = ""
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Slot:
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        if self.ends_at - self.starts_at > MAX_SLOT_DURATION:
+            raise ValueError("a slot lasts at most 12 hours")
+        return self
+
+
+class Shot(ItemBase):
+    type: Literal["shot"] = "shot"
+    station_id: Id
+    talent_id: Id
+    description: Name
+    status: ShotStatus = ShotStatus.PENDING
+    position: int = Field(default=0, ge=0, le=100_000)
+
+
+class Call(ItemBase):
+    type: Literal["call"] = "call"
+    talent_id: Id
+    station_id: Id
+    note: Note = ""
+    state: CallState = CallState.PENDING
+    acked_by: str | None = Field(default=None, max_length=128)
+
+
+Item = MediaDay | Station | Talent | Slot | Shot | Call
+ITEM_TYPES: dict[str, type[ItemBase]] = {
+    "day": MediaDay,
+    "station": Station,
+    "talent": Talent,
+    "slot": Slot,
+    "shot": Shot,
+    "call": Call,
+}
+_ITEM_ADAPTER: TypeAdapter[Item] = TypeAdapter(Annotated[Item, Field(discriminator="type")])
+
+# ---------------------------------------------------------------------------------------
+# DynamoDB mapping: the only place that knows how an item is laid out in the table.
+# ---------------------------------------------------------------------------------------
+PK = "pk"
+SK = "sk"
+TTL_ATTRIBUTE = "expires_at"
+REV_COUNTER_SK = "~rev"  # sorts after every item key, never matches an item prefix
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def media_day_pk(media_day: str) -> str:
+    return f"md#{media_day}"
+
+
+def item_sk(item_type: str, item_id: str) -> str:
+    return f"{item_type}#{item_id}"
+
+
+def item_type_prefix(item_type: str) -> str:
+    return f"{item_type}#"
+
+
+def parse_item(data: dict[str, Any]) -> Item:
+    """Validate a plain dict (a client's JSON or a deserialised row) as an item."""
+    return _ITEM_ADAPTER.validate_python(data)
+
+
+def item_to_plain(item: ItemBase) -> dict[str, Any]:
+    """The item as JSON-ready data: what clients receive."""
+    return item.model_dump(mode="json", exclude_none=True)
+
+
+def item_to_dynamo(item: ItemBase, *, expires_at: int | None = None) -> dict[str, Any]:
+    """The item as a DynamoDB low-level attribute map, keys included."""
+    plain = item_to_plain(item)
+    plain[PK] = media_day_pk(item.media_day)
+    plain[SK] = item_sk(plain["type"], item.id)
+    if expires_at is not None:
+        plain[TTL_ATTRIBUTE] = expires_at
+    return plain_to_dynamo(plain)
+
+
+def plain_to_dynamo(plain: dict[str, Any]) -> dict[str, Any]:
+    """Plain Python values (no floats) as a low-level attribute map."""
+    return {name: _serializer.serialize(value) for name, value in plain.items()}
+
+
+def dynamo_to_plain(attributes: dict[str, Any]) -> dict[str, Any]:
+    """A low-level attribute map (a row or a stream image) as plain Python values."""
+    return {
+        name: _from_dynamo_value(_deserializer.deserialize(v)) for name, v in attributes.items()
+    }
+
+
+def item_from_dynamo(attributes: dict[str, Any]) -> Item | None:
+    """The item a row or stream image holds, or None for rows that are not items."""
+    plain = dynamo_to_plain(attributes)
+    if plain.get("type") not in ITEM_TYPES:
+        return None
+    for bookkeeping in (PK, SK, TTL_ATTRIBUTE):
+        plain.pop(bookkeeping, None)
+    return parse_item(plain)
+
+
+def _from_dynamo_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _from_dynamo_value(v) for k, v in value.items()}
+    if isinstance(value, list | set):
+        return [_from_dynamo_value(v) for v in value]
+    return value

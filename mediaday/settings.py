@@ -1,0 +1,42 @@
+"""Runtime settings, read from the environment once and only when first needed."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# API Gateway closes a WebSocket after 2 hours; connection rows outlive it a little so a
+# missed $disconnect is cleaned up by TTL, never before the connection can still be used.
+API_GATEWAY_MAX_CONNECTION_SECONDS = 2 * 60 * 60
+API_GATEWAY_IDLE_TIMEOUT_SECONDS = 10 * 60
+API_GATEWAY_MAX_MESSAGE_BYTES = 128 * 1024
+API_GATEWAY_MAX_FRAME_BYTES = 32 * 1024
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MEDIADAY_", extra="ignore")
+
+    connections_table: str = "mediaday-connections"
+    coordination_table: str = "mediaday-coordination"
+    # Exactly one source of signing keys: Secrets Manager in AWS, a key file locally.
+    signing_secret_arn: str | None = None
+    signing_key_file: Path | None = None
+    key_rotation_grace_seconds: int = Field(default=24 * 3600, ge=0)
+    key_cache_seconds: int = Field(default=300, ge=0)
+    # Empty: any origin (and clients that send none, like the CLI) may connect.
+    allowed_origins: list[str] = Field(default_factory=list)
+    # The @connections endpoint, e.g. https://abc.execute-api.eu-west-1.amazonaws.com/prod.
+    management_endpoint: str | None = None
+    connection_ttl_seconds: int = Field(default=API_GATEWAY_MAX_CONNECTION_SECONDS + 15 * 60, gt=0)
+    tombstone_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)
+    rate_limit_per_minute: int = Field(default=600, gt=0)
+    broadcast_max_workers: int = Field(default=32, gt=0, le=256)
+    broadcast_max_attempts: int = Field(default=5, gt=0, le=20)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,145 @@
+"""Signed connection tokens: who may connect, in which role, for which station and day.
+
+Format: ``mdl1.<base64url(claims JSON)>.<base64url(HMAC-SHA256)>``. Only URL-safe
+characters and dots, so a token fits in a query string and in a
+``Sec-WebSocket-Protocol`` value. The claims name the signing key (`kid`) so a rotated key
+can be found without trying every key.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from mediaday.errors import TokenMissing, TokenRejected
+from mediaday.models import Id, Role, Subject
+
+TOKEN_PREFIX = "mdl1"  # noqa: S105 (a format tag, not a secret)
+MAX_TOKEN_LENGTH = 2048
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    secret: bytes
+    # None: the current key. Otherwise the epoch second after which a rotated-out key no
+    # longer verifies.
+    retired_after: float | None = None
+
+    @property
+    def key_id(self) -> str:
+        return hashlib.sha256(self.secret).hexdigest()[:12]
+
+
+class KeyProvider(Protocol):
+    def current_key(self) -> SigningKey: ...
+
+    def verification_keys(self) -> list[SigningKey]: ...
+
+
+class Claims(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    role: Role
+    media_day: Id = Field(alias="md")
+    subject: Subject = Field(alias="sub")
+    station: Id | None = Field(default=None, alias="st")
+    issued_at: int = Field(alias="iat", ge=0)
+    expires_at: int = Field(alias="exp", ge=0)
+    key_id: str = Field(alias="kid", max_length=64)
+
+    @model_validator(mode="after")
+    def _crew_has_a_station(self) -> Claims:
+        if self.role is Role.CREW and self.station is None:
+            raise ValueError("a crew token names its station")
+        return self
+
+
+def issue_token(
+    key: SigningKey,
+    *,
+    role: Role,
+    media_day: str,
+    subject: str,
+    ttl_seconds: int,
+    station: str | None = None,
+    now: float | None = None,
+) -> str:
+    issued = int(time.time() if now is None else now)
+    claims = Claims.model_validate(
+        {
+            "role": role,
+            "md": media_day,
+            "sub": subject,
+            "st": station,
+            "iat": issued,
+            "exp": issued + ttl_seconds,
+            "kid": key.key_id,
+        }
+    )
+    payload = _b64encode(
+        json.dumps(claims.model_dump(by_alias=True, exclude_none=True, mode="json")).encode()
+    )
+    signing_input = f"{TOKEN_PREFIX}.{payload}"
+    return f"{signing_input}.{_b64encode(_sign(key.secret, signing_input))}"
+
+
+def verify_token(token: str | None, keys: KeyProvider, *, now: float | None = None) -> Claims:
+    """The claims of a genuine, unexpired token; TokenMissing / TokenRejected otherwise."""
+    if not token:
+        raise TokenMissing("no token: pass ?token=... or the Sec-WebSocket-Protocol header")
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise TokenRejected("token too long")
+    parts = token.split(".")
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+        raise TokenRejected("not a Media Day token")
+    signing_input = f"{parts[0]}.{parts[1]}"
+    try:
+        signature = _b64decode(parts[2])
+        raw_claims = json.loads(_b64decode(parts[1]))
+    except (binascii.Error, ValueError) as error:
+        raise TokenRejected("token is not well formed") from error
+    moment = time.time() if now is None else now
+    if not isinstance(raw_claims, dict):
+        raise TokenRejected("token is not well formed")
+    key = _key_for(str(raw_claims.get("kid", "")), keys, moment)
+    if not hmac.compare_digest(signature, _sign(key.secret, signing_input)):
+        raise TokenRejected("token signature does not match")
+    try:
+        claims = Claims.model_validate(raw_claims)
+    except ValidationError as error:
+        raise TokenRejected("token claims are invalid") from error
+    if claims.expires_at <= moment:
+        raise TokenRejected("token expired")
+    return claims
+
+
+def _key_for(key_id: str, keys: KeyProvider, now: float) -> SigningKey:
+    for key in keys.verification_keys():
+        if key.key_id != key_id:
+            continue
+        if key.retired_after is not None and now > key.retired_after:
+            raise TokenRejected("token signed with a retired key")
+        return key
+    raise TokenRejected("token signed with an unknown key")
+
+
+def _sign(secret: bytes, signing_input: str) -> bytes:
+    return hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+
+
+def _b64encode(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _b64decode(text: str) -> bytes:
+    if not text or len(text) % 4 == 1:
+        raise binascii.Error("bad base64 length")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

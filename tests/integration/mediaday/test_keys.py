@@ -1,0 +1,81 @@
+"""Signing keys from Secrets Manager: cached, and rotation keeps a grace period."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+
+from mediaday.errors import TokenRejected
+from mediaday.keys import FileKeyProvider, SecretsManagerKeyProvider
+from mediaday.models import Role
+from mediaday.tokens import issue_token, verify_token
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def secrets(aws):
+    client = boto3.client("secretsmanager")
+    arn = client.create_secret(Name="mediaday/signing-key", SecretString="a" * 64)["ARN"]
+    return client, arn
+
+
+def _token(provider, now):
+    return issue_token(
+        provider.current_key(),
+        role=Role.KIOSK,
+        media_day="md",
+        subject="tv",
+        ttl_seconds=86_400,
+        now=now,
+    )
+
+
+def test_previous_key_verifies_within_grace_and_not_after(secrets):
+    client, arn = secrets
+    created = client.describe_secret(SecretId=arn)["CreatedDate"].timestamp()
+    clock = Clock(created)
+    provider = SecretsManagerKeyProvider(
+        arn, client, grace_seconds=600, cache_seconds=0, clock=clock
+    )
+    old_token = _token(provider, clock.now)
+    # When the secret rotates
+    client.put_secret_value(SecretId=arn, SecretString="b" * 64)
+    rotated_at = client.get_secret_value(SecretId=arn)["CreatedDate"].timestamp()
+    # Then new tokens use the new key, and old tokens work for the grace period only
+    assert provider.current_key().secret == b"b" * 64
+    assert verify_token(old_token, provider, now=rotated_at + 599).subject == "tv"
+    with pytest.raises(TokenRejected, match="retired"):
+        verify_token(old_token, provider, now=rotated_at + 601)
+
+
+def test_keys_are_cached_between_calls(secrets):
+    client, arn = secrets
+    clock = Clock(0)
+    calls = []
+    client.meta.events.register(
+        "before-call.secrets-manager.GetSecretValue", lambda **kw: calls.append(1)
+    )
+    provider = SecretsManagerKeyProvider(
+        arn, client, grace_seconds=60, cache_seconds=300, clock=clock
+    )
+    for _ in range(5):
+        provider.verification_keys()
+    first = len(calls)
+    clock.now = 301
+    provider.verification_keys()
+    assert first <= 2 and len(calls) > first
+
+
+def test_key_file_is_generated_once_private_and_stable(tmp_path):
+    path = tmp_path / "dir" / "signing-key"
+    first = FileKeyProvider(path).current_key()
+    assert FileKeyProvider(path).current_key() == first
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert len(first.secret) == 64

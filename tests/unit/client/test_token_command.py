@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import pytest
+
+from client.cli import main
+from client.commands.token import key_file
+from mediaday.keys import FileKeyProvider
+from mediaday.models import Role
+from mediaday.tokens import verify_token
+
+
+def test_token_command_prints_a_token_the_local_key_verifies(tmp_path, capsys):
+    assert (
+        main(
+            [
+                "token",
+                "--role",
+                "crew",
+                "--station",
+                "st-3",
+                "--ttl",
+                "12h",
+                "--data-dir",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
+    token = capsys.readouterr().out.strip()
+    claims = verify_token(token, FileKeyProvider(key_file(tmp_path)))
+    assert (claims.role, claims.station, claims.subject) == (Role.CREW, "st-3", "crew-st-3")
+    assert claims.expires_at - claims.issued_at == 12 * 3600
+
+
+def test_crew_token_without_station_is_a_clear_error(tmp_path, capsys):
+    assert main(["token", "--role", "crew", "--data-dir", str(tmp_path)]) == 2
+    assert "--station" in capsys.readouterr().err
+
+
+def test_bad_duration_is_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["token", "--role", "kiosk", "--ttl", "soon", "--data-dir", str(tmp_path)])
+    assert "not a duration" in capsys.readouterr().err
