@@ -9,7 +9,9 @@ MediaDayError
 │   ├── NotFound                not_found       the item does not exist (or was deleted)
 │   ├── Conflict                conflict        stale version: carries the current item
 │   ├── RateLimited             rate_limited    the connection sent too much too fast
-│   └── ResyncRequired          resync_required the asked rev is older than what is kept
+│   ├── ResyncRequired          resync_required the asked rev is older than what is kept
+│   ├── Unauthorized            unauthorized    no connection record (expired or never admitted)
+│   └── InvalidState            invalid_state   the item's state forbids it (ack a cancelled call)
 ├── TokenError              a token that does not admit a connection
 │   ├── TokenMissing            401
 │   └── TokenRejected           403 (forged, tampered, expired, wrong key)
@@ -70,6 +72,14 @@ class RateLimited(RequestError):
 
 class ResyncRequired(RequestError):
     code = "resync_required"
+
+
+class Unauthorized(RequestError):
+    code = "unauthorized"
+
+
+class InvalidState(RequestError):
+    code = "invalid_state"
 
 
 class TokenError(MediaDayError):
