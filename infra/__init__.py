@@ -1,0 +1,1 @@
+"""Infrastructure: Terraform for AWS and `infra.local`, the one-command local stack."""
