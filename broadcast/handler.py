@@ -46,9 +46,11 @@ def on_stream(
         def record_handler(record: DynamoDBRecord) -> None:
             fanout.broadcast_record(record.raw_event)
 
-        response = process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
-        )
+        response: PartialItemFailureResponse = {"batchItemFailures": []}
+        if event.get("Records"):  # Powertools refuses an empty batch; nothing to deliver
+            response = process_partial_response(
+                event=event, record_handler=record_handler, processor=processor, context=context
+            )
     failed = len(response["batchItemFailures"])
     _publish(
         fanout.stats, failed=failed - processor.not_attempted, held_back=processor.not_attempted

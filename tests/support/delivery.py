@@ -83,6 +83,9 @@ class RecordingPoster:
     def attempts(self) -> int:
         return sum(self._attempts.values())
 
+    def attempts_to(self, connection_id: str) -> int:
+        return sum(n for (target, _), n in self._attempts.items() if target == connection_id)
+
 
 class MemoryDirectory:
     """Subscriptions held in memory; counts the lookups a real store would Query."""

@@ -31,9 +31,7 @@ def shard() -> StreamShard:
 
 
 def test_an_insert_is_created_and_reaches_the_items_topics(shard):
-    shot = Shot(
-        media_day="md-1", id="h-1", station_id="st-a", talent_id="t-1", description="Wide"
-    )
+    shot = Shot(media_day="md-1", id="h-1", station_id="st-a", talent_id="t-1", description="Wide")
     change = change_of(shard.insert(shot))
     assert change is not None
     assert change.kind == "created"
