@@ -1,0 +1,47 @@
+"""What every action receives: its collaborators, and who is asking."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from mediaday.coordination import CoordinationStore
+from mediaday.gateway import Poster
+from mediaday.settings import Settings
+from mediaday.store import Connection, ConnectionStore
+
+
+@dataclass(frozen=True)
+class Collaborators:
+    """Built from the cached factories by the handler; tests pass moto stores and fakes."""
+
+    connections: ConnectionStore
+    coordination: CoordinationStore
+    poster: Poster
+    clock: Callable[[], float] = time.time
+    rate_limit_per_minute: int = Settings.model_fields["rate_limit_per_minute"].default
+
+    def now_ms(self) -> int:
+        return int(self.clock() * 1000)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The connection a request came from (role, station, day) and the request's id."""
+
+    connection: Connection
+    request_id: str
+
+    @property
+    def media_day(self) -> str:
+        return self.connection.media_day
+
+    @property
+    def actor(self) -> str:
+        return self.connection.subject
+
+    @property
+    def request_key(self) -> str:
+        """Stored on the item a write produces, so a retry is recognised as applied."""
+        return f"{self.connection.subject}/{self.request_id}"

@@ -1,0 +1,62 @@
+"""$default: the thin Lambda entry point around messaging.service.
+
+The route response is the answering frame (ack, error or pong) as JSON text; API Gateway
+sends it to the client after any snapshot/sync pages the action already posted.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser.models import APIGatewayWebSocketMessageEventModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from mediaday.aws import management_api_client
+from mediaday.factories import get_connection_store, get_coordination_store, get_poster
+from mediaday.gateway import ManagementApiPoster, Poster
+from mediaday.observability import logger, metrics, tracer
+from mediaday.settings import get_settings
+from messaging.context import Collaborators
+from messaging.service import handle_message
+
+
+@logger.inject_lambda_context(correlation_id_path="requestContext.connectionId")
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def on_message(
+    event: dict[str, Any], context: LambdaContext, *, poster: Poster | None = None
+) -> dict[str, Any]:
+    """A client sent a message: answer it (`poster` lets tests and the local stack
+    receive snapshot pages without the Management API)."""
+    request = APIGatewayWebSocketMessageEventModel.model_validate(event)
+    deps = Collaborators(
+        connections=get_connection_store(),
+        coordination=get_coordination_store(),
+        poster=poster or _management_poster(request),
+        clock=time.time,
+        rate_limit_per_minute=get_settings().rate_limit_per_minute,
+    )
+    reply = handle_message(
+        request.body if isinstance(request.body, str) else None,
+        connection_id=request.request_context.connection_id,
+        deps=deps,
+        base64_encoded=request.is_base64_encoded,
+    )
+    if reply.type == "error":
+        metrics.add_metric(name="RequestsRefused", unit=MetricUnit.Count, value=1)
+    else:
+        metrics.add_metric(name="RequestsHandled", unit=MetricUnit.Count, value=1)
+    return {"statusCode": 200, "body": reply.encode().decode()}
+
+
+def _management_poster(request: APIGatewayWebSocketMessageEventModel) -> Poster:
+    """MEDIADAY_MANAGEMENT_ENDPOINT when set, else the API's own execute-api callback URL
+    (https://<domainName>/<stage>), which is where @connections lives on AWS."""
+    settings = get_settings()
+    if settings.management_endpoint:
+        return get_poster()
+    context = request.request_context
+    endpoint = f"https://{context.domain_name}/{context.stage}"
+    return ManagementApiPoster(management_api_client(endpoint, settings.broadcast_max_workers))

@@ -1,0 +1,157 @@
+"""The message Lambda under moto: a seeded roster, one connection per role, and `send`
+which pushes an API-Gateway-shaped $default event through `on_message`."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from mediaday.errors import DeliveryError
+from mediaday.models import Call, Role, Shot, Slot, Station, Talent
+from mediaday.store import Connection
+from messaging.handler import on_message
+from tests.conftest import CONNECTIONS_TABLE, COORDINATION_TABLE
+from tests.support.events import FakeLambdaContext, message_event
+from tests.support.tables import table_rows
+
+MEDIA_DAY = "md-test"
+START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
+CONNECTIONS = {
+    "producer": ("c-producer", Role.PRODUCER, None),
+    "crew": ("c-crew", Role.CREW, "st-1"),  # crew of station st-1
+    "kiosk": ("c-kiosk", Role.KIOSK, None),
+}
+
+
+class FakePoster:
+    """Records every posted frame, raw, in order; `fail_with` makes every post raise."""
+
+    def __init__(self) -> None:
+        self.posted: list[tuple[str, bytes]] = []
+        self.fail_with: DeliveryError | None = None
+
+    def post(self, connection_id: str, data: bytes) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.posted.append((connection_id, data))
+
+    def close(self, connection_id: str) -> None:
+        return None
+
+    def frames(self, connection_id: str | None = None) -> list[dict[str, Any]]:
+        return [json.loads(data) for cid, data in self.posted if connection_id in (None, cid)]
+
+
+@dataclass
+class Client:
+    """Sends messages as one connection and keeps what came back."""
+
+    connection_id: str
+    poster: FakePoster
+    replies: list[dict[str, Any]] = field(default_factory=list)
+
+    def send(self, body: Any = None, *, raw: str | None = None) -> dict[str, Any]:
+        event = message_event(self.connection_id, body, raw=raw)
+        response = on_message(event, FakeLambdaContext(), poster=self.poster)
+        assert response["statusCode"] == 200
+        frame = json.loads(response["body"])
+        self.replies.append(frame)
+        return frame
+
+    def request(self, action: str, **fields: Any) -> dict[str, Any]:
+        return self.send({"action": action, "id": uuid.uuid4().hex, **fields})
+
+
+def seed_connection(store, name: str, *, connection_id: str | None = None) -> Connection:
+    default_id, role, station = CONNECTIONS[name]
+    now = int(time.time())
+    connection = Connection(
+        connection_id=connection_id or default_id,
+        media_day=MEDIA_DAY,
+        role=role,
+        subject=f"{name}-subject",
+        station=station,
+        connected_at=now * 1000,
+        expires_at=now + 7200,
+        token_expires_at=now + 3600,
+    )
+    store.add(connection)
+    return connection
+
+
+def slot_fields(**overrides: Any) -> dict[str, Any]:
+    fields = {
+        "station_id": "st-1",
+        "talent_id": "t-1",
+        "starts_at": START.isoformat(),
+        "ends_at": (START + timedelta(minutes=10)).isoformat(),
+    }
+    return {**fields, **overrides}
+
+
+@pytest.fixture
+def poster() -> FakePoster:
+    return FakePoster()
+
+
+@pytest.fixture
+def roster(coordination_store):
+    """Two stations, two talents, and on station st-1: a slot, a shot and a call."""
+    store = coordination_store
+    for station_id in ("st-1", "st-2"):
+        store.create(Station(media_day=MEDIA_DAY, id=station_id, name=station_id), actor="seed")
+    for talent_id in ("t-1", "t-2"):
+        store.create(Talent(media_day=MEDIA_DAY, id=talent_id, name=talent_id), actor="seed")
+    for station_id in ("st-1", "st-2"):
+        suffix = station_id[-1]
+        store.create(
+            Slot(
+                media_day=MEDIA_DAY,
+                id=f"sl-{suffix}",
+                station_id=station_id,
+                talent_id="t-1",
+                starts_at=START,
+                ends_at=START + timedelta(minutes=10),
+            ),
+            actor="seed",
+        )
+        store.create(
+            Shot(
+                media_day=MEDIA_DAY,
+                id=f"sh-{suffix}",
+                station_id=station_id,
+                talent_id="t-1",
+                description="Wide",
+            ),
+            actor="seed",
+        )
+        store.create(
+            Call(media_day=MEDIA_DAY, id=f"ca-{suffix}", station_id=station_id, talent_id="t-2"),
+            actor="seed",
+        )
+    return store
+
+
+@pytest.fixture
+def clients(connection_store, poster) -> dict[str, Client]:
+    """One connected client per role (crew at st-1), sharing one fake poster."""
+    for name in CONNECTIONS:
+        seed_connection(connection_store, name)
+    return {name: Client(conn_id, poster) for name, (conn_id, _, _) in CONNECTIONS.items()}
+
+
+@pytest.fixture
+def coordination_rows(dynamodb):
+    """Reads the whole coordination table (for "nothing was written" assertions)."""
+    return lambda: table_rows(dynamodb, COORDINATION_TABLE)
+
+
+@pytest.fixture
+def connection_rows(dynamodb):
+    return lambda: table_rows(dynamodb, CONNECTIONS_TABLE)
