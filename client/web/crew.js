@@ -1,0 +1,361 @@
+/*
+ * Crew: the dashboard of one station, on a tablet. The schedule, the shot list of the
+ * talent in front of the crew with one-tap captured / skipped, and the station's interview
+ * calls with acknowledge buttons. The station comes from the token's claims, decoded for
+ * display only: the server checks every write against the connection's own token.
+ */
+(function () {
+  "use strict";
+
+  var M = window.MediaDay;
+  var h = M.h;
+  var options = M.pageOptions();
+  var STALE_MS = options.staleMs || 4000;
+
+  var els = {
+    stationName: document.getElementById("station-name"),
+    stationSub: document.getElementById("station-sub"),
+    clock: document.getElementById("clock"),
+    conn: document.getElementById("conn"),
+    notice: document.getElementById("notice"),
+    noticeText: document.getElementById("notice-text"),
+    noticeClose: document.getElementById("notice-close"),
+    banner: document.getElementById("stale-banner"),
+    main: document.getElementById("crew-main"),
+    nowCard: document.getElementById("now-card"),
+    nowBody: document.getElementById("now-body"),
+    shotsTitle: document.getElementById("shots-title"),
+    shotsProgress: document.getElementById("shots-progress"),
+    picker: document.getElementById("talent-picker"),
+    shots: document.getElementById("shots"),
+    callsCard: document.getElementById("calls-card"),
+    calls: document.getElementById("calls"),
+    schedule: document.getElementById("schedule"),
+  };
+
+  function showNotice(text) {
+    els.noticeText.textContent = text;
+    els.notice.hidden = false;
+  }
+
+  els.noticeClose.addEventListener("click", function () {
+    els.notice.hidden = true;
+  });
+
+  var claims = M.tokenClaims(options.token);
+  var stationId = claims && claims.st;
+  if (!options.token || !claims) {
+    showNotice("This page has no valid access token. Open it with ?token=… from `mediaday token --role crew --station <id>`.");
+    els.conn.textContent = "No token";
+    return;
+  }
+  if (!stationId) {
+    showNotice("This token does not name a station. The crew view needs a crew token for one station.");
+    els.conn.textContent = "No station";
+    return;
+  }
+  if (claims.exp && claims.exp * 1000 < Date.now()) {
+    showNotice("This access token has expired. Ask a producer for a new crew link.");
+  }
+
+  var client = new M.Client({
+    url: options.url,
+    token: options.token,
+    topics: ["roster", "calls", "station:" + stationId, "shots:" + stationId],
+    heartbeatMs: options.heartbeatMs || 15000,
+    pongTimeoutMs: options.pongTimeoutMs || 6000,
+    backoffMaxMs: options.backoffMaxMs || 8000,
+    onChange: function () {
+      render();
+    },
+    onStatus: function () {
+      renderStatus();
+    },
+    onError: function (error) {
+      if (error && error.code !== "offline" && error.code !== "timeout") showNotice(M.errorWords(error));
+    },
+  });
+  window.mediadayClient = client;
+
+  var busy = new Set(); // item keys with a write in flight
+  var pickedTalent = "";
+  var timelineKey = "";
+
+  els.picker.addEventListener("change", function () {
+    pickedTalent = els.picker.value;
+    render();
+  });
+
+  function talentName(id) {
+    var t = client.mirror.get("talent", id);
+    return t ? t.name : id;
+  }
+
+  function talentMeta(id) {
+    var t = client.mirror.get("talent", id);
+    if (!t) return "";
+    return [t.number ? "#" + t.number : "", t.team, t.position].filter(Boolean).join(" · ");
+  }
+
+  function stationName(id) {
+    var s = client.mirror.get("station", id);
+    return s ? s.name : id;
+  }
+
+  /** A write from a button: one at a time per item; errors are shown in plain words. */
+  function send(key, fields) {
+    if (busy.has(key)) return;
+    busy.add(key);
+    render();
+    client.write(fields).then(
+      function () {
+        busy.delete(key);
+        els.notice.hidden = true;
+        render();
+      },
+      function (error) {
+        busy.delete(key);
+        if (error && (error.code === "offline" || error.code === "timeout")) showNotice(M.errorWords(error));
+        render();
+      }
+    );
+  }
+
+  function statusOf(shot) {
+    return shot.status || "pending";
+  }
+
+  function setShot(shot, status) {
+    var target = statusOf(shot) === status ? "pending" : status; // tapping again undoes
+    send("shot#" + shot.id, { action: "shot.set_status", shot_id: shot.id, version: shot.version, status: target });
+  }
+
+  function ackCall(call, state) {
+    send("call#" + call.id, { action: "call.ack", call_id: call.id, version: call.version, state: state });
+  }
+
+  function model(now) {
+    var mirror = client.mirror;
+    var slots = mirror.ofType("slot").filter(function (s) { return s.station_id === stationId; });
+    var line = M.stationTimeline(slots, now);
+    var calls = mirror.ofType("call").filter(M.isActiveCall);
+    var scheduled = line.current || line.next;
+    var focus = pickedTalent || (scheduled ? scheduled.talent_id : "");
+    return {
+      day: mirror.ofType("day")[0] || null,
+      station: mirror.get("station", stationId),
+      line: line,
+      focus: focus,
+      following: !pickedTalent,
+      ours: calls.filter(function (c) { return c.station_id === stationId; }),
+      // The talent in front of us is wanted elsewhere: the crew should wrap up.
+      elsewhere: calls.filter(function (c) {
+        return c.station_id !== stationId && line.current && c.talent_id === line.current.talent_id;
+      }),
+      shots: mirror
+        .ofType("shot")
+        .filter(function (s) { return s.station_id === stationId && s.talent_id === focus; })
+        .sort(function (a, b) { return a.position - b.position || String(a.description).localeCompare(b.description); }),
+      talentIds: Array.from(new Set(
+        slots.map(function (s) { return s.talent_id; }).concat(
+          mirror.ofType("shot").filter(function (s) { return s.station_id === stationId; }).map(function (s) { return s.talent_id; })
+        )
+      )),
+    };
+  }
+
+  function renderNow(m) {
+    var slot = m.line.current;
+    var next = m.line.next;
+    var parts = [];
+    if (slot) {
+      parts.push(
+        h("p", { class: "talent" }, talentName(slot.talent_id)),
+        h("p", { class: "talent-meta" }, [talentMeta(slot.talent_id), slot.title].filter(Boolean).join(" — ")),
+        h("p", { class: "countdown" }, h("span", { class: "num", "data-until": Date.parse(slot.ends_at) }, ""), " left · until ", M.hourMinute(Date.parse(slot.ends_at)))
+      );
+    } else {
+      parts.push(h("p", { class: "empty" }, "No one scheduled right now."));
+    }
+    if (next) {
+      parts.push(
+        h("p", { class: "muted" }, "Next: ", h("strong", null, talentName(next.talent_id)), " in ", h("span", { class: "num", "data-until": Date.parse(next.starts_at) }, ""), " at " + M.hourMinute(Date.parse(next.starts_at)))
+      );
+    }
+    m.elsewhere.forEach(function (call) {
+      parts.push(h("p", { class: "call-flag", "data-call-id": call.id }, talentName(call.talent_id) + " is called to " + stationName(call.station_id) + " (" + call.state.replace("-", " ") + ")."));
+    });
+    els.nowBody.replaceChildren.apply(els.nowBody, parts);
+    els.nowCard.classList.toggle("is-called", m.elsewhere.length > 0);
+  }
+
+  function renderPicker(m) {
+    var wanted = [""].concat(m.talentIds).join("|");
+    if (els.picker.getAttribute("data-ids") !== wanted) {
+      var opts = [h("option", { value: "" }, "Follow the schedule")].concat(
+        m.talentIds
+          .slice()
+          .sort(function (a, b) { return talentName(a).localeCompare(talentName(b)); })
+          .map(function (id) { return h("option", { value: id }, talentName(id)); })
+      );
+      els.picker.replaceChildren.apply(els.picker, opts);
+      els.picker.setAttribute("data-ids", wanted);
+    }
+    els.picker.value = pickedTalent;
+  }
+
+  function shotButton(shot, status, label, cls) {
+    var pressed = statusOf(shot) === status;
+    return h(
+      "button",
+      {
+        type: "button",
+        class: "btn " + cls,
+        "aria-pressed": pressed ? "true" : "false",
+        "aria-label": (pressed ? "Undo " + label.toLowerCase() + ": " : label + ": ") + shot.description,
+        "data-focus-key": "shot-" + status + "-" + shot.id,
+        disabled: busy.has("shot#" + shot.id),
+        onclick: function () { setShot(shot, status); },
+      },
+      pressed ? label + " ✓" : label
+    );
+  }
+
+  function renderShots(m) {
+    var who = m.focus ? talentName(m.focus) : "";
+    els.shotsTitle.textContent = who ? "Shot list — " + who : "Shot list";
+    var done = m.shots.filter(function (s) { return statusOf(s) !== "pending"; }).length;
+    els.shotsProgress.textContent = m.focus
+      ? done + " of " + m.shots.length + " done" + (m.following && m.line.current === null && m.line.next ? " (up next)" : "")
+      : "No talent in front of you.";
+    var rows = m.shots.map(function (shot) {
+      return h(
+        "li",
+        { "data-shot-id": shot.id, "data-status": statusOf(shot) },
+        h("span", { class: "shot-text" }, shot.description),
+        h("span", { class: "badge badge-shot", "data-state": statusOf(shot) }, statusOf(shot)),
+        h("span", { class: "actions" }, shotButton(shot, "captured", "Captured", "btn-capture"), shotButton(shot, "skipped", "Skipped", "btn-skip"))
+      );
+    });
+    if (rows.length === 0 && m.focus) rows = [h("li", { class: "empty" }, "No shots listed for " + who + ".")];
+    els.shots.replaceChildren.apply(els.shots, rows);
+  }
+
+  var ACK_STEPS = { pending: ["en-route", "arrived", "done"], "en-route": ["arrived", "done"], arrived: ["done"] };
+  var ACK_WORDS = { "en-route": "En route", arrived: "Arrived", done: "Done" };
+
+  function renderCalls(m) {
+    var rows = m.ours.map(function (call) {
+      return h(
+        "li",
+        { "data-call-id": call.id, "data-state": call.state },
+        h(
+          "span",
+          { class: "call-text" },
+          h("strong", null, talentName(call.talent_id)),
+          " to this station ",
+          h("span", { class: "badge", "data-state": call.state }, call.state.replace("-", " ")),
+          call.note ? h("span", { class: "muted" }, " — " + call.note) : null
+        ),
+        h(
+          "span",
+          { class: "actions" },
+          (ACK_STEPS[call.state] || []).map(function (state) {
+            return h(
+              "button",
+              {
+                type: "button",
+                class: "btn btn-ack",
+                "data-focus-key": "ack-" + state + "-" + call.id,
+                "aria-label": ACK_WORDS[state] + ": " + talentName(call.talent_id),
+                disabled: busy.has("call#" + call.id),
+                onclick: function () { ackCall(call, state); },
+              },
+              ACK_WORDS[state]
+            );
+          })
+        )
+      );
+    });
+    if (rows.length === 0) rows = [h("li", { class: "empty" }, "No calls for this station.")];
+    els.calls.replaceChildren.apply(els.calls, rows);
+    els.callsCard.classList.toggle("is-called", m.ours.length > 0);
+  }
+
+  function renderSchedule(m, now) {
+    var rows = m.line.slots.map(function (slot) {
+      var start = Date.parse(slot.starts_at);
+      var end = Date.parse(slot.ends_at);
+      var state = slot === m.line.current ? "is-current" : slot === m.line.next ? "is-next" : end <= now ? "is-past" : "";
+      return h(
+        "li",
+        { class: state, "data-slot-id": slot.id, "aria-current": slot === m.line.current ? "true" : null },
+        h("span", { class: "num" }, M.hourMinute(start) + "–" + M.hourMinute(end)),
+        h("span", null, talentName(slot.talent_id), slot.title ? h("span", { class: "muted" }, " — " + slot.title) : null),
+        h("span", { class: "muted" }, state === "is-current" ? "now" : state === "is-next" ? "next" : "")
+      );
+    });
+    if (rows.length === 0) rows = [h("li", { class: "empty" }, "Nothing scheduled at this station.")];
+    els.schedule.replaceChildren.apply(els.schedule, rows);
+  }
+
+  function keyOf(m) {
+    return (m.line.current ? m.line.current.id : "-") + ":" + (m.line.next ? m.line.next.id : "-");
+  }
+
+  function render() {
+    var focused = document.activeElement && document.activeElement.getAttribute("data-focus-key");
+    var now = client.serverNow();
+    var m = model(now);
+    if (m.day) {
+      M.setTimeZone(m.day.timezone);
+      els.stationSub.textContent = "Crew · " + m.day.name;
+    }
+    els.stationName.textContent = m.station ? m.station.name : stationId;
+    document.title = (m.station ? m.station.name : stationId) + " — Crew";
+    renderNow(m);
+    renderPicker(m);
+    renderShots(m);
+    renderCalls(m);
+    renderSchedule(m, now);
+    timelineKey = keyOf(m);
+    els.main.setAttribute("aria-busy", client.status.ready ? "false" : "true");
+    if (focused) {
+      var again = document.querySelector('[data-focus-key="' + focused + '"]');
+      if (again) again.focus();
+    }
+    tick();
+  }
+
+  function tick() {
+    var now = client.serverNow();
+    els.clock.textContent = M.clockTime(now);
+    var nodes = els.main.querySelectorAll("[data-until]");
+    for (var i = 0; i < nodes.length; i++) {
+      nodes[i].textContent = M.countdown(Number(nodes[i].getAttribute("data-until")) - now);
+    }
+    if (keyOf(model(now)) !== timelineKey) render();
+  }
+
+  function renderStatus() {
+    var label = M.connectionLabel(client.status, client, STALE_MS);
+    if (els.conn.getAttribute("data-state") !== label.state || els.conn.textContent !== label.text) {
+      els.conn.setAttribute("data-state", label.state);
+      els.conn.textContent = label.text;
+    }
+    document.body.classList.toggle("is-stale", label.stale);
+    els.banner.hidden = !label.stale;
+    if (label.stale) {
+      var text = label.text + ". What you see may be out of date; changes cannot be sent until the connection is back.";
+      if (els.banner.textContent !== text) els.banner.textContent = text;
+    }
+  }
+
+  setInterval(function () {
+    tick();
+    renderStatus();
+  }, 500);
+  render();
+  renderStatus();
+  client.start();
+})();

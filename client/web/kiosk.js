@@ -1,0 +1,295 @@
+/*
+ * Kiosk: a read-only board for a TV. Per station, who is on now and who is next, with
+ * countdowns anchored to the server's clock; active interview calls highlighted.
+ * It never sends a write: the kiosk token could not make one anyway.
+ */
+(function () {
+  "use strict";
+
+  var M = window.MediaDay;
+  var h = M.h;
+  var options = M.pageOptions();
+  var STALE_MS = options.staleMs || 4000;
+  var TOPICS = ["roster", "schedule", "calls"];
+
+  var els = {
+    dayName: document.getElementById("day-name"),
+    dayVenue: document.getElementById("day-venue"),
+    clock: document.getElementById("clock"),
+    conn: document.getElementById("conn"),
+    banner: document.getElementById("stale-banner"),
+    board: document.getElementById("board"),
+    stations: document.getElementById("stations"),
+    calls: document.getElementById("calls"),
+    announce: document.getElementById("announce"),
+  };
+
+  if (!options.token) {
+    els.conn.textContent = "No token";
+    els.banner.hidden = false;
+    els.banner.textContent = "This display has no access token. Open it with ?token=… from `mediaday token --role kiosk`.";
+    return;
+  }
+
+  var client = new M.Client({
+    url: options.url,
+    token: options.token,
+    topics: TOPICS,
+    heartbeatMs: options.heartbeatMs || 10000,
+    pongTimeoutMs: options.pongTimeoutMs || 5000,
+    backoffMaxMs: options.backoffMaxMs || 8000,
+    onChange: function () {
+      render();
+    },
+    onStatus: function () {
+      renderStatus();
+    },
+  });
+  // Exposed for diagnostics and for the browser tests.
+  window.mediadayClient = client;
+
+  var timelineKey = "";
+  var previous = null; // what was announced last: station id -> now talent, call ids
+  var zone = null;
+
+  function byName(a, b) {
+    return String(a.name || a.id).localeCompare(String(b.name || b.id), undefined, { numeric: true });
+  }
+
+  var CALL_ORDER = { pending: 0, "en-route": 1, arrived: 2 };
+
+  function byCallUrgency(a, b) {
+    return CALL_ORDER[a.state] - CALL_ORDER[b.state] || (a.updated_at || 0) - (b.updated_at || 0);
+  }
+
+  /** Everything the board shows at `now` (server time), derived from the mirror. */
+  function model(now) {
+    var mirror = client.mirror;
+    var day = mirror.ofType("day")[0] || null;
+    var talent = new Map();
+    mirror.ofType("talent").forEach(function (t) {
+      talent.set(t.id, t);
+    });
+    var stations = mirror.ofType("station").sort(byName);
+    var known = new Set(stations.map(function (s) { return s.id; }));
+    var slotsBy = new Map();
+    mirror.ofType("slot").forEach(function (slot) {
+      if (!slotsBy.has(slot.station_id)) slotsBy.set(slot.station_id, []);
+      slotsBy.get(slot.station_id).push(slot);
+      if (!known.has(slot.station_id)) {
+        known.add(slot.station_id);
+        stations.push({ id: slot.station_id, name: slot.station_id, kind: "", location: "" });
+      }
+    });
+    var calls = mirror.ofType("call").filter(M.isActiveCall).sort(byCallUrgency);
+    return {
+      day: day,
+      talent: talent,
+      calls: calls,
+      stations: stations.map(function (station) {
+        var line = M.stationTimeline(slotsBy.get(station.id) || [], now);
+        return {
+          station: station,
+          current: line.current,
+          next: line.next,
+          calls: calls.filter(function (c) { return c.station_id === station.id; }),
+        };
+      }),
+    };
+  }
+
+  function talentName(talent, id) {
+    var t = talent.get(id);
+    return t ? t.name : id;
+  }
+
+  function talentMeta(talent, id) {
+    var t = talent.get(id);
+    if (!t) return "";
+    return [t.number ? "#" + t.number : "", t.team, t.position].filter(Boolean).join(" · ");
+  }
+
+  function stationName(id) {
+    var s = client.mirror.get("station", id);
+    return s ? s.name : id;
+  }
+
+  function nowCard(view, talent) {
+    var slot = view.current;
+    if (!slot) {
+      return h("div", { class: "slot-now" }, h("span", { class: "label" }, "Now"), h("p", { class: "empty" }, "Open"));
+    }
+    var start = Date.parse(slot.starts_at);
+    var end = Date.parse(slot.ends_at);
+    return h(
+      "div",
+      { class: "slot-now", "data-slot-id": slot.id },
+      h("span", { class: "label" }, "Now"),
+      h("p", { class: "talent" }, talentName(talent, slot.talent_id)),
+      h("p", { class: "talent-meta" }, [talentMeta(talent, slot.talent_id), slot.title].filter(Boolean).join(" — ")),
+      h(
+        "p",
+        { class: "countdown" },
+        h("span", { class: "num", "data-until": end }, ""),
+        " left · until ",
+        M.hourMinute(end)
+      ),
+      h("div", { class: "progress", "aria-hidden": "true" }, h("span", { "data-from": start, "data-to": end }))
+    );
+  }
+
+  function nextCard(view, talent) {
+    var slot = view.next;
+    if (!slot) {
+      return h("div", { class: "slot-next" }, h("span", { class: "label" }, "Next"), h("p", { class: "empty" }, "Nothing more scheduled"));
+    }
+    var start = Date.parse(slot.starts_at);
+    return h(
+      "div",
+      { class: "slot-next", "data-slot-id": slot.id },
+      h("span", { class: "label" }, "Next"),
+      h("p", { class: "talent" }, talentName(talent, slot.talent_id)),
+      h("p", { class: "talent-meta" }, talentMeta(talent, slot.talent_id)),
+      h("p", { class: "countdown" }, "in ", h("span", { class: "num", "data-until": start }, ""), " · at ", M.hourMinute(start))
+    );
+  }
+
+  function stationCard(view, talent) {
+    var s = view.station;
+    var called = view.calls.length > 0;
+    return h(
+      "li",
+      {
+        class: "station" + (called ? " is-called" : ""),
+        "data-station-id": s.id,
+        "aria-labelledby": "station-" + s.id,
+      },
+      h(
+        "div",
+        { class: "station-head" },
+        h("h3", { id: "station-" + s.id }, s.name),
+        h("span", { class: "station-kind" }, [s.kind, s.location].filter(Boolean).join(" · ")),
+        view.calls.map(function (call) {
+          return h(
+            "p",
+            { class: "call-flag", "data-call-id": call.id },
+            "Call: " + talentName(talent, call.talent_id) + " — " + call.state.replace("-", " ")
+          );
+        })
+      ),
+      nowCard(view, talent),
+      nextCard(view, talent)
+    );
+  }
+
+  function callRow(call, talent) {
+    return h(
+      "li",
+      { class: "call", "data-call-id": call.id, "data-state": call.state },
+      h("p", { class: "who" }, talentName(talent, call.talent_id)),
+      h(
+        "p",
+        { class: "where" },
+        "to " + stationName(call.station_id) + " ",
+        h("span", { class: "badge", "data-state": call.state }, call.state.replace("-", " "))
+      ),
+      call.note ? h("p", { class: "note" }, call.note) : null,
+      call.updated_at ? h("p", { class: "note" }, "since " + M.hourMinute(call.updated_at)) : null
+    );
+  }
+
+  function render() {
+    var now = client.serverNow();
+    var m = model(now);
+    if (m.day && m.day.timezone !== zone) {
+      zone = m.day.timezone;
+      M.setTimeZone(zone);
+    }
+    if (m.day) {
+      els.dayName.textContent = m.day.name;
+      els.dayVenue.textContent = m.day.venue || "";
+      document.title = m.day.name + " — Kiosk";
+    }
+    var stationItems = m.stations.map(function (view) {
+      return stationCard(view, m.talent);
+    });
+    if (stationItems.length === 0) stationItems = [h("li", { class: "empty" }, "No stations yet.")];
+    els.stations.replaceChildren.apply(els.stations, stationItems);
+    var callItems = m.calls.map(function (call) {
+      return callRow(call, m.talent);
+    });
+    if (callItems.length === 0) callItems = [h("li", { class: "empty" }, "No active calls.")];
+    els.calls.replaceChildren.apply(els.calls, callItems);
+    els.board.setAttribute("aria-busy", client.status.ready ? "false" : "true");
+    timelineKey = keyOf(m);
+    announce(m);
+    tick();
+  }
+
+  /** Which slots are now/next: when time moves a slot along, the board is redrawn. */
+  function keyOf(m) {
+    return m.stations
+      .map(function (v) {
+        return v.station.id + ":" + (v.current ? v.current.id : "-") + ":" + (v.next ? v.next.id : "-");
+      })
+      .join("|");
+  }
+
+  /** Tell screen readers what changed, briefly: who is on now, and new calls. */
+  function announce(m) {
+    var current = { now: {}, calls: {} };
+    var messages = [];
+    m.stations.forEach(function (v) {
+      var who = v.current ? talentName(m.talent, v.current.talent_id) : "";
+      current.now[v.station.id] = who;
+      if (previous && who && previous.now[v.station.id] !== who) messages.push("Now at " + v.station.name + ": " + who + ".");
+    });
+    m.calls.forEach(function (call) {
+      current.calls[call.id] = call.state;
+      if (previous && !previous.calls[call.id]) {
+        messages.push("Call: " + talentName(m.talent, call.talent_id) + " to " + stationName(call.station_id) + ".");
+      }
+    });
+    if (client.status.ready) previous = current;
+    if (messages.length) els.announce.textContent = messages.join(" ");
+  }
+
+  function tick() {
+    var now = client.serverNow();
+    els.clock.textContent = M.clockTime(now);
+    var nodes = els.stations.querySelectorAll("[data-until]");
+    for (var i = 0; i < nodes.length; i++) {
+      nodes[i].textContent = M.countdown(Number(nodes[i].getAttribute("data-until")) - now);
+    }
+    var bars = els.stations.querySelectorAll("[data-from]");
+    for (var j = 0; j < bars.length; j++) {
+      var from = Number(bars[j].getAttribute("data-from"));
+      var to = Number(bars[j].getAttribute("data-to"));
+      var done = Math.min(1, Math.max(0, (now - from) / (to - from)));
+      bars[j].style.width = (done * 100).toFixed(1) + "%";
+    }
+    if (keyOf(model(now)) !== timelineKey) render();
+  }
+
+  function renderStatus() {
+    var label = M.connectionLabel(client.status, client, STALE_MS);
+    if (els.conn.getAttribute("data-state") !== label.state || els.conn.textContent !== label.text) {
+      els.conn.setAttribute("data-state", label.state);
+      els.conn.textContent = label.text;
+    }
+    document.body.classList.toggle("is-stale", label.stale);
+    els.banner.hidden = !label.stale;
+    if (label.stale) {
+      var text = label.text + ". The board may be out of date.";
+      if (els.banner.textContent !== text) els.banner.textContent = text;
+    }
+  }
+
+  setInterval(function () {
+    tick();
+    renderStatus();
+  }, 250);
+  render();
+  renderStatus();
+  client.start();
+})();
