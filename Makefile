@@ -8,7 +8,7 @@ DATA_DIR ?= .mediaday
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test lint typecheck unit install clean
+.PHONY: run test lint typecheck unit install clean chromium
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -33,7 +33,18 @@ typecheck: install
 unit: install
 	$(BIN)/pytest tests/unit tests/integration
 
-test: lint typecheck
+# The browser tests drive Debian's Chromium (Playwright's own download is not used): install
+# it only when it is missing.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
+chromium: $(CHROMIUM)
+
+test: lint typecheck $(CHROMIUM)
 	$(BIN)/pytest --cov --cov-report=term
 
 clean:
