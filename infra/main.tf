@@ -1,0 +1,188 @@
+# CBTC Media Day Live on AWS: a WebSocket API whose routes invoke three Lambda services,
+# two DynamoDB tables, the coordination stream feeding the broadcaster, the signing key in
+# Secrets Manager, the web pages behind CloudFront, and alarms. One configuration, two
+# environments (environments/dev.tfvars, environments/prod.tfvars).
+#
+# Layout: this file (naming, the stack key, the signing key, the services), tables.tf,
+# api.tf, web.tf, alarms.tf; each service's functions and least-privilege policies live in
+# services/<name>/, the shape every function shares in modules/function/.
+
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
+
+locals {
+  name        = "${var.project}-${var.environment}"
+  account_id  = data.aws_caller_identity.current.account_id
+  partition   = data.aws_partition.current.partition
+  package_dir = coalesce(var.package_dir, "${path.module}/../build")
+  web_dir     = coalesce(var.web_dir, "${path.module}/../client/web")
+
+  packages = {
+    for service in ["connect", "messaging", "broadcast"] : service => {
+      file = "${local.package_dir}/${service}.zip"
+      hash = filebase64sha256("${local.package_dir}/${service}.zip")
+    }
+  }
+
+  platform = {
+    partition          = local.partition
+    region             = var.region
+    account_id         = local.account_id
+    kms_key_arn        = aws_kms_key.stack.arn
+    log_retention_days = var.log_retention_days
+    tracing            = var.tracing
+  }
+
+  # Browsers may open the socket only from the stack's own pages and the listed origins;
+  # clients that send no Origin (the CLI) are not browsers and are always let through.
+  allowed_origins = distinct(concat(
+    var.enable_cdn ? ["https://${aws_cloudfront_distribution.web[0].domain_name}"] : [],
+    var.allowed_origins,
+  ))
+
+  # Names and ARNs only: the signing key itself stays in Secrets Manager.
+  common_environment = {
+    MEDIADAY_CONNECTIONS_TABLE     = aws_dynamodb_table.connections.name
+    MEDIADAY_COORDINATION_TABLE    = aws_dynamodb_table.coordination.name
+    MEDIADAY_MANAGEMENT_ENDPOINT   = local.management_endpoint
+    MEDIADAY_ALLOWED_ORIGINS       = jsonencode(local.allowed_origins)
+    MEDIADAY_RATE_LIMIT_PER_MINUTE = tostring(var.rate_limit_per_minute)
+    POWERTOOLS_METRICS_NAMESPACE   = "MediaDayLive"
+  }
+}
+
+# ---------------------------------------------------------------------------------------
+# The stack's KMS key: tables, logs, secret, queue, topic, bucket, function environments
+# ---------------------------------------------------------------------------------------
+
+resource "aws_kms_key" "stack" {
+  description             = "${local.name}: encrypts the stack's tables, logs, secret, queues and web bucket"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        # The account (its IAM policies) administers and uses the key; roles get only what
+        # their own policies grant.
+        Sid       = "AccountAdministers"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
+        Action    = "kms:*"
+        Resource  = "*"
+      },
+      {
+        Sid       = "LogsEncryptThisAccountsLogGroups"
+        Effect    = "Allow"
+        Principal = { Service = "logs.${var.region}.amazonaws.com" }
+        Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+        Resource  = "*"
+        Condition = {
+          ArnLike = {
+            "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${var.region}:${local.account_id}:log-group:*"
+          }
+        }
+      },
+      {
+        Sid       = "AlarmsPublishToEncryptedTopic"
+        Effect    = "Allow"
+        Principal = { Service = "cloudwatch.amazonaws.com" }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
+        Resource  = "*"
+        Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
+      },
+      {
+        Sid       = "CloudFrontReadsEncryptedPages"
+        Effect    = "Allow"
+        Principal = { Service = "cloudfront.amazonaws.com" }
+        Action    = ["kms:Decrypt"]
+        Resource  = "*"
+        Condition = {
+          ArnLike = {
+            "aws:SourceArn" = "arn:${local.partition}:cloudfront::${local.account_id}:distribution/*"
+          }
+        }
+      },
+    ]
+  })
+}
+
+resource "aws_kms_alias" "stack" {
+  name          = "alias/${local.name}"
+  target_key_id = aws_kms_key.stack.key_id
+}
+
+# ---------------------------------------------------------------------------------------
+# Token signing key
+# ---------------------------------------------------------------------------------------
+
+module "signing_key" {
+  source    = "./modules/signing_key"
+  providers = { aws = aws.secrets }
+
+  name          = "${local.name}/signing-key"
+  kms_key_arn   = aws_kms_key.stack.arn
+  recovery_days = var.secret_recovery_days
+}
+
+# ---------------------------------------------------------------------------------------
+# Services
+# ---------------------------------------------------------------------------------------
+
+module "connect" {
+  source = "./services/connect"
+
+  name_prefix = local.name
+  platform    = local.platform
+  package     = local.packages.connect
+  environment = merge(local.common_environment, {
+    MEDIADAY_SIGNING_SECRET_ARN = module.signing_key.secret_arn
+    POWERTOOLS_SERVICE_NAME     = "connect"
+  })
+  connections_table_arn = aws_dynamodb_table.connections.arn
+  signing_secret_arn    = module.signing_key.secret_arn
+  memory_mb             = var.memory_mb.connect
+  timeout_seconds       = 10
+  reserved_concurrency = {
+    connect    = var.reserved_concurrency.connect
+    disconnect = var.reserved_concurrency.disconnect
+  }
+}
+
+module "messaging" {
+  source = "./services/messaging"
+
+  name_prefix = local.name
+  platform    = local.platform
+  package     = local.packages.messaging
+  environment = merge(local.common_environment, {
+    POWERTOOLS_SERVICE_NAME = "messaging"
+  })
+  connections_table_arn   = aws_dynamodb_table.connections.arn
+  coordination_table_arn  = aws_dynamodb_table.coordination.arn
+  post_to_connections_arn = local.post_to_connections_arn
+  memory_mb               = var.memory_mb.message
+  timeout_seconds         = 29
+  reserved_concurrency    = var.reserved_concurrency.message
+}
+
+module "broadcast" {
+  source = "./services/broadcast"
+
+  name_prefix = local.name
+  platform    = local.platform
+  package     = local.packages.broadcast
+  environment = merge(local.common_environment, {
+    POWERTOOLS_SERVICE_NAME = "broadcast"
+  })
+  coordination_table_arn  = aws_dynamodb_table.coordination.arn
+  coordination_stream_arn = aws_dynamodb_table.coordination.stream_arn
+  connections_table_arn   = aws_dynamodb_table.connections.arn
+  post_to_connections_arn = local.post_to_connections_arn
+  memory_mb               = var.memory_mb.broadcast
+  timeout_seconds         = 60
+  reserved_concurrency    = var.reserved_concurrency.broadcast
+  stream                  = var.stream
+}

@@ -1,0 +1,97 @@
+# The coordination table's stream -> the broadcaster, which posts each change to the
+# topic's subscribers. Partial batch responses (ReportBatchItemFailures) let one failing
+# record be retried alone; bisection isolates a record that crashes the function; retries
+# and record age are finite so a poisoned record cannot block its shard forever, and what
+# is dropped lands in an encrypted SQS queue for inspection (and the DLQ-depth alarm).
+
+locals {
+  stream_arns = "${var.coordination_table_arn}/stream/*"
+}
+
+module "on_stream" {
+  source = "../../modules/function"
+
+  name                 = "${var.name_prefix}-broadcast"
+  description          = "Coordination stream: fans each change out to the topic's subscribers"
+  handler              = "broadcast.handler.on_stream"
+  package_file         = var.package.file
+  package_hash         = var.package.hash
+  environment          = var.environment
+  memory_mb            = var.memory_mb
+  timeout_seconds      = var.timeout_seconds
+  reserved_concurrency = var.reserved_concurrency
+  partition            = var.platform.partition
+  region               = var.platform.region
+  account_id           = var.platform.account_id
+  kms_key_arn          = var.platform.kms_key_arn
+  log_retention_days   = var.platform.log_retention_days
+  tracing              = var.platform.tracing
+
+  policy_statements = [
+    {
+      Sid    = "ReadCoordinationStream"
+      Effect = "Allow"
+      Action = [
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:ListStreams",
+      ]
+      Resource = [local.stream_arns]
+    },
+    {
+      # Query: subscribers of a topic; BatchWriteItem: forget connections that are gone.
+      Sid      = "SubscribersAndGoneConnections"
+      Effect   = "Allow"
+      Action   = ["dynamodb:Query", "dynamodb:BatchWriteItem"]
+      Resource = [var.connections_table_arn]
+    },
+    {
+      Sid      = "PostToSubscribers"
+      Effect   = "Allow"
+      Action   = ["execute-api:ManageConnections"]
+      Resource = [var.post_to_connections_arn]
+    },
+    {
+      Sid      = "ParkUndeliverableBatches"
+      Effect   = "Allow"
+      Action   = ["sqs:SendMessage"]
+      Resource = [aws_sqs_queue.stream_failures.arn]
+    },
+    {
+      Sid      = "UseStackKey"
+      Effect   = "Allow"
+      Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      Resource = [var.platform.kms_key_arn]
+    },
+  ]
+}
+
+# ---------------------------------------------------------------------------------------
+# On-failure destination and the stream mapping
+# ---------------------------------------------------------------------------------------
+
+resource "aws_sqs_queue" "stream_failures" {
+  name                      = "${var.name_prefix}-broadcast-failures"
+  message_retention_seconds = 14 * 24 * 3600
+  kms_master_key_id         = var.platform.kms_key_arn
+}
+
+resource "aws_lambda_event_source_mapping" "stream" {
+  event_source_arn                   = var.coordination_stream_arn
+  function_name                      = module.on_stream.arn
+  starting_position                  = "LATEST"
+  batch_size                         = var.stream.batch_size
+  maximum_batching_window_in_seconds = var.stream.batching_window_seconds
+  parallelization_factor             = var.stream.parallelization_factor
+  function_response_types            = ["ReportBatchItemFailures"]
+  bisect_batch_on_function_error     = true
+  maximum_retry_attempts             = var.stream.maximum_retry_attempts
+  maximum_record_age_in_seconds      = var.stream.maximum_record_age_seconds
+
+  destination_config {
+    on_failure {
+      destination_arn = aws_sqs_queue.stream_failures.arn
+    }
+  }
+}

@@ -1,0 +1,62 @@
+# $default: the protocol. Reads the caller's connection record, keeps subscriptions and the
+# rate counter (connections table), reads and writes coordination items in transactions,
+# and posts snapshot and sync pages to the caller through the Management API.
+# It never verifies tokens, so it gets no access to the signing key.
+
+module "on_message" {
+  source = "../../modules/function"
+
+  name                 = "${var.name_prefix}-message"
+  description          = "$default: validates, authorizes and applies protocol messages"
+  handler              = "messaging.handler.on_message"
+  package_file         = var.package.file
+  package_hash         = var.package.hash
+  environment          = var.environment
+  memory_mb            = var.memory_mb
+  timeout_seconds      = var.timeout_seconds
+  reserved_concurrency = var.reserved_concurrency
+  partition            = var.platform.partition
+  region               = var.platform.region
+  account_id           = var.platform.account_id
+  kms_key_arn          = var.platform.kms_key_arn
+  log_retention_days   = var.platform.log_retention_days
+  tracing              = var.platform.tracing
+
+  policy_statements = [
+    {
+      Sid    = "ConnectionsAndSubscriptions"
+      Effect = "Allow"
+      Action = [
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+        "dynamodb:BatchWriteItem",
+      ]
+      Resource = [var.connections_table_arn]
+    },
+    {
+      Sid      = "ReadCoordination"
+      Effect   = "Allow"
+      Action   = ["dynamodb:GetItem", "dynamodb:Query"]
+      Resource = [var.coordination_table_arn, "${var.coordination_table_arn}/index/*"]
+    },
+    {
+      Sid      = "WriteCoordination"
+      Effect   = "Allow"
+      Action   = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+      Resource = [var.coordination_table_arn]
+    },
+    {
+      Sid      = "AnswerTheCaller"
+      Effect   = "Allow"
+      Action   = ["execute-api:ManageConnections"]
+      Resource = [var.post_to_connections_arn]
+    },
+    {
+      Sid      = "DecryptWithStackKey"
+      Effect   = "Allow"
+      Action   = ["kms:Decrypt"]
+      Resource = [var.platform.kms_key_arn]
+    },
+  ]
+}

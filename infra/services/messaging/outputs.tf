@@ -1,0 +1,4 @@
+output "message" {
+  description = "The $default function: name, arn, invoke_arn, role_name, policy statements."
+  value       = module.on_message
+}

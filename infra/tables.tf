@@ -1,0 +1,77 @@
+# The two tables. Their key schemas must match mediaday/tables.py exactly (the Python
+# definitions the tests, the local stack and the handlers use); tests/infra compares them.
+
+resource "aws_dynamodb_table" "connections" {
+  #checkov:skip=CKV_AWS_28:Connection rows live at most 2 h 15 min; restoring a backup would resurrect connections API Gateway has already closed.
+  name         = "${local.name}-connections"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "pk"
+  range_key    = "sk"
+
+  attribute {
+    name = "pk"
+    type = "S"
+  }
+
+  attribute {
+    name = "sk"
+    type = "S"
+  }
+
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.stack.arn
+  }
+}
+
+resource "aws_dynamodb_table" "coordination" {
+  name                        = "${local.name}-coordination"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "pk"
+  range_key                   = "sk"
+  stream_enabled              = true
+  stream_view_type            = "NEW_AND_OLD_IMAGES"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "pk"
+    type = "S"
+  }
+
+  attribute {
+    name = "sk"
+    type = "S"
+  }
+
+  attribute {
+    name = "rev"
+    type = "N"
+  }
+
+  # "What changed since rev N" as a strongly consistent Query: exact resume.
+  local_secondary_index {
+    name            = "by_rev"
+    range_key       = "rev"
+    projection_type = "ALL"
+  }
+
+  # Tombstones of deleted items expire after a week.
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.stack.arn
+  }
+}

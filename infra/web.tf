@@ -1,0 +1,174 @@
+# The kiosk and crew pages: a private, encrypted bucket that only this stack's CloudFront
+# distribution can read (origin access control). The pages take the WebSocket URL from
+# their `ws` query parameter (the kiosk_url output carries it) and the token from `token`.
+
+locals {
+  content_types = {
+    html = "text/html; charset=utf-8"
+    css  = "text/css; charset=utf-8"
+    js   = "text/javascript; charset=utf-8"
+    json = "application/json"
+    svg  = "image/svg+xml"
+    png  = "image/png"
+    ico  = "image/x-icon"
+    txt  = "text/plain; charset=utf-8"
+  }
+  web_files = fileset(local.web_dir, "**")
+  web_host  = var.enable_cdn ? aws_cloudfront_distribution.web[0].domain_name : null
+}
+
+resource "aws_s3_bucket" "web" {
+  #checkov:skip=CKV_AWS_18:The bucket is read only by CloudFront; server access logs would need a second bucket and add nothing the CloudFront and CloudTrail records do not show.
+  #checkov:skip=CKV_AWS_144:The pages are rebuilt from the repository on every deploy; a cross-region replica protects nothing.
+  #checkov:skip=CKV2_AWS_62:Nothing reacts to page uploads; event notifications would have no consumer.
+  bucket_prefix = "${local.name}-web-"
+  force_destroy = true
+}
+
+resource "aws_s3_bucket_public_access_block" "web" {
+  bucket                  = aws_s3_bucket.web.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_ownership_controls" "web" {
+  bucket = aws_s3_bucket.web.id
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "web" {
+  bucket = aws_s3_bucket.web.id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = aws_kms_key.stack.arn
+    }
+    bucket_key_enabled = true
+  }
+}
+
+resource "aws_s3_bucket_versioning" "web" {
+  bucket = aws_s3_bucket.web.id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "web" {
+  bucket = aws_s3_bucket.web.id
+
+  rule {
+    id     = "expire-old-page-versions"
+    status = "Enabled"
+    filter {}
+
+    noncurrent_version_expiration {
+      noncurrent_days = 30
+    }
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.web]
+}
+
+resource "aws_s3_bucket_policy" "web" {
+  bucket = aws_s3_bucket.web.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat(
+      [{
+        Sid       = "DenyInsecureTransport"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "s3:*"
+        Resource  = [aws_s3_bucket.web.arn, "${aws_s3_bucket.web.arn}/*"]
+        Condition = { Bool = { "aws:SecureTransport" = "false" } }
+      }],
+      var.enable_cdn ? [{
+        Sid       = "CloudFrontReadsPages"
+        Effect    = "Allow"
+        Principal = { Service = "cloudfront.amazonaws.com" }
+        Action    = "s3:GetObject"
+        Resource  = "${aws_s3_bucket.web.arn}/*"
+        Condition = { StringEquals = { "AWS:SourceArn" = aws_cloudfront_distribution.web[0].arn } }
+      }] : [],
+    )
+  })
+
+  depends_on = [aws_s3_bucket_public_access_block.web]
+}
+
+resource "aws_s3_object" "web" {
+  for_each = local.web_files
+
+  bucket       = aws_s3_bucket.web.id
+  key          = each.value
+  source       = "${local.web_dir}/${each.value}"
+  source_hash  = filemd5("${local.web_dir}/${each.value}")
+  content_type = lookup(local.content_types, reverse(split(".", each.value))[0], "application/octet-stream")
+
+  depends_on = [aws_s3_bucket_server_side_encryption_configuration.web]
+}
+
+# ---------------------------------------------------------------------------------------
+# CloudFront
+# ---------------------------------------------------------------------------------------
+
+resource "aws_cloudfront_origin_access_control" "web" {
+  count = var.enable_cdn ? 1 : 0
+
+  name                              = "${local.name}-web"
+  description                       = "CloudFront signs its requests to the private web bucket"
+  origin_access_control_origin_type = "s3"
+  signing_behavior                  = "always"
+  signing_protocol                  = "sigv4"
+}
+
+resource "aws_cloudfront_distribution" "web" {
+  count = var.enable_cdn ? 1 : 0
+  #checkov:skip=CKV_AWS_68:Static pages with no secrets or forms (tokens are checked by the WebSocket API, not here); a WAF would cost more than it protects.
+  #checkov:skip=CKV2_AWS_47:No WAF (see CKV_AWS_68); the origin is S3, which runs no Log4j.
+  #checkov:skip=CKV_AWS_86:Access logs would need an ACL-enabled log bucket; the API's access log records every connection, which is what matters.
+  #checkov:skip=CKV_AWS_174:The default *.cloudfront.net certificate fixes the minimum TLS version; set a custom domain and ACM certificate (TLSv1.2_2021) when there is one.
+  #checkov:skip=CKV2_AWS_42:No custom domain yet: the default CloudFront certificate serves HTTPS.
+  #checkov:skip=CKV_AWS_310:A single S3 origin in one region; a failover origin would be a replica nobody updates.
+
+  enabled             = true
+  comment             = "${local.name} kiosk and crew pages"
+  default_root_object = "kiosk.html"
+  price_class         = "PriceClass_100"
+  http_version        = "http2and3"
+
+  origin {
+    origin_id                = "web-bucket"
+    domain_name              = aws_s3_bucket.web.bucket_regional_domain_name
+    origin_access_control_id = aws_cloudfront_origin_access_control.web[0].id
+  }
+
+  default_cache_behavior {
+    target_origin_id           = "web-bucket"
+    viewer_protocol_policy     = "redirect-to-https"
+    allowed_methods            = ["GET", "HEAD"]
+    cached_methods             = ["GET", "HEAD"]
+    compress                   = true
+    cache_policy_id            = "658327ea-f89d-4fab-a63d-7e88639e58f6" # Managed-CachingOptimized
+    response_headers_policy_id = "67f7725c-6f97-4210-82d7-5512b31e9d03" # Managed-SecurityHeadersPolicy
+  }
+
+  restrictions {
+    geo_restriction {
+      restriction_type = "none"
+    }
+  }
+
+  viewer_certificate {
+    cloudfront_default_certificate = true
+  }
+}
