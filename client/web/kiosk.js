@@ -88,8 +88,14 @@
       calls: calls,
       stations: stations.map(function (station) {
         var line = M.stationTimeline(slotsBy.get(station.id) || [], now);
+        var shots = line.current
+          ? mirror.ofType("shot").filter(function (shot) {
+              return shot.station_id === station.id && shot.talent_id === line.current.talent_id;
+            })
+          : [];
         return {
           station: station,
+          shots: shots,
           current: line.current,
           next: line.next,
           calls: calls.filter(function (c) { return c.station_id === station.id; }),
@@ -132,9 +138,21 @@
         { class: "countdown" },
         h("span", { class: "num", "data-until": end }, ""),
         " left · until ",
-        M.hourMinute(end)
+        M.hourMinute(end),
+        view.shots.length ? shotTally(view.shots) : null
       ),
       h("div", { class: "progress", "aria-hidden": "true" }, h("span", { "data-from": start, "data-to": end }))
+    );
+  }
+
+  /** How far the crew is with the shot list of the talent in front of them. */
+  function shotTally(shots) {
+    var captured = shots.filter(function (s) { return s.status === "captured"; }).length;
+    var skipped = shots.filter(function (s) { return s.status === "skipped"; }).length;
+    return h(
+      "span",
+      { class: "shot-tally", "data-captured": captured, "data-skipped": skipped, "data-total": shots.length },
+      " · shots " + captured + "/" + shots.length + " captured" + (skipped ? ", " + skipped + " skipped" : "")
     );
   }
 
@@ -201,6 +219,12 @@
   function render() {
     var now = client.serverNow();
     var m = model(now);
+    // Every station's shot list, so the board can show each crew's progress.
+    client.addTopics(
+      m.stations.map(function (view) {
+        return "shots:" + view.station.id;
+      })
+    );
     if (m.day && m.day.timezone !== zone) {
       zone = m.day.timezone;
       M.setTimeZone(zone);
@@ -224,7 +248,22 @@
     timelineKey = keyOf(m);
     announce(m);
     tick();
+    fitToScreen();
   }
+
+  /** A TV cannot scroll: shrink everything (down to 60 %) until the board fits the screen. */
+  function fitToScreen() {
+    var root = document.documentElement;
+    var fit = 1;
+    root.style.setProperty("--fit", "1");
+    if (window.innerWidth < 1100) return; // tablets and phones scroll instead
+    while (root.scrollHeight > window.innerHeight + 1 && fit > 0.6) {
+      fit = Math.round((fit - 0.05) * 100) / 100;
+      root.style.setProperty("--fit", String(fit));
+    }
+  }
+
+  window.addEventListener("resize", fitToScreen);
 
   /** Which slots are now/next: when time moves a slot along, the board is redrawn. */
   function keyOf(m) {

@@ -10,8 +10,8 @@
  *   - apply an item only when its version is newer than the one held (duplicates and
  *     reordering are harmless); an item stays in the mirror only while a subscribed topic
  *     holds it and it is not deleted;
- *   - keep the rev of the last snapshot/sync answer as the watermark and sync since it on
- *     every other heartbeat (repairs silent loss);
+ *   - keep the rev of each topic's last snapshot/sync answer as its watermark and sync
+ *     since it on every other heartbeat (repairs silent loss);
  *   - after a reconnect, subscribe again (a new connection has no subscriptions) and sync
  *     since the watermark held before the drop: the snapshot replaces what each topic held
  *     and the sync reports, tombstones included, what changed meanwhile.
@@ -201,10 +201,11 @@
       },
       options
     );
+    this.topics = this.options.topics.slice();
     this.mirror = new Mirror();
-    this.mirror.setTopics(this.options.topics);
+    this.mirror.setTopics(this.topics);
     this.claims = tokenClaims(this.options.token);
-    this.watermark = null; // rev of the last snapshot/sync answer
+    this.topicRevs = {}; // topic -> rev of its last snapshot/sync answer (its watermark)
     this.clockOffsetMs = 0; // server time minus local time
     this.bestRttMs = Infinity;
     this.offsetSamples = [];
@@ -222,6 +223,7 @@
       attempts: 0,
       retryAt: null,
       ready: false, // the subscription snapshot has been applied
+      everLive: false, // has been live at least once (there is data on screen)
     };
   }
 
@@ -300,7 +302,7 @@
       return;
     }
     this.socket = socket;
-    this._setStatus({ state: this.watermark === null ? "connecting" : "reconnecting", retryAt: null });
+    this._setStatus({ state: this.status.everLive ? "reconnecting" : "connecting", retryAt: null });
     var self = this;
     socket.onopen = function () {
       if (self.socket === socket) self._opened();
@@ -315,7 +317,11 @@
 
   Client.prototype._opened = function () {
     var self = this;
-    var resumeFrom = this.watermark;
+    // The lowest watermark held before the drop (topics added meanwhile have none yet).
+    var held = Object.keys(this.topicRevs).map(function (topic) {
+      return self.topicRevs[topic];
+    });
+    var resumeFrom = held.length ? Math.min.apply(null, held) : null;
     this._contact();
     this._ping();
     this._armHeartbeat();
@@ -326,7 +332,8 @@
       .then(
       function () {
         self.attempt = 0;
-        self._setStatus({ state: "live", attempts: 0, ready: true });
+        self._setStatus({ state: "live", attempts: 0, ready: true, everLive: true });
+        return self._subscribeMissing();
       },
       function (error) {
         self.options.onError(error, { action: "subscribe" });
@@ -352,7 +359,8 @@
     var ceiling = Math.min(this.options.backoffMaxMs, this.options.backoffBaseMs * Math.pow(2, this.attempt));
     var delay = Math.max(250, Math.random() * ceiling);
     this.attempt += 1;
-    this._setStatus({ state: "reconnecting", attempts: this.attempt, retryAt: Date.now() + delay });
+    var state = this.status.everLive ? "reconnecting" : "connecting";
+    this._setStatus({ state: state, attempts: this.attempt, retryAt: Date.now() + delay });
     this._connectSoon(delay);
   };
 
@@ -414,40 +422,109 @@
     this.bestRttMs = best.rtt;
   };
 
+  /** Follow more topics (e.g. a station that just appeared); subscribes now if connected. */
+  Client.prototype.addTopics = function (names) {
+    var self = this;
+    var added = names.filter(function (name) {
+      return parseTopic(name) && self.topics.indexOf(name) < 0;
+    });
+    if (added.length === 0) return Promise.resolve(null);
+    this.topics = this.topics.concat(added);
+    this.mirror.setTopics(this.topics);
+    if (!this.status.ready) return Promise.resolve(null); // the (re)connect subscribes them all
+    return this._subscribeTopics(added).catch(function (error) {
+      self.options.onError(error, { action: "subscribe" });
+    });
+  };
+
+  /** Topics added while a subscribe was in flight have no watermark yet: subscribe them. */
+  Client.prototype._subscribeMissing = function () {
+    var self = this;
+    var missing = this.topics.filter(function (topic) {
+      return typeof self.topicRevs[topic] !== "number";
+    });
+    return Promise.all(
+      chunks(missing).map(function (topics) {
+        return self._subscribeTopics(topics);
+      })
+    ).catch(function (error) {
+      self.options.onError(error, { action: "subscribe" });
+    });
+  };
+
+  /** The resume point: the lowest watermark of the topics (null until each has one). */
+  Client.prototype.watermark = function (topics) {
+    var revs = this.topicRevs;
+    var low = null;
+    for (var i = 0; i < (topics || this.topics).length; i++) {
+      var rev = revs[(topics || this.topics)[i]];
+      if (typeof rev !== "number") return null;
+      if (low === null || rev < low) low = rev;
+    }
+    return low;
+  };
+
+  /** At most 20 topics per request (the protocol's limit). */
+  function chunks(list) {
+    var out = [];
+    for (var i = 0; i < list.length; i += 20) out.push(list.slice(i, i + 20));
+    return out;
+  }
+
   Client.prototype._subscribe = function (fresh) {
     var self = this;
     if (fresh) {
       this.mirror.clear();
-      this.watermark = null;
+      this.topicRevs = {};
     }
-    return this.request({ action: "subscribe", topics: this.options.topics }).then(function (done) {
-      // A fresh connection has no subscriptions: the snapshot at rev R replaces the mirror.
+    return Promise.all(
+      chunks(this.topics).map(function (topics) {
+        return self._subscribeTopics(topics);
+      })
+    );
+  };
+
+  /** A fresh connection has no subscriptions: each topic's snapshot at rev R replaces it. */
+  Client.prototype._subscribeTopics = function (topics) {
+    var self = this;
+    return this.request({ action: "subscribe", topics: topics }).then(function (done) {
       var byTopic = {};
       done.pages.forEach(function (page) {
         (byTopic[page.topic] = byTopic[page.topic] || []).push(page);
       });
       var changed = false;
       var rev = typeof done.ack.rev === "number" ? done.ack.rev : 0;
-      self.options.topics.forEach(function (topic) {
+      topics.forEach(function (topic) {
         var items = [];
         (byTopic[topic] || []).forEach(function (page) {
           items = items.concat(page.items || []);
         });
         if (self.mirror.replaceTopic(topic, rev, items)) changed = true;
+        self._advance(topic, rev);
       });
-      self._advance(rev);
       self._updated();
       if (changed || !self.status.ready) self._changed();
       return done;
     });
   };
 
-  /** Everything changed since `since` (default: the watermark); too old means a fresh snapshot. */
+  /**
+   * Everything changed since `since` (default: each topic's watermark), tombstones
+   * included. A rev the server does not have (its data was reset) means a fresh snapshot.
+   */
   Client.prototype.sync = function (since) {
     var self = this;
-    var from = typeof since === "number" ? since : this.watermark;
-    if (from === null) return Promise.resolve(null);
-    return this.request({ action: "sync", since: from, topics: this.options.topics }).then(
+    return Promise.all(
+      chunks(this.topics).map(function (topics) {
+        var from = typeof since === "number" ? since : self.watermark(topics);
+        return from === null ? null : self._syncTopics(topics, from);
+      })
+    );
+  };
+
+  Client.prototype._syncTopics = function (topics, since) {
+    var self = this;
+    return this.request({ action: "sync", since: since, topics: topics }).then(
       function (done) {
         var changed = false;
         done.pages.forEach(function (page) {
@@ -455,20 +532,25 @@
             if (self.mirror.apply(item)) changed = true;
           });
         });
-        self._advance(typeof done.ack.rev === "number" ? done.ack.rev : self.watermark);
+        if (typeof done.ack.rev === "number") {
+          topics.forEach(function (topic) {
+            self._advance(topic, done.ack.rev);
+          });
+        }
         self._updated();
         if (changed) self._changed();
         return done;
       },
       function (error) {
         if (error && error.code === "resync_required") return self._subscribe(true);
-        return null;
+        return null; // offline or a timeout: the next heartbeat tries again
       }
     );
   };
 
-  Client.prototype._advance = function (rev) {
-    if (this.watermark === null || rev > this.watermark) this.watermark = rev;
+  Client.prototype._advance = function (topic, rev) {
+    var held = this.topicRevs[topic];
+    if (typeof held !== "number" || rev > held) this.topicRevs[topic] = rev;
   };
 
   // -- frames -----------------------------------------------------------------------------
@@ -686,8 +768,10 @@
       ? " — last update " + clockTime(status.lastContact + client.clockOffsetMs)
       : "";
     if (status.state === "live") return { state: "live", text: "Live", stale: false };
-    if (status.state === "connecting" && !status.lastContact) {
-      return { state: "connecting", text: "Connecting…", stale: false };
+    if (!status.everLive) {
+      // Nothing on screen yet, so nothing can be stale.
+      var text = status.attempts > 0 ? "Cannot reach the server — retrying" : "Connecting…";
+      return { state: "connecting", text: text, stale: false };
     }
     var stale = status.state === "stopped" || Date.now() - status.since > staleMs;
     return { state: "reconnecting", text: "Reconnecting" + last, stale: stale };
