@@ -1,0 +1,118 @@
+"""Each action as each role, through on_message with API-Gateway-shaped events (moto)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mediaday.protocol import ACTIONS, READ_ACTIONS
+from tests.integration.messaging.conftest import MEDIA_DAY, slot_fields
+
+# A valid request per action against the seeded roster (crew's station is st-1).
+MESSAGES: dict[str, dict[str, Any]] = {
+    "ping": {},
+    "subscribe": {"topics": ["schedule", "shots:st-1"]},
+    "unsubscribe": {"topics": ["schedule"]},
+    "sync": {"since": 0, "topics": ["calls"]},
+    "slot.create": {"slot": slot_fields(id="sl-new", title="Walk-on")},
+    "slot.update": {"slot_id": "sl-1", "version": 1, "changes": {"title": "Post-game"}},
+    "slot.move": {"slot_id": "sl-1", "version": 1, "station_id": "st-2"},
+    "slot.delete": {"slot_id": "sl-1", "version": 1},
+    "shot.add": {"shot": {"station_id": "st-1", "talent_id": "t-2", "description": "Close"}},
+    "shot.update": {"shot_id": "sh-1", "version": 1, "changes": {"description": "Tight"}},
+    "shot.set_status": {"shot_id": "sh-1", "version": 1, "status": "captured"},
+    "shot.delete": {"shot_id": "sh-1", "version": 1},
+    "call.push": {"call": {"id": "ca-new", "talent_id": "t-1", "station_id": "st-1"}},
+    "call.ack": {"call_id": "ca-1", "version": 1, "state": "arrived"},
+    "call.cancel": {"call_id": "ca-1", "version": 1},
+    "station.put": {"station": {"id": "st-9", "name": "Podcast booth", "kind": "podcast"}},
+    "talent.put": {"talent": {"id": "t-9", "name": "Jordan Lee", "number": "12"}},
+}
+# What each write leaves in the table: (type, id) -> fields to check.
+WRITTEN: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "slot.create": ("slot", "sl-new", {"title": "Walk-on", "version": 1}),
+    "slot.update": ("slot", "sl-1", {"title": "Post-game", "version": 2}),
+    "slot.move": ("slot", "sl-1", {"station_id": "st-2", "version": 2}),
+    "slot.delete": ("slot", "sl-1", {"deleted": True, "version": 2}),
+    "shot.update": ("shot", "sh-1", {"description": "Tight", "version": 2}),
+    "shot.set_status": ("shot", "sh-1", {"status": "captured", "version": 2}),
+    "shot.delete": ("shot", "sh-1", {"deleted": True, "version": 2}),
+    "call.push": ("call", "ca-new", {"state": "pending", "version": 1}),
+    "call.ack": ("call", "ca-1", {"state": "arrived", "acked_by": None, "version": 2}),
+    "call.cancel": ("call", "ca-1", {"state": "cancelled", "version": 2}),
+    "station.put": ("station", "st-9", {"name": "Podcast booth", "kind": "podcast"}),
+    "talent.put": ("talent", "t-9", {"name": "Jordan Lee", "number": "12"}),
+}
+ALLOWED = {
+    "producer": set(ACTIONS),
+    "crew": set(READ_ACTIONS) | {"shot.set_status", "call.ack"},
+    "kiosk": set(READ_ACTIONS),
+}
+
+
+def test_every_action_has_a_scenario():
+    assert set(MESSAGES) == set(ACTIONS)
+    assert set(WRITTEN) | set(READ_ACTIONS) | {"shot.add"} == set(ACTIONS)
+
+
+@pytest.mark.parametrize("role", ["producer", "crew", "kiosk"])
+@pytest.mark.parametrize("action", ACTIONS)
+def test_each_action_as_each_role(
+    action, role, roster, clients, coordination_store, coordination_rows
+):
+    before = coordination_rows()
+    # When the role sends a valid request for the action
+    reply = clients[role].request(action, **MESSAGES[action])
+    # Then it is done if the role may do it, and refused with `forbidden` otherwise
+    if action not in ALLOWED[role]:
+        assert (reply["type"], reply["code"]) == ("error", "forbidden"), reply
+        assert reply["id"]
+        assert coordination_rows() == before
+        return
+    if action == "ping":
+        assert reply["type"] == "pong"
+        return
+    assert reply["type"] == "ack" and reply["action"] == action, reply
+    if action in READ_ACTIONS:
+        assert coordination_rows() == before
+        return
+    assert reply["item"]["updated_by"] == f"{role}-subject"
+    if action == "shot.add":
+        item_type, item_id, expected = "shot", reply["item"]["id"], {"description": "Close"}
+    else:
+        item_type, item_id, expected = WRITTEN[action]
+        if "acked_by" in expected:
+            expected = {**expected, "acked_by": f"{role}-subject"}
+    stored = coordination_store.get(MEDIA_DAY, item_type, item_id)
+    assert stored is not None
+    stored_plain = stored.model_dump(mode="json")
+    assert {key: stored_plain.get(key) for key in expected} == expected
+    assert reply["version"] == stored.version and reply["rev"] == stored.rev
+
+
+@pytest.mark.parametrize(
+    "action,fields",
+    [
+        ("shot.set_status", {"shot_id": "sh-2", "version": 1, "status": "skipped"}),
+        ("call.ack", {"call_id": "ca-2", "version": 1, "state": "en-route"}),
+    ],
+)
+def test_crew_cannot_touch_another_stations_items(
+    action, fields, roster, clients, coordination_rows
+):
+    # Given a crew of station st-1 and items of station st-2
+    before = coordination_rows()
+    # When it acts on them
+    reply = clients["crew"].request(action, **fields)
+    # Then it is refused and nothing is written
+    assert reply["code"] == "forbidden"
+    assert "st-2" in reply["message"]
+    assert coordination_rows() == before
+
+
+def test_kiosk_may_subscribe_and_sync_every_topic(roster, clients, poster):
+    topics = ["roster", "schedule", "calls", "station:st-2", "shots:st-2"]
+    reply = clients["kiosk"].request("subscribe", topics=topics)
+    assert reply["type"] == "ack" and reply["topics"] == topics
+    assert clients["kiosk"].request("sync", since=0)["type"] == "ack"
