@@ -142,11 +142,15 @@ class WebSocketGateway:
         sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
+        return await self.start_on(sock)
+
+    async def start_on(self, sock: socket.socket) -> int:
+        """Serve on a bound socket; returns its port."""
         self._runner = web.AppRunner(self.app, handle_signals=False, access_log=None)
         await self._runner.setup()
         site = web.SockSite(self._runner, sock)
         await site.start()
-        self.host, self.port = host, sock.getsockname()[1]
+        self.host, self.port = sock.getsockname()[:2]
         self._sweeper = asyncio.create_task(self._sweep())
         return self.port
 

