@@ -37,7 +37,9 @@ SLOT = Slot(
 )
 
 
-def connection(connection_id: str, *, media_day: str = DAY, expires_at: int = FAR_FUTURE):
+def connection(
+    connection_id: str, *, media_day: str = DAY, expires_at: int = FAR_FUTURE
+) -> Connection:
     return Connection(
         connection_id=connection_id,
         media_day=media_day,
