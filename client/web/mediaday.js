@@ -28,6 +28,7 @@
   };
   var STATION_TOPICS = { station: ["slot", "call"], shots: ["shot"] };
   var ACTIVE_CALL_STATES = ["pending", "en-route", "arrived"];
+  var READ_ACTIONS = ["ping", "subscribe", "unsubscribe", "sync"];
 
   // Plain words for the error codes of mediaday/errors.py.
   var ERROR_WORDS = {
@@ -247,7 +248,12 @@
     this._clearTimers();
     if (this.socket) this.socket.close(1000, "page closed");
     this.socket = null;
-    this._setStatus({ state: "stopped" });
+    this.pending.forEach(function (entry) {
+      global.clearTimeout(entry.timer);
+      entry.reject({ code: "offline", message: ERROR_WORDS.offline });
+    });
+    this.pending.clear();
+    this._setStatus({ state: "stopped", ready: false });
   };
 
   /**
@@ -325,6 +331,7 @@
     this._contact();
     this._ping();
     this._armHeartbeat();
+    this._resendWrites();
     this._subscribe()
       .then(function () {
         return resumeFrom === null ? null : self.sync(resumeFrom);
@@ -342,16 +349,38 @@
     );
   };
 
+  /**
+   * Reads in flight are abandoned (the reconnect subscribes afresh). A write in flight may
+   * or may not have been applied: it is resent with the same id once connected again, and
+   * the server answers a repeat as a duplicate instead of applying it twice.
+   */
   Client.prototype._closed = function () {
+    var self = this;
     this.socket = null;
     this.status.ready = false;
     this._clearTimers();
-    this.pending.forEach(function (entry) {
-      global.clearTimeout(entry.timer);
-      entry.reject({ code: "offline", message: ERROR_WORDS.offline });
+    this.pending.forEach(function (entry, id) {
+      if (READ_ACTIONS.indexOf(entry.frame.action) >= 0 || self.stopped) {
+        global.clearTimeout(entry.timer);
+        self.pending.delete(id);
+        entry.reject({ code: "offline", message: ERROR_WORDS.offline });
+      } else {
+        entry.unsent = true;
+        entry.pages = [];
+        entry.ack = null;
+      }
     });
-    this.pending.clear();
     if (!this.stopped) this._scheduleReconnect();
+  };
+
+  Client.prototype._resendWrites = function () {
+    var socket = this.socket;
+    this.pending.forEach(function (entry) {
+      if (entry.unsent && socket && socket.readyState === global.WebSocket.OPEN) {
+        entry.unsent = false;
+        socket.send(JSON.stringify(entry.frame));
+      }
+    });
   };
 
   /** Full jitter: a random wait up to base * 2^attempt, capped; spreads a room of kiosks. */
