@@ -317,7 +317,10 @@
       els.conn.textContent = label.text;
     }
     document.body.classList.toggle("is-stale", label.stale);
-    els.banner.hidden = !label.stale;
+    if (els.banner.hidden === label.stale) {
+      els.banner.hidden = !label.stale;
+      fitToScreen(); // the banner takes room
+    }
     if (label.stale) {
       var text = label.text + ". The board may be out of date.";
       if (els.banner.textContent !== text) els.banner.textContent = text;

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Page, sync_playwright
 
+from tests.support.stack import local_stack  # noqa: F401 (a fixture, found by name)
+
 CHROMIUM = Path(os.environ.get("MEDIADAY_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--no-sandbox",
