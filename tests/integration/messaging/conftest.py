@@ -95,6 +95,28 @@ def slot_fields(**overrides: Any) -> dict[str, Any]:
     return {**fields, **overrides}
 
 
+# A valid request per action against the seeded roster (crew's station is st-1).
+MESSAGES: dict[str, dict[str, Any]] = {
+    "ping": {},
+    "subscribe": {"topics": ["schedule", "shots:st-1"]},
+    "unsubscribe": {"topics": ["schedule"]},
+    "sync": {"since": 0, "topics": ["calls"]},
+    "slot.create": {"slot": slot_fields(id="sl-new", title="Walk-on")},
+    "slot.update": {"slot_id": "sl-1", "version": 1, "changes": {"title": "Post-game"}},
+    "slot.move": {"slot_id": "sl-1", "version": 1, "station_id": "st-2"},
+    "slot.delete": {"slot_id": "sl-1", "version": 1},
+    "shot.add": {"shot": {"station_id": "st-1", "talent_id": "t-2", "description": "Close"}},
+    "shot.update": {"shot_id": "sh-1", "version": 1, "changes": {"description": "Tight"}},
+    "shot.set_status": {"shot_id": "sh-1", "version": 1, "status": "captured"},
+    "shot.delete": {"shot_id": "sh-1", "version": 1},
+    "call.push": {"call": {"id": "ca-new", "talent_id": "t-1", "station_id": "st-1"}},
+    "call.ack": {"call_id": "ca-1", "version": 1, "state": "arrived"},
+    "call.cancel": {"call_id": "ca-1", "version": 1},
+    "station.put": {"station": {"id": "st-9", "name": "Podcast booth", "kind": "podcast"}},
+    "talent.put": {"talent": {"id": "t-9", "name": "Jordan Lee", "number": "12"}},
+}
+
+
 @pytest.fixture
 def poster() -> FakePoster:
     return FakePoster()
