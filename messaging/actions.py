@@ -21,7 +21,6 @@ from pydantic import ValidationError
 from mediaday.coordination import WriteResult
 from mediaday.errors import (
     Conflict,
-    ConnectionGone,
     DeliveryThrottled,
     InvalidRequest,
     InvalidState,
@@ -219,9 +218,7 @@ def _deliver(deps: Collaborators, caller: Caller, frames: Iterable[bytes]) -> No
             try:
                 deps.poster.post(connection_id, frame)
                 break
-            except ConnectionGone:
-                raise
-            except DeliveryThrottled:
+            except DeliveryThrottled:  # 429 / 5xx; Gone and refusals are final
                 if attempt == _POST_ATTEMPTS - 1:
                     raise
                 time.sleep(0.05 * 4**attempt)

@@ -157,3 +157,30 @@ def test_pages_that_cannot_be_delivered_are_delivery_failed(error, monkeypatch):
     collaborators = deps(Connections(PRODUCER), EmptyCoordination(), FailingPoster(error))
     frame = handle_message(body, connection_id="c-1", deps=collaborators)
     assert (frame.code, frame.id) == ("delivery_failed", "r-6")
+
+
+class ThrottledOnce:
+    def __init__(self) -> None:
+        self.calls = 0
+        self.delivered: list[bytes] = []
+
+    def post(self, connection_id: str, data: bytes) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            raise DeliveryThrottled("429")
+        self.delivered.append(data)
+
+    def close(self, connection_id: str) -> None:
+        return None
+
+
+def test_a_throttled_page_is_retried_and_the_answer_completes(monkeypatch):
+    monkeypatch.setattr("messaging.actions.time.sleep", lambda seconds: None)
+    poster = ThrottledOnce()
+    body = json.dumps({"action": "subscribe", "id": "r-7", "topics": ["calls"]})
+    frame = handle_message(
+        body, connection_id="c-1", deps=deps(Connections(PRODUCER), EmptyCoordination(), poster)
+    )
+    assert (frame.type, frame.pages, frame.rev) == ("ack", 1, 7)
+    (page,) = [json.loads(data) for data in poster.delivered]
+    assert (page["type"], page["id"], page["items"]) == ("snapshot", "r-7", [])
