@@ -1,0 +1,1 @@
+"""The $default message Lambda: protocol, validation, authorization, writes, snapshots."""
