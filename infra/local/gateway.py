@@ -48,6 +48,7 @@ from infra.local.events import (
     message_event,
     new_connection_id,
 )
+from infra.local.faults import FaultPlan, PostFault
 from infra.local.frames import FrameSizeGuard
 from infra.local.limits import GatewayLimits, TokenBucket
 
@@ -107,10 +108,12 @@ class WebSocketGateway:
         limits: GatewayLimits | None = None,
         web_root: Path | None = None,
         max_workers: int = 64,
+        faults: FaultPlan | None = None,
     ) -> None:
         self.stage = stage
         self.limits = limits or GatewayLimits()
         self._routes = dict(routes)
+        self._faults = faults  # the reliability suite's fault plan (infra/local/faults.py)
         self._web_root = web_root
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="lambda")
         self._bucket = TokenBucket(self.limits.new_connections_per_second)
@@ -347,6 +350,10 @@ class WebSocketGateway:
                 "PayloadTooLargeException",
                 f"Message of {len(data)} bytes exceeds the {self.limits.max_message_bytes} limit",
             )
+        if self._faults is not None:
+            fault = self._faults.for_post(request.match_info["connection_id"], data)
+            if fault is not None:
+                return self._injected(fault, request.match_info["connection_id"])
         client = self._live_client(request.match_info["connection_id"])
         if client is None:
             return _gone()
@@ -366,6 +373,17 @@ class WebSocketGateway:
         except (ConnectionError, RuntimeError):
             return _gone()
         return web.Response(status=200)
+
+    def _injected(self, fault: PostFault, connection_id: str) -> web.Response:
+        """A fault the plan asks for, answered as API Gateway answers the real one."""
+        if fault is PostFault.GONE:
+            client = self._live_client(connection_id)
+            if client is not None and client.transport is not None:
+                client.transport.abort()  # the client vanished: no close frame
+            return _gone()
+        if fault is PostFault.THROTTLE:
+            return _error(429, "LimitExceededException", "Rate exceeded (injected fault)")
+        return _error(403, "ForbiddenException", "Forbidden (injected poison record)")
 
     async def _get_connection(self, request: web.Request) -> web.Response:
         client = self._live_client(request.match_info["connection_id"])

@@ -29,6 +29,7 @@ import client
 from client.commands.token import DEFAULT_MEDIA_DAY, key_file
 from infra.local.demo import seed_demo
 from infra.local.dynamodb import DynamoDBLocal, DynamoDBLocalError
+from infra.local.faults import FaultPlan, FaultPlanError
 from infra.local.gateway import CONNECT, DEFAULT, DISCONNECT, WebSocketGateway
 from infra.local.limits import GatewayLimits
 from infra.local.streams import StreamPoller
@@ -185,17 +186,25 @@ async def _run(
         if seeded:
             logger.info("demo media day seeded", media_day=DEFAULT_MEDIA_DAY, items=seeded)
 
+    try:
+        faults = FaultPlan.from_env()  # reliability tests only: MEDIADAY_LOCAL_FAULTS
+    except FaultPlanError as error:
+        raise StackError(str(error)) from None
     gateway = WebSocketGateway(
         {route: _handler(path) for route, path in ROUTES.items()},
         stage=STAGE,
         limits=options.limits,
         web_root=WEB_ROOT,
+        faults=faults,
     )
+    stream_target = _handler(STREAM_TARGET)
+    if faults is not None:
+        stream_target = faults.wrap_stream_target(stream_target)
     stream_arn = dynamodb.describe_table(TableName=COORDINATION_TABLE)["Table"]["LatestStreamArn"]
     poller = StreamPoller(
         database.client("dynamodbstreams"),
         stream_arn,
-        _handler(STREAM_TARGET),
+        stream_target,
         data_dir=data_dir,
         region=REGION,
     )
