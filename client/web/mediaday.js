@@ -424,14 +424,17 @@
     var self = this;
     var sent = Date.now();
     var socket = this.socket;
-    global.clearTimeout(this.timers.pong);
     // A Wi-Fi drop often leaves the socket looking open: no pong in time means it is dead.
-    this.timers.pong = global.setTimeout(function () {
-      if (self.socket === socket && socket) socket.close(4001, "no pong");
-    }, this.options.pongTimeoutMs);
+    // The deadline runs from the oldest unanswered ping; later pings do not push it back.
+    if (!this.timers.pong) {
+      this.timers.pong = global.setTimeout(function () {
+        if (self.socket === socket && socket) socket.close(4001, "no pong");
+      }, this.options.pongTimeoutMs);
+    }
     this.request({ action: "ping" }).then(
       function (pong) {
         global.clearTimeout(self.timers.pong);
+        delete self.timers.pong;
         self._clockSample(sent, Date.now(), pong.server_time);
       },
       function () {}

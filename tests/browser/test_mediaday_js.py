@@ -287,12 +287,13 @@ def test_no_pong_in_time_means_a_dead_link_and_a_reconnect(js: Page) -> None:
     result = run(
         js,
         """
-        makeClient(["schedule"], { pongTimeoutMs: 100 });
+        // pings every 40 ms: the deadline runs from the oldest unanswered one
+        makeClient(["schedule"], { pongTimeoutMs: 150, heartbeatMs: 40 });
         socket().open();
         answerSubscribe(3, {});
         await until(() => client.status.ready);
         const first = socket();
-        // the ping goes unanswered (a Wi-Fi drop leaves the socket looking open)
+        // the pings go unanswered (a Wi-Fi drop leaves the socket looking open)
         await until(() => sockets.length === 2, 3000);
         return { closeCode: first.closeCode, state: client.status.state };
         """,

@@ -231,6 +231,44 @@ def test_a_kiosk_token_cannot_write(kiosk: Page, producer: ThreadedClient) -> No
     assert producer.item("slot", slot.id).version == slot.version
 
 
+def test_a_silent_network_drop_is_noticed_and_the_kiosk_catches_up(
+    browser_context: BrowserContext,
+    local_stack: LocalStack,
+    producer: ThreadedClient,
+    day_under_way: dict[str, Any],
+) -> None:
+    # Given a kiosk on venue Wi-Fi that can stop passing traffic without closing anything
+    wifi = {"up": True}
+
+    def route(ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+        ws.on_message(lambda message: server.send(message) if wifi["up"] else None)
+        server.on_message(lambda message: ws.send(message) if wifi["up"] else None)
+
+    page = browser_context.new_page()
+    page.set_viewport_size(KIOSK_SIZE)
+    page.route_web_socket("**/local*", route)
+    knobs = f"{KNOBS}&heartbeat_ms=1000&pong_timeout_ms=1500"
+    page.goto(f"{local_stack.http_url}/kiosk?token={local_stack.token('kiosk')}&{knobs}")
+    conn = page.locator("#conn")
+    expect(conn).to_have_attribute("data-state", "live", timeout=10_000)
+    slot = producer.item("slot", day_under_way["st-4"]["now"].id)
+
+    # When the Wi-Fi silently drops and the producer changes a slot meanwhile
+    wifi["up"] = False
+    producer.write("slot.update", slot_id=slot.id, version=slot.version, changes={"title": "Q&A"})
+    # Then the missing pong gives it away: the kiosk marks itself reconnecting
+    expect(conn).to_have_attribute("data-state", "reconnecting", timeout=5_000)
+    expect(page.locator("#stale-banner")).to_be_visible(timeout=5_000)
+
+    # And when the Wi-Fi is back it reconnects by itself and shows the change it missed
+    wifi["up"] = True
+    expect(conn).to_have_attribute("data-state", "live", timeout=10_000)
+    expect(_station(page, "st-4").locator(".slot-now .talent-meta")).to_contain_text("Q&A")
+    expect(page.locator("#stale-banner")).to_be_hidden()
+    page.close()
+
+
 def test_the_kiosk_shows_it_is_reconnecting_then_the_changes_made_meanwhile(
     browser_context: BrowserContext,
     local_stack: LocalStack,
