@@ -6,13 +6,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from client.commands import serve, token
+from client.commands import call, schedule, serve, shots, token, watch
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mediaday", description="CBTC Media Day Live")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for command in (token, serve):
+    for command in (token, serve, watch, call, schedule, shots):
         command.register(subparsers)
     return parser
 

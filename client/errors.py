@@ -158,7 +158,7 @@ def describe_validation(error: ValidationError) -> str:
     for problem in error.errors():
         # a discriminated union puts the tag (the action) first in the location: drop it
         where = ".".join(str(part) for part in problem["loc"] if part not in ACTIONS)
-        message = problem["msg"]
+        message = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "string_pattern_mismatch" and "A-Za-z0-9" in str(
             problem.get("ctx", {}).get("pattern", "")
         ):
