@@ -31,6 +31,7 @@
     callsCard: document.getElementById("calls-card"),
     calls: document.getElementById("calls"),
     schedule: document.getElementById("schedule"),
+    announce: document.getElementById("announce"),
   };
 
   function showNotice(text) {
@@ -225,9 +226,10 @@
     var who = m.focus ? talentName(m.focus) : "";
     els.shotsTitle.textContent = who ? "Shot list — " + who : "Shot list";
     var done = m.shots.filter(function (s) { return statusOf(s) !== "pending"; }).length;
-    els.shotsProgress.textContent = m.focus
+    var progress = m.focus
       ? done + " of " + m.shots.length + " done" + (m.following && m.line.current === null && m.line.next ? " (up next)" : "")
       : "No talent in front of you.";
+    if (els.shotsProgress.textContent !== progress) els.shotsProgress.textContent = progress;
     var rows = m.shots.map(function (shot) {
       return h(
         "li",
@@ -299,6 +301,25 @@
     els.schedule.replaceChildren.apply(els.schedule, rows);
   }
 
+  var previous = null; // what was announced last
+
+  /** Tell screen readers what matters, briefly: who is in front now, and new calls. */
+  function announce(m) {
+    var current = { now: m.line.current ? m.line.current.talent_id : "", calls: {} };
+    var messages = [];
+    if (previous && current.now && previous.now !== current.now) {
+      messages.push("Now in front of you: " + talentName(current.now) + ".");
+    }
+    m.ours.concat(m.elsewhere).forEach(function (call) {
+      current.calls[call.id] = true;
+      if (previous && !previous.calls[call.id]) {
+        messages.push("New call: " + talentName(call.talent_id) + " to " + stationName(call.station_id) + ".");
+      }
+    });
+    if (client.status.ready) previous = current;
+    if (messages.length) els.announce.textContent = messages.join(" ");
+  }
+
   function keyOf(m) {
     return (m.line.current ? m.line.current.id : "-") + ":" + (m.line.next ? m.line.next.id : "-");
   }
@@ -319,6 +340,7 @@
     renderCalls(m);
     renderSchedule(m, now);
     timelineKey = keyOf(m);
+    announce(m);
     els.main.setAttribute("aria-busy", client.status.ready ? "false" : "true");
     if (focused) {
       var again = document.querySelector('[data-focus-key="' + focused + '"]');

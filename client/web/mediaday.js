@@ -800,6 +800,11 @@
       ? " — last update " + clockTime(status.lastContact + client.clockOffsetMs)
       : "";
     if (status.state === "live") return { state: "live", text: "Live", stale: false };
+    var claims = client.claims;
+    if (claims && typeof claims.exp === "number" && claims.exp * 1000 <= client.serverNow()) {
+      // The server refuses an expired token; retrying cannot help, a new link can.
+      return { state: "reconnecting", text: "Access expired — ask a producer for a new link", stale: true };
+    }
     if (!status.everLive) {
       // Nothing on screen yet, so nothing can be stale.
       var text = status.attempts > 0 ? "Cannot reach the server — retrying" : "Connecting…";

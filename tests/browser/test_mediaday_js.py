@@ -397,3 +397,48 @@ def test_token_claims_are_decoded_for_display(js: Page) -> None:
     claims = run(js, 'return MediaDay.tokenClaims("mdl1.eyJyb2xlIjoiY3JldyIsInN0Ijoic3QtMSJ9.x");')
     assert claims == {"role": "crew", "st": "st-1"}
     assert run(js, 'return MediaDay.tokenClaims("garbage");') is None
+
+
+def test_the_connection_label_marks_a_board_cut_off_too_long_as_stale(js: Page) -> None:
+    labels = run(
+        js,
+        """
+        const client = makeClient(["schedule"]);
+        const label = (status) => MediaDay.connectionLabel(
+          Object.assign({ lastContact: Date.parse("2026-11-25T14:03:22"), everLive: true,
+                          attempts: 1 }, status), client, 4000);
+        return {
+          live: label({ state: "live", since: Date.now() - 60000 }),
+          justDropped: label({ state: "reconnecting", since: Date.now() - 1000 }),
+          cutOff: label({ state: "reconnecting", since: Date.now() - 5000 }),
+          neverLive: label({ state: "connecting", since: Date.now() - 9000, everLive: false }),
+        };
+        """,
+    )
+    assert labels["live"] == {"state": "live", "text": "Live", "stale": False}
+    assert labels["justDropped"]["stale"] is False
+    assert labels["cutOff"] == {
+        "state": "reconnecting",
+        "text": "Reconnecting — last update 14:03:22",
+        "stale": True,
+    }
+    assert labels["neverLive"] == {
+        "state": "connecting",
+        "text": "Cannot reach the server — retrying",
+        "stale": False,
+    }
+
+
+def test_an_expired_token_is_named_as_the_reason(js: Page) -> None:
+    label = run(
+        js,
+        """
+        const expired = Math.floor(Date.now() / 1000) - 60;
+        const claims = btoa(JSON.stringify({ role: "kiosk", exp: expired })).replace(/=+$/, "");
+        const client = makeClient(["schedule"], { token: "mdl1." + claims + ".sig" });
+        return MediaDay.connectionLabel({ state: "reconnecting", since: Date.now(),
+                                          lastContact: null, everLive: false }, client, 4000);
+        """,
+    )
+    assert label["text"] == "Access expired — ask a producer for a new link"
+    assert label["stale"] is True
