@@ -12,8 +12,22 @@ from typing import Any
 
 import pytest
 
+from mediaday.coordination import COUNTER_ATTRIBUTE
 from mediaday.errors import DeliveryError
-from mediaday.models import Call, Role, Shot, Slot, Station, Talent
+from mediaday.models import (
+    PK,
+    REV_COUNTER_SK,
+    SK,
+    Call,
+    Role,
+    Shot,
+    Slot,
+    Station,
+    Talent,
+    item_to_dynamo,
+    media_day_pk,
+    plain_to_dynamo,
+)
 from mediaday.store import Connection
 from messaging.handler import on_message
 from tests.conftest import CONNECTIONS_TABLE, COORDINATION_TABLE
@@ -123,41 +137,52 @@ def poster() -> FakePoster:
 
 
 @pytest.fixture
-def roster(coordination_store):
-    """Two stations, two talents, and on station st-1: a slot, a shot and a call."""
-    store = coordination_store
-    for station_id in ("st-1", "st-2"):
-        store.create(Station(media_day=MEDIA_DAY, id=station_id, name=station_id), actor="seed")
-    for talent_id in ("t-1", "t-2"):
-        store.create(Talent(media_day=MEDIA_DAY, id=talent_id, name=talent_id), actor="seed")
-    for station_id in ("st-1", "st-2"):
-        suffix = station_id[-1]
-        store.create(
+def roster(coordination_store, dynamodb):
+    """Stations st-1, st-2; talents t-1, t-2; on each station a slot (sl-1, sl-2), a shot
+    (sh-1, sh-2) and a call (ca-1, ca-2). Every item at version 1, revs 1-10, written in one
+    batch exactly as the store stamps them (ten store transactions cost more per test)."""
+    items: list[Any] = [
+        *(Station(media_day=MEDIA_DAY, id=station, name=station) for station in ("st-1", "st-2")),
+        *(Talent(media_day=MEDIA_DAY, id=talent, name=talent) for talent in ("t-1", "t-2")),
+    ]
+    for suffix in ("1", "2"):
+        station = f"st-{suffix}"
+        items += [
             Slot(
                 media_day=MEDIA_DAY,
                 id=f"sl-{suffix}",
-                station_id=station_id,
+                station_id=station,
                 talent_id="t-1",
                 starts_at=START,
                 ends_at=START + timedelta(minutes=10),
             ),
-            actor="seed",
-        )
-        store.create(
             Shot(
                 media_day=MEDIA_DAY,
                 id=f"sh-{suffix}",
-                station_id=station_id,
+                station_id=station,
                 talent_id="t-1",
                 description="Wide",
             ),
-            actor="seed",
+            Call(media_day=MEDIA_DAY, id=f"ca-{suffix}", station_id=station, talent_id="t-2"),
+        ]
+    now_ms = int(time.time() * 1000)
+    rows = [
+        item_to_dynamo(
+            item.model_copy(
+                update={"version": 1, "rev": rev, "updated_at": now_ms, "updated_by": "seed"}
+            )
         )
-        store.create(
-            Call(media_day=MEDIA_DAY, id=f"ca-{suffix}", station_id=station_id, talent_id="t-2"),
-            actor="seed",
+        for rev, item in enumerate(items, 1)
+    ]
+    rows.append(
+        plain_to_dynamo(
+            {PK: media_day_pk(MEDIA_DAY), SK: REV_COUNTER_SK, COUNTER_ATTRIBUTE: len(items)}
         )
-    return store
+    )
+    dynamodb.batch_write_item(
+        RequestItems={COORDINATION_TABLE: [{"PutRequest": {"Item": row}} for row in rows]}
+    )
+    return coordination_store
 
 
 @pytest.fixture
