@@ -234,8 +234,13 @@
       return h(
         "li",
         { "data-shot-id": shot.id, "data-status": statusOf(shot) },
-        h("span", { class: "shot-text" }, shot.description),
-        h("span", { class: "badge badge-shot", "data-state": statusOf(shot) }, statusOf(shot)),
+        h(
+          "span",
+          { class: "shot-cell" },
+          h("span", { class: "shot-text" }, shot.description),
+          " ",
+          h("span", { class: "badge badge-shot", "data-state": statusOf(shot) }, statusOf(shot))
+        ),
         h("span", { class: "actions" }, shotButton(shot, "captured", "Captured", "btn-capture"), shotButton(shot, "skipped", "Skipped", "btn-skip"))
       );
     });
