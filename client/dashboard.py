@@ -84,13 +84,11 @@ def _header(mirror: Mirror, view: DashboardView, tz: tzinfo) -> RenderableType:
         where = "all stations"
     clock = datetime.fromtimestamp(view.now, tz).strftime("%H:%M:%S")
     grid = Table.grid(expand=True)
-    grid.add_column(ratio=1)
-    grid.add_column(justify="right")
-    left = Text.assemble((title, "bold"), " · ", where)
-    right = Text.assemble(_state_badge(view), "  ", (clock, "bold"))
-    if view.clock_offset is not None:
-        right.append(f"  (server clock, offset {view.clock_offset:+.3f}s)", style="dim")
-    grid.add_row(left, right)
+    grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+    grid.add_column(justify="right", no_wrap=True)
+    grid.add_row(Text.assemble((title, "bold"), " · ", where), Text(clock, style="bold"))
+    offset = "" if view.clock_offset is None else f"server clock, offset {view.clock_offset:+.3f}s"
+    grid.add_row(_state_badge(view), Text(offset, style="dim"))
     return grid
 
 

@@ -26,6 +26,7 @@ from client.errors import (
 )
 from client.mirror import Mirror
 from mediaday.models import Shot, ShotStatus, Slot
+from mediaday.protocol import Ack
 
 _MAX_ATTEMPTS = 6
 
@@ -171,17 +172,17 @@ async def apply_plans(
             if stop.is_set():
                 return
             try:
-                await _apply_row(client, plan, jitter)
+                wrote = await _apply_row(client, plan, jitter)
             except (RequestFailed, RequestTimeout) as error:
                 stop.set()
                 result.failures.append(RowError(plan.line, f"{error.code}: {error.message}"))
                 return
-            if plan.outcome == "create":
-                result.created += 1
-            elif plan.outcome == "update":
-                result.updated += 1
-            else:
+            if not wrote:  # unchanged, or every write was already applied by an earlier run
                 result.unchanged += 1
+            elif plan.outcome == "create":
+                result.created += 1
+            else:
+                result.updated += 1
             if on_row_done is not None:
                 on_row_done(plan)
 
@@ -190,7 +191,9 @@ async def apply_plans(
     return result
 
 
-async def _apply_row(client: MediaDayClient, plan: RowPlan, rng: random.Random) -> None:
+async def _apply_row(client: MediaDayClient, plan: RowPlan, rng: random.Random) -> bool:
+    """Send the row's steps in order; whether anything was written this time."""
+    wrote = False
     item_id, version = plan.item_id, plan.version
     for number, step in enumerate(plan.steps):
         fields = dict(step.fields)
@@ -199,13 +202,15 @@ async def _apply_row(client: MediaDayClient, plan: RowPlan, rng: random.Random) 
             fields["version"] = version
         rid = request_id(plan.key, f"{number}:{step.action}:v{version}")
         ack = await _send(client, step.action, rid, fields, rng)
+        wrote = wrote or not ack.duplicate
         if ack.item is not None:
             item_id, version = str(ack.item["id"]), ack.version or ack.item.get("version")
+    return wrote
 
 
 async def _send(
     client: MediaDayClient, action: str, rid: str, fields: dict[str, Any], rng: random.Random
-) -> Any:
+) -> Ack:
     """One request, retried with the same id while the failure is temporary."""
     for attempt in range(1, _MAX_ATTEMPTS + 1):
         try:

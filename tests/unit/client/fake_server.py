@@ -10,6 +10,7 @@ send the ack before the pages, lose events, refuse tokens.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import json
@@ -41,12 +42,27 @@ class Caller:
     station: str | None = None
 
 
+def make_token(role: str, subject: str, station: str | None = None) -> str:
+    """A token shaped like the real ones (claims readable), with a fake signature: the fake
+    server admits it by exact match, the CLI reads its station claim."""
+    claims = {"role": role, "md": MEDIA_DAY, "sub": subject, "iat": 0, "exp": 2**31, "kid": "k"}
+    if station:
+        claims["st"] = station
+    payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return f"mdl1.{payload}.fake-signature"
+
+
+PRODUCER_TOKEN = make_token("producer", "producer")
+CREW_TOKEN = make_token("crew", "crew-st-1", "st-1")
+KIOSK_TOKEN = make_token("kiosk", "kiosk")
+
+
 class FakeServer:
     def __init__(self, *, page_size: int = 2, clock_offset: float = 0.0) -> None:
         self.tokens: dict[str, Caller] = {
-            "producer-token": Caller("producer", "producer"),
-            "crew-token": Caller("crew-st-1", "crew", "st-1"),
-            "kiosk-token": Caller("kiosk", "kiosk"),
+            PRODUCER_TOKEN: Caller("producer", "producer"),
+            CREW_TOKEN: Caller("crew-st-1", "crew", "st-1"),
+            KIOSK_TOKEN: Caller("kiosk", "kiosk"),
         }
         self.items: dict[tuple[str, str], dict[str, Any]] = {}
         self.rev = 0

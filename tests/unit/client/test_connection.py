@@ -23,7 +23,7 @@ from client.errors import (
 from client.events import ConnectionState, ItemChanged, Resynced, StateChanged
 from mediaday.models import Slot, Talent
 from tests.unit.client.conftest import FAST, fast
-from tests.unit.client.fake_server import FakeServer
+from tests.unit.client.fake_server import KIOSK_TOKEN, PRODUCER_TOKEN, FakeServer
 
 SLOT = {
     "type": "slot",
@@ -35,7 +35,7 @@ SLOT = {
 }
 
 
-def client_for(server: FakeServer, token: str = "producer-token", **kwargs) -> MediaDayClient:
+def client_for(server: FakeServer, token: str = PRODUCER_TOKEN, **kwargs) -> MediaDayClient:
     kwargs.setdefault("options", FAST)
     return MediaDayClient(server.url, token, **kwargs)
 
@@ -131,7 +131,7 @@ async def test_connect_keeps_retrying_until_the_server_is_up_when_asked_to(unuse
     fake = FakeServer()
     client = MediaDayClient(
         f"ws://127.0.0.1:{unused_tcp_port}/local",
-        "producer-token",
+        PRODUCER_TOKEN,
         options=fast(retry_initial=True),
     )
     states: list[StateChanged] = []
@@ -308,7 +308,7 @@ async def test_a_stale_version_raises_conflict_with_the_current_item(server):
 
 
 async def test_refusals_map_to_their_typed_errors(server):
-    async with client_for(server, token="kiosk-token") as kiosk:
+    async with client_for(server, token=KIOSK_TOKEN) as kiosk:
         with pytest.raises(ForbiddenError):
             await kiosk.push_call("t-12", "st-1")
     async with client_for(server) as producer:
@@ -383,7 +383,7 @@ async def test_the_server_clock_offset_comes_from_the_pong_and_the_round_trip_mi
     fake = FakeServer(clock_offset=42.0)
     await fake.start()
     try:
-        async with MediaDayClient(fake.url, "producer-token", options=FAST) as client:
+        async with MediaDayClient(fake.url, PRODUCER_TOKEN, options=FAST) as client:
             for _ in range(3):
                 await client.ping()
             assert client.clock_offset == pytest.approx(42.0, abs=0.05)
