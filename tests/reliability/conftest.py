@@ -1,0 +1,116 @@
+"""Fixtures of the reliability suite: sizes, a local stack with a fault plan, figures.
+
+One stack (with the demo day and a fault plan file) serves the scenarios of this package;
+a scenario that kills it leaves it restarted. Each scenario records its figures, which
+are printed at the end of the run (and written as JSON to $MEDIADAY_RELIABILITY_REPORT).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from client.connection import MediaDayClient
+from tests.reliability.fleet import fast_options, token_maker
+from tests.reliability.sizes import Sizes, current_sizes
+from tests.reliability.workload import seed_roster
+from tests.support.stack import LocalStack
+
+REPORT_VAR = "MEDIADAY_RELIABILITY_REPORT"
+_FIGURES: list[dict[str, Any]] = []
+
+
+class FaultPlanFile:
+    """Writes the stack's fault plan (infra/local/faults.py) and reads what it injected."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.report_path = path.with_name(f"{path.stem}.injected.json")
+
+    def set(self, **plan: Any) -> None:
+        temporary = self.path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(plan))
+        os.replace(temporary, self.path)
+        time.sleep(0.1)  # the stack looks at the file at most every 50 ms
+
+    def clear(self) -> None:
+        self.set()
+
+    def injected(self) -> dict[str, int]:
+        try:
+            return dict(json.loads(self.report_path.read_text()))
+        except (FileNotFoundError, ValueError):
+            return {}
+
+
+@pytest.fixture(scope="session")
+def sizes() -> Sizes:
+    return current_sizes()
+
+
+@pytest.fixture(scope="package")
+def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    data_dir = tmp_path_factory.mktemp("reliability")
+    plan = data_dir / "faults.json"
+    plan.write_text("{}")
+    stack = LocalStack(data_dir, demo=False, env={"MEDIADAY_LOCAL_FAULTS": str(plan)}).start()
+    try:
+        asyncio.run(seed(stack))
+        yield stack
+    finally:
+        if stack.running:
+            stack.stop()
+
+
+async def seed(stack: LocalStack) -> None:
+    """The small roster every scenario works with (the demo day is much slower to seed)."""
+    producer = MediaDayClient(
+        stack.ws_url, token_maker(stack, "seed")("producer", None), options=fast_options()
+    )
+    async with producer:
+        await seed_roster(producer)
+
+
+@pytest.fixture
+def stack(fault_stack: LocalStack) -> Iterator[LocalStack]:
+    """The package's stack, running (restarted if a scenario left it dead), faults off."""
+    plan = FaultPlanFile(fault_stack.data_dir / "faults.json")
+    plan.clear()
+    if not fault_stack.running:
+        fault_stack.start()
+    yield fault_stack
+    plan.clear()
+
+
+@pytest.fixture
+def fault_plan(stack: LocalStack) -> FaultPlanFile:
+    return FaultPlanFile(stack.data_dir / "faults.json")
+
+
+@pytest.fixture
+def figures(request: pytest.FixtureRequest, sizes: Sizes) -> Callable[..., None]:
+    """`figures(**values)`: the scenario's figures, for the end-of-run summary."""
+
+    def record(**values: Any) -> None:
+        _FIGURES.append({"scenario": request.node.name, "sizes": sizes.name, **values})
+
+    return record
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not _FIGURES:
+        return
+    terminalreporter.section("reliability figures")
+    for entry in _FIGURES:
+        terminalreporter.write_line(json.dumps(entry, sort_keys=False, default=str))
+    target = os.environ.get(REPORT_VAR)
+    if target:
+        Path(target).write_text(json.dumps(_FIGURES, indent=2, default=str))
+        terminalreporter.write_line(f"written to {target}")

@@ -1,0 +1,110 @@
+"""How big each scenario runs: smoke-sized inside `make test`, full-sized in `make soak`.
+
+`MEDIADAY_SOAK=1` selects the full sizes; any single figure can be overridden with
+`MEDIADAY_RELIABILITY_<FIELD>` (e.g. `MEDIADAY_RELIABILITY_LOAD_CLIENTS=400`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+SOAK_VAR = "MEDIADAY_SOAK"
+OVERRIDE_PREFIX = "MEDIADAY_RELIABILITY_"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    name: str
+    # Load: clients of every role, changes from several producers at once
+    load_clients: int
+    load_producers: int
+    load_changes: int
+    hot_slots: int
+    # Network faults through the proxy: clients, changes per fault phase
+    network_clients: int
+    network_changes: int
+    outage_seconds: float
+    # Broadcaster faults: clients, changes per fault
+    broadcaster_clients: int
+    broadcaster_changes: int
+    # Process faults: clients, changes in the burst, acks before the kill
+    process_clients: int
+    process_changes: int
+    kill_after_acks: int
+    # Lifetime limits: clients, how long, the stack's shortened limits (seconds)
+    lifetime_clients: int
+    lifetime_seconds: float
+    lifetime_limit: float
+    idle_timeout: float
+    # Bad input at volume: fuzzed frames, hostile connections, honest clients meanwhile
+    fuzz_frames: int
+    fuzz_hostiles: int
+    fuzz_clients: int
+    fuzz_changes: int
+    # Every scenario: how long clients may take to converge
+    converge_timeout: float
+
+
+SMOKE = Sizes(
+    name="smoke",
+    load_clients=30,
+    load_producers=3,
+    load_changes=60,
+    hot_slots=2,
+    network_clients=10,
+    network_changes=16,
+    outage_seconds=2.0,
+    broadcaster_clients=10,
+    broadcaster_changes=16,
+    process_clients=8,
+    process_changes=40,
+    kill_after_acks=10,
+    lifetime_clients=6,
+    lifetime_seconds=9.0,
+    lifetime_limit=3.0,
+    idle_timeout=2.0,
+    fuzz_frames=1500,
+    fuzz_hostiles=4,
+    fuzz_clients=8,
+    fuzz_changes=20,
+    converge_timeout=30.0,
+)
+
+FULL = Sizes(
+    name="full",
+    load_clients=200,
+    load_producers=8,
+    load_changes=500,
+    hot_slots=3,
+    network_clients=60,
+    network_changes=120,
+    outage_seconds=6.0,
+    broadcaster_clients=60,
+    broadcaster_changes=120,
+    process_clients=50,
+    process_changes=300,
+    kill_after_acks=80,
+    lifetime_clients=40,
+    lifetime_seconds=90.0,
+    lifetime_limit=6.0,
+    idle_timeout=4.0,
+    fuzz_frames=10_000,
+    fuzz_hostiles=10,
+    fuzz_clients=40,
+    fuzz_changes=150,
+    converge_timeout=120.0,
+)
+
+
+def current_sizes(environ: dict[str, str] | None = None) -> Sizes:
+    env = dict(os.environ if environ is None else environ)
+    sizes = FULL if env.get(SOAK_VAR, "").lower() in ("1", "true", "yes") else SMOKE
+    overrides: dict[str, Any] = {}
+    for spec in fields(Sizes):
+        raw = env.get(OVERRIDE_PREFIX + spec.name.upper())
+        if raw is None or spec.name == "name":
+            continue
+        overrides[spec.name] = float(raw) if spec.type in ("float", float) else int(raw)
+    return replace(sizes, **overrides) if overrides else sizes

@@ -1,0 +1,450 @@
+"""Writers making changes at once, and a ledger of every answer they got.
+
+Producers create, edit, move and delete slots, edit shot lists, push and cancel calls, and
+all of them keep editing the same few "hot" slots with the version their own mirror shows,
+so they collide. Crews mark shots of their station. A refused write (`conflict`) is never
+applied: the writer re-reads the item from the error and tries again, as a person would.
+A request that timed out or met a busy server is retried with the same request id, which
+the service recognises (`duplicate: true`), so nothing is applied twice.
+
+The ledger keeps every acknowledged write (item, version, deleted), so the convergence
+check can prove none is missing from the table, and every conflict, so the test can prove
+conflicts happened and were refused rather than silently overwritten.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from client.connection import MediaDayClient
+from client.errors import (
+    ClientClosed,
+    ConflictError,
+    ForbiddenError,
+    InvalidError,
+    InvalidStateError,
+    NotFoundError,
+    RateLimitedError,
+    RequestTimeout,
+    ServerError,
+    UnauthorizedError,
+)
+from mediaday.models import Call, CallState, Item, Shot, Slot, parse_item
+from mediaday.protocol import Ack
+
+ItemKey = tuple[str, str]
+HOT_PREFIX = "sl-hot-"
+WORKLOAD_PREFIX = "rl-"
+_BASE_TIME = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+_RETRYABLE = (RequestTimeout, ServerError, RateLimitedError, UnauthorizedError)
+
+
+@dataclass(frozen=True)
+class WriteAck:
+    key: ItemKey
+    version: int
+    deleted: bool
+    action: str
+    request_id: str
+    duplicate: bool
+    latency: float
+    writer: str
+
+
+@dataclass
+class Ledger:
+    acks: list[WriteAck] = field(default_factory=list)
+    conflicts: int = 0  # stale writes refused (each then re-read and retried)
+    refused: Counter[str] = field(default_factory=Counter)  # final refusals, by code
+    retried: int = 0  # same-id retries after a timeout, busy or lost link
+    operations: int = 0
+    gave_up: list[str] = field(default_factory=list)
+
+    def record(self, ack: Ack, action: str, request_id: str, latency: float, writer: str) -> None:
+        item = ack.item or {}
+        self.acks.append(
+            WriteAck(
+                key=(str(item.get("type")), str(item.get("id"))),
+                version=int(ack.version or item.get("version") or 0),
+                deleted=bool(item.get("deleted")),
+                action=action,
+                request_id=request_id,
+                duplicate=bool(ack.duplicate),
+                latency=latency,
+                writer=writer,
+            )
+        )
+
+    @property
+    def applied(self) -> list[WriteAck]:
+        """Acks of writes applied (a duplicate ack repeats an earlier one)."""
+        seen: set[str] = set()
+        applied = []
+        for ack in self.acks:
+            if ack.request_id not in seen:
+                seen.add(ack.request_id)
+                applied.append(ack)
+        return applied
+
+    def lost_updates(self) -> list[str]:
+        """Two different requests told they wrote the same version of one item: one of the
+        two writes was lost (must be empty)."""
+        by_version: dict[tuple[ItemKey, int], set[str]] = defaultdict(set)
+        for ack in self.acks:
+            by_version[(ack.key, ack.version)].add(ack.request_id)
+        return [
+            f"{key} v{version}: {sorted(ids)}"
+            for (key, version), ids in by_version.items()
+            if len(ids) > 1
+        ]
+
+    def applied_to(self, key: ItemKey) -> int:
+        return sum(1 for ack in self.applied if ack.key == key)
+
+    def latencies(self) -> list[float]:
+        return sorted(ack.latency for ack in self.acks)
+
+    def summary(self) -> dict[str, Any]:
+        latencies = self.latencies()
+
+        def quantile(q: float) -> float:
+            if not latencies:
+                return 0.0
+            return round(latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000, 1)
+
+        return {
+            "operations": self.operations,
+            "acked": len(self.applied),
+            "duplicate_acks": sum(1 for a in self.acks if a.duplicate),
+            "conflicts_refused": self.conflicts,
+            "refused": dict(self.refused),
+            "same_id_retries": self.retried,
+            "gave_up": len(self.gave_up),
+            "ack_p50_ms": quantile(0.5),
+            "ack_p95_ms": quantile(0.95),
+        }
+
+
+Request = tuple[str, dict[str, Any]]  # action and fields
+Operation = Callable[[MediaDayClient, random.Random, Item | None], Request | None]
+
+
+# -- operations: each builds a request from what the writer's mirror shows -----------------
+def _slot_times(rng: random.Random) -> tuple[str, str]:
+    begins = _BASE_TIME + timedelta(minutes=5 * rng.randrange(0, 200))
+    return begins.isoformat(), (begins + timedelta(minutes=rng.choice((10, 15, 20)))).isoformat()
+
+
+def _pick(items: Sequence[Any], rng: random.Random) -> Any | None:
+    return rng.choice(items) if items else None
+
+
+def _editable_slots(client: MediaDayClient) -> list[Slot]:
+    return [s for s in client.mirror.slots() if not s.id.startswith(HOT_PREFIX)]
+
+
+class Operations:
+    """The changes writers make; `stations` and `talent` come from the demo roster."""
+
+    def __init__(self, stations: list[str], talent: list[str]) -> None:
+        self.stations = stations
+        self.talent = talent
+
+    def create_slot(self, client: MediaDayClient, rng: random.Random, _: Item | None) -> Request:
+        starts, ends = _slot_times(rng)
+        slot = {
+            "id": f"{WORKLOAD_PREFIX}{uuid.uuid4().hex[:12]}",
+            "station_id": rng.choice(self.stations),
+            "talent_id": rng.choice(self.talent),
+            "starts_at": starts,
+            "ends_at": ends,
+            "title": f"created {rng.randrange(10**6)}",
+        }
+        return "slot.create", {"slot": slot}
+
+    def update_slot(
+        self, client: MediaDayClient, rng: random.Random, current: Item | None
+    ) -> Request | None:
+        slot = current if isinstance(current, Slot) else _pick(_editable_slots(client), rng)
+        if slot is None:
+            return None
+        title = f"edited {rng.randrange(10**6)}"
+        return "slot.update", {
+            "slot_id": slot.id,
+            "version": slot.version,
+            "changes": {"title": title},
+        }
+
+    def move_slot(
+        self, client: MediaDayClient, rng: random.Random, current: Item | None
+    ) -> Request | None:
+        slot = current if isinstance(current, Slot) else _pick(_editable_slots(client), rng)
+        if slot is None:
+            return None
+        others = [s for s in self.stations if s != slot.station_id]
+        return "slot.move", {
+            "slot_id": slot.id,
+            "version": slot.version,
+            "station_id": rng.choice(others),
+        }
+
+    def delete_slot(
+        self, client: MediaDayClient, rng: random.Random, current: Item | None
+    ) -> Request | None:
+        if isinstance(current, Slot):
+            slot: Slot | None = current
+        else:
+            ours = [s for s in _editable_slots(client) if s.id.startswith(WORKLOAD_PREFIX)]
+            slot = _pick(ours, rng)
+        if slot is None:
+            return None
+        return "slot.delete", {"slot_id": slot.id, "version": slot.version}
+
+    def edit_hot_slot(
+        self, client: MediaDayClient, rng: random.Random, current: Item | None
+    ) -> Request | None:
+        """Everyone edits the same few slots with the version they last saw: conflicts."""
+        if isinstance(current, Slot):
+            slot: Slot | None = current
+        else:
+            slot = _pick([s for s in client.mirror.slots() if s.id.startswith(HOT_PREFIX)], rng)
+        if slot is None:
+            return None
+        title = f"hot edit {rng.randrange(10**6)}"
+        return "slot.update", {
+            "slot_id": slot.id,
+            "version": slot.version,
+            "changes": {"title": title},
+        }
+
+    def edit_shot(
+        self, client: MediaDayClient, rng: random.Random, current: Item | None
+    ) -> Request | None:
+        shot = current if isinstance(current, Shot) else _pick(client.mirror.shots(), rng)
+        if shot is None:
+            return None
+        return "shot.update", {
+            "shot_id": shot.id,
+            "version": shot.version,
+            "changes": {"description": f"shot {rng.randrange(10**6)}"},
+        }
+
+    def push_call(self, client: MediaDayClient, rng: random.Random, _: Item | None) -> Request:
+        call = {
+            "id": f"{WORKLOAD_PREFIX}call-{uuid.uuid4().hex[:10]}",
+            "talent_id": rng.choice(self.talent),
+            "station_id": rng.choice(self.stations),
+            "note": f"to the station, now ({rng.randrange(1000)})",
+        }
+        return "call.push", {"call": call}
+
+    def cancel_call(
+        self, client: MediaDayClient, rng: random.Random, current: Item | None
+    ) -> Request | None:
+        active = [c for c in client.mirror.calls() if c.state is CallState.PENDING]
+        call = current if isinstance(current, Call) else _pick(active, rng)
+        if call is None or call.state is CallState.CANCELLED:
+            return None
+        return "call.cancel", {"call_id": call.id, "version": call.version}
+
+    def mark_shot(
+        self, client: MediaDayClient, rng: random.Random, current: Item | None
+    ) -> Request | None:
+        """A crew marks a shot of its station captured or skipped (or pending again)."""
+        shot = current if isinstance(current, Shot) else _pick(client.mirror.shots(), rng)
+        if shot is None:
+            return None
+        status = rng.choice([s for s in ("pending", "captured", "skipped") if s != shot.status])
+        return "shot.set_status", {"shot_id": shot.id, "version": shot.version, "status": status}
+
+    def producer_mix(self) -> list[tuple[Operation, int]]:
+        return [
+            (self.create_slot, 20),
+            (self.update_slot, 18),
+            (self.move_slot, 10),
+            (self.delete_slot, 8),
+            (self.edit_hot_slot, 22),
+            (self.edit_shot, 10),
+            (self.push_call, 8),
+            (self.cancel_call, 4),
+        ]
+
+    def crew_mix(self) -> list[tuple[Operation, int]]:
+        return [(self.mark_shot, 1)]
+
+
+# -- running them ---------------------------------------------------------------------------
+class Workload:
+    """`changes` operations spread over the writers, `per_writer` in flight on each."""
+
+    def __init__(
+        self,
+        writers: Sequence[tuple[str, MediaDayClient, list[tuple[Operation, int]]]],
+        *,
+        changes: int,
+        per_writer: int = 3,
+        seed: int = 0,
+        max_conflict_retries: int = 8,
+        max_same_id_retries: int = 20,
+        pace: float = 0.0,
+        fallback: Operation | None = None,
+    ) -> None:
+        self.writers = writers
+        self.changes = changes
+        self.per_writer = per_writer
+        self.rng = random.Random(seed)
+        self.max_conflict_retries = max_conflict_retries
+        self.max_same_id_retries = max_same_id_retries
+        self.pace = pace  # seconds each worker waits between operations
+        self.fallback = fallback  # when an operation finds nothing to change (no slot yet)
+        self.ledger = Ledger()
+        self._started = 0
+        self.on_ack: Callable[[WriteAck], None] | None = None
+
+    async def run(self, *, within: float) -> Ledger:
+        """Run every operation; TimeoutError if they take longer than `within`."""
+        workers = [
+            self._worker(name, client, mix, random.Random(self.rng.random()))
+            for name, client, mix in self.writers
+            for _ in range(self.per_writer)
+        ]
+        async with asyncio.timeout(within):
+            await asyncio.gather(*workers)
+        return self.ledger
+
+    async def _worker(
+        self,
+        name: str,
+        client: MediaDayClient,
+        mix: list[tuple[Operation, int]],
+        rng: random.Random,
+    ) -> None:
+        operations = [op for op, _ in mix]
+        weights = [weight for _, weight in mix]
+        while self._started < self.changes:
+            self._started += 1
+            self.ledger.operations += 1
+            operation = rng.choices(operations, weights)[0]
+            await self._perform(name, client, operation, rng)
+            if self.pace:
+                await asyncio.sleep(rng.uniform(0, 2 * self.pace))
+
+    async def _perform(
+        self, name: str, client: MediaDayClient, operation: Operation, rng: random.Random
+    ) -> None:
+        current: Item | None = None
+        for _ in range(self.max_conflict_retries + 1):
+            built = operation(client, rng, current)
+            if built is None and current is None and self.fallback is not None:
+                built = self.fallback(client, rng, None)
+            if built is None:
+                self.ledger.refused["nothing_to_do"] += 1
+                return
+            action, fields = built
+            try:
+                await self._send(name, client, action, fields)
+            except ConflictError as conflict:
+                self.ledger.conflicts += 1
+                if conflict.current is None:
+                    self.ledger.refused["conflict"] += 1
+                    return
+                current = parse_item(conflict.current)  # re-read, then try again
+                continue
+            except (NotFoundError, InvalidStateError, ForbiddenError, InvalidError) as refused:
+                self.ledger.refused[refused.code] += 1  # deleted or cancelled meanwhile
+                return
+            return
+        self.ledger.refused["conflict"] += 1
+
+    async def _send(
+        self, name: str, client: MediaDayClient, action: str, fields: dict[str, Any]
+    ) -> None:
+        """One write, retried with the same id while the answer is lost or the server busy."""
+        request_id = uuid.uuid4().hex
+        started = time.monotonic()
+        for attempt in range(self.max_same_id_retries + 1):
+            try:
+                ack = await client.request(action, request_id=request_id, **fields)
+            except _RETRYABLE as error:
+                if attempt == self.max_same_id_retries:
+                    self.ledger.gave_up.append(f"{action} {request_id}: {error}")
+                    return
+                self.ledger.retried += 1
+                await asyncio.sleep(min(2.0, 0.1 * 2**attempt))
+                continue
+            except ClientClosed:
+                self.ledger.gave_up.append(f"{action} {request_id}: client closed")
+                return
+            self.ledger.record(ack, action, request_id, time.monotonic() - started, name)
+            if self.on_ack is not None:
+                self.on_ack(self.ledger.acks[-1])
+            return
+
+
+async def ensure_hot_slots(
+    producer: MediaDayClient, stations: list[str], talent: list[str], count: int
+) -> list[str]:
+    """The slots everyone will fight over (created once per media day)."""
+    ids = [f"{HOT_PREFIX}{n}" for n in range(count)]
+    for n, slot_id in enumerate(ids):
+        if producer.mirror.get("slot", slot_id) is not None:
+            continue
+        begins = _BASE_TIME + timedelta(hours=6, minutes=15 * n)
+        slot = {
+            "id": slot_id,
+            "station_id": stations[n % len(stations)],
+            "talent_id": talent[n % len(talent)],
+            "starts_at": begins.isoformat(),
+            "ends_at": (begins + timedelta(minutes=12)).isoformat(),
+            "title": "hot",
+        }
+        with contextlib.suppress(ConflictError):  # created by an earlier scenario
+            await producer.request("slot.create", slot=slot)
+    return ids
+
+
+STATIONS = ("st-1", "st-2", "st-3", "st-4")
+TALENT = ("t-1", "t-2", "t-3", "t-4", "t-5", "t-6")
+
+
+async def seed_roster(producer: MediaDayClient, shots_per_station: int = 2) -> None:
+    """A small roster (stations, talent, a few shots each) for a stack started without the
+    demo day: a dozen writes instead of the demo's hundred and more."""
+    writes: list[tuple[str, dict[str, Any]]] = [
+        ("station.put", {"station": {"id": s, "name": f"Station {s}"}}) for s in STATIONS
+    ]
+    writes += [("talent.put", {"talent": {"id": t, "name": f"Talent {t}"}}) for t in TALENT]
+    writes += [
+        (
+            "shot.add",
+            {
+                "shot": {
+                    "id": f"sh-{station}-{n}",
+                    "station_id": station,
+                    "talent_id": TALENT[n % len(TALENT)],
+                    "description": f"shot {n}",
+                    "position": n,
+                }
+            },
+        )
+        for station in STATIONS
+        for n in range(shots_per_station)
+    ]
+    for action, fields in writes:
+        request_id = f"seed-{action}-{_seed_id(fields)}"
+        with contextlib.suppress(ConflictError):  # seeded by an earlier scenario
+            await producer.request(action, request_id=request_id, **fields)
+
+
+def _seed_id(fields: dict[str, Any]) -> str:
+    body = next(iter(fields.values()))
+    return str(body["id"])
