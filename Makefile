@@ -8,7 +8,8 @@ DATA_DIR ?= .mediaday
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test lint typecheck unit install clean chromium java dynamodb-local
+.PHONY: run test lint typecheck unit install clean chromium java dynamodb-local \
+	package infra-tools infra-check
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -62,8 +63,30 @@ java:
 
 dynamodb-local: $(DDB_LOCAL) java
 
-test: lint typecheck $(CHROMIUM)
+# Infrastructure linters (checkov, actionlint) live in a virtualenv of their own: checkov
+# pins an old boto3 and packaging<24, which would break the project's pytest.
+TOOLS_VENV := .venv-checkov
+TOOLS_STAMP := $(TOOLS_VENV)/.installed
+
+$(TOOLS_STAMP): infra/requirements-tools.txt
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/pip install --quiet --upgrade pip
+	$(TOOLS_VENV)/bin/pip install --quiet -r infra/requirements-tools.txt
+	touch $(TOOLS_STAMP)
+
+infra-tools: $(TOOLS_STAMP)
+
+# One Lambda zip per service in build/ (manylinux wheels for Python 3.12).
+package: $(STAMP)
+	$(BIN)/python -m infra.package
+
+# Terraform fmt/validate/test, checkov, actionlint, the package import check and the moto
+# deploy rehearsal; `make test` runs them too (they are the tests under tests/infra).
+infra-check: $(STAMP) infra-tools
+	$(BIN)/pytest -m infra tests/infra
+
+test: lint typecheck $(CHROMIUM) infra-tools
 	$(BIN)/pytest --cov --cov-report=term
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage
+	rm -rf $(VENV) $(TOOLS_VENV) build .pytest_cache .mypy_cache .ruff_cache .coverage

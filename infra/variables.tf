@@ -217,3 +217,14 @@ variable "aws_endpoint_url" {
   type        = string
   default     = null
 }
+
+variable "rehearsal_omit" {
+  description = "Deploy rehearsal only (tests/infra, against moto): parts moto cannot emulate, left out. api_deployment: moto has no API Gateway v2 CreateDeployment. tls_only_bucket_policy: moto evaluates bucket-policy conditions without request context, so the deny-insecure-transport statement would deny every request. Empty for real deployments."
+  type        = set(string)
+  default     = []
+
+  validation {
+    condition     = length(setsubtract(var.rehearsal_omit, ["api_deployment", "tls_only_bucket_policy"])) == 0
+    error_message = "rehearsal_omit may only name api_deployment and tls_only_bucket_policy."
+  }
+}

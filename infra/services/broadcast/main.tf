@@ -59,9 +59,9 @@ module "on_stream" {
       Resource = [aws_sqs_queue.stream_failures.arn]
     },
     {
-      Sid      = "UseStackKey"
+      Sid      = "DecryptWithStackKey"
       Effect   = "Allow"
-      Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      Action   = ["kms:Decrypt"]
       Resource = [var.platform.kms_key_arn]
     },
   ]
@@ -74,7 +74,8 @@ module "on_stream" {
 resource "aws_sqs_queue" "stream_failures" {
   name                      = "${var.name_prefix}-broadcast-failures"
   message_retention_seconds = 14 * 24 * 3600
-  kms_master_key_id         = var.platform.kms_key_arn
+  # The queue holds batch metadata (shard, sequence numbers), never item contents.
+  sqs_managed_sse_enabled = true
 }
 
 resource "aws_lambda_event_source_mapping" "stream" {
