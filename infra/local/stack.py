@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import boto3
 from aws_lambda_powertools import Logger
 
 import client
@@ -171,7 +172,12 @@ async def _run(
         management_endpoint=f"{http_url}/{STAGE}",
         log_level=options.log_level,
     )
-    from mediaday.factories import get_coordination_store  # noqa: PLC0415
+    boto3.setup_default_session()  # the handlers' clients come from this session
+    assert boto3.DEFAULT_SESSION is not None
+    database.install_commit_barrier(boto3.DEFAULT_SESSION)
+    from mediaday.factories import get_coordination_store, reset_all  # noqa: PLC0415
+
+    reset_all()
     from mediaday.observability import logger as handler_logger  # noqa: PLC0415
     from mediaday.tables import create_tables  # noqa: PLC0415
 

@@ -1,0 +1,154 @@
+"""Durability of the local stack: a clean restart and a `kill -9` of the whole process group
+in the middle of a burst of writes lose no acknowledged write, and the stream poller picks
+up where the broadcaster last succeeded. Also the idle timeout, which this stack shortens."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from tests.support.stack import LocalStack
+from tests.support.wsclient import ProtocolClient
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.reliability]
+
+IDLE_TIMEOUT = 1.5
+START = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    stack = LocalStack(
+        tmp_path_factory.mktemp("durable"),
+        demo=False,
+        args=["--idle-timeout", str(IDLE_TIMEOUT)],
+    ).start()
+    yield stack
+    if stack.running:
+        stack.stop()
+
+
+def new_slot(n: int) -> dict:
+    begins = START + timedelta(minutes=10 * n)
+    return {
+        "id": f"sl-{uuid.uuid4().hex[:10]}",
+        "station_id": "st-1",
+        "talent_id": "t-1",
+        "starts_at": begins.isoformat(),
+        "ends_at": (begins + timedelta(minutes=8)).isoformat(),
+        "title": f"slot {n}",
+    }
+
+
+async def ensure_roster(producer: ProtocolClient) -> None:
+    """Station st-1 and talent t-1, which the slots point at (a repeat is a conflict)."""
+    for action, field, item_id in (
+        ("station.put", "station", "st-1"),
+        ("talent.put", "talent", "t-1"),
+    ):
+        answer = await producer.request(action, **{field: {"id": item_id, "name": item_id}})
+        assert answer["type"] == "ack" or answer.get("code") == "conflict", answer
+
+
+async def everything(stack: LocalStack) -> dict[str, dict]:
+    """The whole schedule, as a fresh client syncing from rev 0 sees it."""
+    async with await ProtocolClient.open(stack.url_for("kiosk")) as kiosk:
+        await kiosk.subscribe("schedule")
+        return {item_id: item for (_, item_id), item in kiosk.items("schedule").items()}
+
+
+async def collect_acks(ws, acked: dict[str, int]) -> None:
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        if frame.get("type") == "ack" and frame["id"].startswith("burst-"):
+            acked[frame["item"]["id"]] = frame["version"]
+
+
+async def keep_alive(ws) -> None:
+    with contextlib.suppress(ConnectionClosed):
+        for n in range(1000):
+            await asyncio.sleep(IDLE_TIMEOUT / 3)
+            await ws.send(json.dumps({"action": "ping", "id": f"hb-{n}"}))
+
+
+async def test_acknowledged_writes_survive_a_clean_restart(stack):
+    async with await ProtocolClient.open(stack.url_for("producer")) as producer:
+        await ensure_roster(producer)
+        acks = [await producer.request("slot.create", slot=new_slot(n)) for n in range(10)]
+    assert all(ack["type"] == "ack" for ack in acks)
+    # When the stack is stopped cleanly (SIGTERM) and started again
+    assert stack.stop() == 0
+    assert not (stack.data_dir / "stack.json").exists()
+    stack.start()
+    # Then every acknowledged write is there
+    schedule = await everything(stack)
+    for ack in acks:
+        assert schedule[ack["item"]["id"]]["version"] == ack["version"]
+
+
+async def test_kill_9_in_the_middle_of_a_burst_loses_no_acknowledged_write(stack):
+    acked: dict[str, int] = {}
+    async with connect(stack.url_for("producer"), max_size=None) as ws:
+        heartbeat = asyncio.create_task(keep_alive(ws))  # as clients do: no idle close
+        sent = 0
+
+        async def send_next() -> None:
+            nonlocal sent
+            request = {"action": "slot.create", "id": f"burst-{sent}", "slot": new_slot(sent)}
+            await ws.send(json.dumps(request))
+            sent += 1
+
+        # Given a burst of creates, eight in flight at any time
+        for _ in range(8):
+            await send_next()
+        # When the whole process group is killed once 40 of them are acknowledged
+        try:
+            while len(acked) < 40:
+                frame = json.loads(await asyncio.wait_for(ws.recv(), 30))
+                if frame.get("type") == "ack" and frame["id"].startswith("burst-"):
+                    acked[frame["item"]["id"]] = frame["version"]
+                if frame.get("type") in ("ack", "error") and frame["id"].startswith("burst-"):
+                    await send_next()
+        finally:
+            stack.kill()
+            heartbeat.cancel()
+        with pytest.raises(ConnectionClosed):
+            await collect_acks(ws, acked)  # acks that raced the kill count too
+    # Then after a restart every acknowledged write is there
+    stack.start()
+    schedule = await everything(stack)
+    missing = [item_id for item_id in acked if item_id not in schedule]
+    assert missing == []
+    assert all(schedule[item_id]["version"] >= version for item_id, version in acked.items())
+
+
+async def test_the_stream_poller_resumes_after_a_kill_and_keeps_broadcasting(stack):
+    checkpoint = json.loads((stack.data_dir / "stream-checkpoint.json").read_text())
+    assert checkpoint["shards"], checkpoint
+    async with (
+        await ProtocolClient.open(stack.url_for("producer")) as producer,
+        await ProtocolClient.open(stack.url_for("crew", "st-1")) as crew,
+    ):
+        await ensure_roster(producer)
+        await crew.subscribe("station:st-1")
+        ack = await producer.request("slot.create", slot=new_slot(999))
+        event = await crew.next_event(item_id=ack["item"]["id"])
+        assert event["version"] == ack["version"]
+    assert not (stack.data_dir / "dead-letters.jsonl").exists()
+
+
+async def test_an_idle_connection_is_closed_after_the_idle_timeout(stack):
+    async with connect(stack.url_for("kiosk")) as ws:
+        started = time.monotonic()
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), IDLE_TIMEOUT + 5)
+        assert ws.close_code == 1001
+        assert IDLE_TIMEOUT - 0.1 <= time.monotonic() - started < IDLE_TIMEOUT + 3
