@@ -13,25 +13,16 @@ from rich.console import Console
 
 from client.cli import main
 from client.commands.watch import topics_for, watch
-from client.connection import Backoff, ClientOptions, MediaDayClient
+from client.connection import MediaDayClient
 from client.errors import ConflictError
 from client.events import ConnectionState, ItemChanged
 from infra.local.stack import CONNECTIONS_TABLE
 from mediaday.models import Call, Slot
+from tests.e2e.client.helpers import OPTIONS
 from tests.support.faultproxy import FaultProxy
 from tests.support.stack import LocalStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-OPTIONS = ClientOptions(
-    backoff=Backoff(first=0.3, cap=1.0),
-    heartbeat=(0.3, 0.5),
-    pong_timeout=1.0,
-    request_timeout=10.0,
-    open_timeout=5.0,
-    close_timeout=1.0,
-    retry_initial=False,
-)
 
 
 def client(stack: LocalStack, role: str = "producer", station: str | None = None, **kw):

@@ -12,7 +12,7 @@ import pytest
 
 from client.connection import MediaDayClient
 from client.events import ConnectionState, StateChanged
-from tests.e2e.client.test_client_e2e import OPTIONS
+from tests.e2e.client.helpers import OPTIONS
 from tests.support.stack import LocalStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
