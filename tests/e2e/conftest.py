@@ -1,3 +1,5 @@
-"""The shared local stack fixture (one `mediaday serve` per test module)."""
+"""Shared fixtures: the local stack (one `mediaday serve` per test module) and a bare
+DynamoDB Local (one per session, fresh tables per test)."""
 
-from tests.support.stack import local_stack  # noqa: F401 (a fixture, found by name)
+from tests.support.dynamodb_local import dynamodb_local, local_tables  # noqa: F401
+from tests.support.stack import local_stack  # noqa: F401 (fixtures, found by name)
