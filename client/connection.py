@@ -297,6 +297,7 @@ class MediaDayClient:
             return
         self._closed = True
         tasks = [t for t in (self._supervisor, self._heartbeat_task) if t is not None]
+        tasks += self._background
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -712,12 +713,20 @@ class MediaDayClient:
         loop = asyncio.get_running_loop()
         renew_at = link.opened_at + self.options.renewal_after(self._rng)
         while not self._closed:
+            wait = None if renew_at == float("inf") else max(0.0, renew_at - loop.time())
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(max(0.0, renew_at - loop.time())):
+                async with asyncio.timeout(wait):
                     await link.lost.wait()
             if link.lost.is_set():
                 return link.reason or "link lost"
-            renewed = await self._renew(link)
+            try:
+                renewed = await self._renew(link)
+            except TokenRefused as error:
+                # The token expired meanwhile: keep the link until the gateway closes it;
+                # the reconnect then reports the refusal.
+                logger.warning("connection renewal refused: %s", error.message)
+                renew_at = float("inf")
+                continue
             if renewed is None:
                 renew_at = loop.time() + self.options.backoff.delay(1, self._rng)
                 continue
@@ -726,11 +735,15 @@ class MediaDayClient:
         return "closed"
 
     async def _renew(self, old: _Link) -> _Link | None:
-        """Make before break: a new live link replaces `old`; None if that failed."""
+        """Make before break: a new live link replaces `old`; None if that failed (try
+        again later), TokenRefused if the token no longer admits a connection."""
         new: _Link | None = None
         try:
             new = await self._open_link()
             await self._resume(new)
+        except TokenRefused:
+            await self._discard(new)
+            raise
         except ClientError as error:
             logger.warning("connection renewal failed, keeping the old one: %s", error.message)
             await self._discard(new)

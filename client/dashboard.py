@@ -234,4 +234,4 @@ def _duration(delta: timedelta) -> str:
     seconds = max(0, int(delta.total_seconds()))
     hours, rest = divmod(seconds, 3600)
     minutes, seconds = divmod(rest, 60)
-    return f"{hours} h {minutes:02d} min" if hours else f"{minutes}:{seconds:02d}"
+    return f"{hours}h{minutes:02d}" if hours else f"{minutes}:{seconds:02d}"

@@ -423,3 +423,21 @@ async def test_unsubscribe_drops_what_only_that_topic_showed(server):
         server.put({**SLOT, "title": "not for us"})
         await asyncio.sleep(0.05)
         assert client.mirror.slots() == []
+
+
+async def test_a_token_that_expires_meanwhile_ends_the_client_with_the_refusal(server):
+    options = fast(max_lifetime=0.2, lifetime_jitter=0.0, retry_initial=True)
+    async with client_for(server, topics=["roster"], options=options) as client:
+        # Given the token stops being accepted (it expired) while the client is connected
+        del server.tokens[PRODUCER_TOKEN]
+        await asyncio.sleep(0.5)
+        # Then renewal is refused but the live link is kept ...
+        assert client.state is ConnectionState.CONNECTED and client.failure is None
+        handshakes = server.handshakes
+        # ... and when the link drops, the client stops with the refusal instead of looping
+        await server.drop_all()
+        await client.wait_until(lambda: client.state is ConnectionState.CLOSED, 2)
+        assert isinstance(client.failure, TokenRefused)
+        assert server.handshakes == handshakes + 1
+        with pytest.raises(TokenRefused):
+            await client.push_call("t-12", "st-1")
