@@ -222,7 +222,13 @@ class WebSocketGateway:
             autoping=True,
             timeout=2.0,
         )
-        await ws.prepare(request)
+        try:
+            await ws.prepare(request)
+        except (ConnectionError, RuntimeError):
+            # The client left during the upgrade: $connect admitted it, so $disconnect runs.
+            gone = disconnect_event(info, status_code=1006, reason="Connection lost", now_ms=now_ms)
+            await self._invoke(DISCONNECT, gone)
+            return ws
         client = _Client(
             info=info,
             ws=ws,
@@ -335,6 +341,7 @@ class WebSocketGateway:
                     reason = "Idle timeout"
                 else:
                     continue
+                client.server_close = (int(WSCloseCode.GOING_AWAY), reason)  # once only
                 closing = asyncio.create_task(
                     self._close_client(client, WSCloseCode.GOING_AWAY, reason)
                 )
