@@ -10,8 +10,8 @@ One supervisor task owns the connection:
   - close().
 A heartbeat task pings every 60-120 s, well under API Gateway's 10-minute idle timeout; no
 pong within `pong_timeout` means the link is dead, so it is aborted and the supervisor
-reconnects. After each pong it syncs since the watermark, which repairs silently lost
-events within one interval.
+reconnects. After each pong it syncs since the watermark (in the background, so a slow
+sync never delays the next ping), which repairs silently lost events within one interval.
 
 Requests keep their `id` across reconnects, so the server recognises a retried write and
 acknowledges it as a duplicate instead of applying it twice.
@@ -261,6 +261,7 @@ class MediaDayClient:
         self._closed = False
         self._failure: ClientError | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self._sync_task: asyncio.Task[None] | None = None
         self._clock_samples: deque[tuple[float, float]] = deque(maxlen=8)
         self.reconnects = 0
         self.renewals = 0
@@ -800,9 +801,16 @@ class MediaDayClient:
                 continue
             except ClientError:
                 continue
-            if self.options.periodic_sync:
-                with contextlib.suppress(ClientError):
-                    await self._sync_on(link)
+            syncing = self._sync_task is not None and not self._sync_task.done()
+            if self.options.periodic_sync and not syncing:
+                # in the background: a long sync must not hold up the next ping
+                self._sync_task = asyncio.create_task(self._periodic_sync(link))
+                self._background.add(self._sync_task)
+                self._sync_task.add_done_callback(self._background.discard)
+
+    async def _periodic_sync(self, link: _Link) -> None:
+        with contextlib.suppress(ClientError):
+            await self._sync_on(link)
 
     async def _ping(self, link: _Link, limit: float) -> float:
         sent = time.time()

@@ -120,7 +120,7 @@ async def test_a_dead_link_is_detected_by_the_heartbeat_and_replaced(local_stack
             await watcher.wait_until(lambda: watcher.state is ConnectionState.RECONNECTING, 5)
             detected = loop.time() - started
             # Then no pong within the bound gives it away ...
-            assert detected < 0.5 + 1.0 + 1.0
+            assert detected < 0.5 + 1.0 + 2.0  # heartbeat + pong timeout + slack for a busy CI
             assert any("no pong" in reason for reason in reasons)
             # ... and a new link carries the next change
             await watcher.wait_until(lambda: watcher.state is ConnectionState.CONNECTED, 10)

@@ -441,3 +441,19 @@ async def test_a_token_that_expires_meanwhile_ends_the_client_with_the_refusal(s
         assert server.handshakes == handshakes + 1
         with pytest.raises(TokenRefused):
             await client.push_call("t-12", "st-1")
+
+
+async def test_a_hanging_periodic_sync_does_not_hold_up_dead_link_detection(server):
+    options = fast(heartbeat=(0.1, 0.15), pong_timeout=0.3, request_timeout=5.0)
+    async with client_for(server, topics=["roster"], options=options) as client:
+        # Given the server answers pings but its sync answers never come
+        server.answer_requests = False
+        async with asyncio.timeout(2):
+            while not any(r["action"] == "sync" for r in server.requests):
+                await asyncio.sleep(0.02)
+        # When the pongs stop too
+        server.answer_pings = False
+        started = asyncio.get_running_loop().time()
+        await client.wait_until(lambda: client.state is ConnectionState.RECONNECTING, 3)
+        # Then the dead link shows within heartbeat + pong timeout, not after the sync's 5 s
+        assert asyncio.get_running_loop().time() - started < 1.5
