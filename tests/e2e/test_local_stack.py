@@ -22,15 +22,18 @@ from tests.support.wsclient import ProtocolClient
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-def table_store(stack: LocalStack) -> CoordinationStore:
-    client = boto3.client(
+def dynamodb(stack: LocalStack):
+    return boto3.client(
         "dynamodb",
         endpoint_url=stack.dynamodb_endpoint,
         region_name="eu-west-1",
         aws_access_key_id="local",
         aws_secret_access_key="local",
     )
-    return CoordinationStore(COORDINATION_TABLE, client)
+
+
+def table_store(stack: LocalStack) -> CoordinationStore:
+    return CoordinationStore(COORDINATION_TABLE, dynamodb(stack))
 
 
 def management(stack: LocalStack):
@@ -125,6 +128,21 @@ async def test_management_api_post_get_delete_and_gone_after_close(local_stack):
         await asyncio.to_thread(api.post_to_connection, ConnectionId=connection_id, Data=b"x")
     with pytest.raises(api.exceptions.GoneException):
         await asyncio.to_thread(api.get_connection, ConnectionId=connection_id)
+    # and $disconnect ran the real handler: the connection's rows are gone
+    for _ in range(100):
+        if not connection_rows(local_stack, connection_id):
+            break
+        await asyncio.sleep(0.05)
+    assert connection_rows(local_stack, connection_id) == []
+
+
+def connection_rows(stack: LocalStack, connection_id: str) -> list:
+    return dynamodb(stack).query(
+        TableName="mediaday-connections",
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"conn#{connection_id}"}},
+        ConsistentRead=True,
+    )["Items"]
 
 
 async def own_connection_id(stack: LocalStack, ws) -> str:
@@ -134,14 +152,7 @@ async def own_connection_id(stack: LocalStack, ws) -> str:
     await ws.send(json.dumps({"action": "subscribe", "id": "probe", "topics": [topic]}))
     while json.loads(await ws.recv()).get("type") != "ack":
         pass
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=stack.dynamodb_endpoint,
-        region_name="eu-west-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-    rows = client.query(
+    rows = dynamodb(stack).query(
         TableName="mediaday-connections",
         KeyConditionExpression="pk = :pk",
         ExpressionAttributeValues={":pk": {"S": f"topic#{stack.media_day}#{topic}"}},
