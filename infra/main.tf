@@ -138,8 +138,7 @@ module "connect" {
   platform    = local.platform
   package     = local.packages.connect
   environment = merge(local.common_environment, {
-    MEDIADAY_SIGNING_SECRET_ARN = module.signing_key.secret_arn
-    POWERTOOLS_SERVICE_NAME     = "connect"
+    POWERTOOLS_SERVICE_NAME = "connect"
   })
   connections_table_arn = aws_dynamodb_table.connections.arn
   signing_secret_arn    = module.signing_key.secret_arn

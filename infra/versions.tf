@@ -20,7 +20,6 @@ provider "aws" {
   # Only for the deploy rehearsal (tests/infra): every service answers at a moto server on
   # loopback, with fake credentials. Unset (null) in real deployments.
   skip_credentials_validation = var.aws_endpoint_url != null
-  skip_requesting_account_id  = var.aws_endpoint_url != null
   skip_metadata_api_check     = var.aws_endpoint_url != null
   s3_use_path_style           = var.aws_endpoint_url != null
 
@@ -58,7 +57,6 @@ provider "aws" {
   region = var.region
 
   skip_credentials_validation = var.aws_endpoint_url != null
-  skip_requesting_account_id  = var.aws_endpoint_url != null
   skip_metadata_api_check     = var.aws_endpoint_url != null
 
   endpoints {

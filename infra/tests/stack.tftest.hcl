@@ -233,6 +233,7 @@ run "functions_run_their_handlers_with_names_and_arns_only" {
   assert {
     condition = (
       module.connect.connect.configuration.environment.MEDIADAY_SIGNING_SECRET_ARN == "arn:aws:secretsmanager:us-east-1:123456789012:secret:mediaday-dev/signing-key-AbCdEf" &&
+      !contains(keys(module.connect.disconnect.configuration.environment), "MEDIADAY_SIGNING_SECRET_ARN") &&
       !contains(keys(module.messaging.message.configuration.environment), "MEDIADAY_SIGNING_SECRET_ARN") &&
       !contains(keys(module.broadcast.broadcast.configuration.environment), "MEDIADAY_SIGNING_SECRET_ARN")
     )

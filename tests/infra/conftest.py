@@ -15,6 +15,7 @@ from tests.infra.tools import (
     Terraform,
     ensure_tools_venv,
     provider_mirror,
+    run_tool,
     terraform_binary,
     write_cli_config,
 )
@@ -30,7 +31,9 @@ def tf_cli_config(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
 def _terraform(tmp_path_factory: pytest.TempPathFactory, cli_config: Path | None) -> Terraform:
     binary = terraform_binary()
     if binary is None:
-        pytest.skip("terraform is not installed (https://developer.hashicorp.com/terraform/install)")
+        pytest.skip(
+            "terraform is not installed (https://developer.hashicorp.com/terraform/install)"
+        )
     return Terraform(binary, tmp_path_factory.mktemp("tf-data"), cli_config)
 
 
@@ -62,12 +65,17 @@ def infra_tools() -> None:
 
 
 def lambda_python() -> Path | None:
-    """A local CPython matching the Lambda runtime, to import the zips as Lambda would."""
+    """A local CPython matching the Lambda runtime, to import the zips as Lambda would
+    (a pyenv shim may exist without the version behind it, so each candidate is run)."""
+    candidates = sorted(
+        Path.home().glob(f".pyenv/versions/{LAMBDA_PYTHON}.*/bin/python{LAMBDA_PYTHON}")
+    )
     found = shutil.which(f"python{LAMBDA_PYTHON}")
-    if found:
-        return Path(found)
-    candidates = sorted(Path.home().glob(f".pyenv/versions/{LAMBDA_PYTHON}.*/bin/python{LAMBDA_PYTHON}"))
-    return candidates[-1] if candidates else None
+    for candidate in [*reversed(candidates), *([Path(found)] if found else [])]:
+        probe = run_tool([candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
+        if probe.returncode == 0 and probe.stdout.strip() == LAMBDA_PYTHON:
+            return candidate
+    return None
 
 
 class Packages:

@@ -61,9 +61,7 @@ class Terraform:
 
     def env(self) -> dict[str, str]:
         env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("AWS_", "TF_"))
+            key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "TF_"))
         }
         env.update(
             TF_DATA_DIR=str(self.data_dir),
@@ -78,9 +76,10 @@ class Terraform:
         env.update(self.extra_env)
         return env
 
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(  # noqa: S603
-            [self.binary, *args, "-no-color"] if args[0] != "fmt" else [self.binary, *args],
+    def run(self, command: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        options = [] if command == "fmt" else ["-no-color"]
+        result = subprocess.run(
+            [self.binary, command, *options, *args],
             cwd=INFRA,
             env=self.env(),
             capture_output=True,
@@ -90,13 +89,13 @@ class Terraform:
         )
         if check and result.returncode != 0:
             raise AssertionError(
-                f"terraform {' '.join(args)} failed ({result.returncode}):\n"
+                f"terraform {command} {' '.join(args)} failed ({result.returncode}):\n"
                 f"{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
             )
         return result
 
-    def json(self, *args: str) -> Any:
-        return json.loads(self.run(*args, "-json").stdout)
+    def json(self, command: str, *args: str) -> Any:
+        return json.loads(self.run(command, "-json", *args).stdout)
 
 
 def terraform_binary() -> str | None:
@@ -112,7 +111,7 @@ def ensure_tools_venv() -> None:
     stamp = TOOLS_VENV / ".installed"
     if stamp.exists() and stamp.stat().st_mtime >= TOOLS_REQUIREMENTS.stat().st_mtime:
         return
-    subprocess.run(["make", "-s", "infra-tools"], cwd=ROOT, check=True, timeout=600)  # noqa: S607
+    subprocess.run(["make", "-s", "infra-tools"], cwd=ROOT, check=True, timeout=600)
 
 
 def free_port() -> int:
@@ -123,7 +122,7 @@ def free_port() -> int:
 
 
 def run_tool(command: Sequence[str | Path], **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603
+    return subprocess.run(
         [str(part) for part in command],
         capture_output=True,
         text=True,

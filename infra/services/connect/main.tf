@@ -20,12 +20,15 @@ locals {
 module "on_connect" {
   source = "../../modules/function"
 
-  name                 = "${var.name_prefix}-connect"
-  description          = "$connect: verifies the token and origin, records the connection"
-  handler              = "connect.handler.on_connect"
-  package_file         = var.package.file
-  package_hash         = var.package.hash
-  environment          = var.environment
+  name         = "${var.name_prefix}-connect"
+  description  = "$connect: verifies the token and origin, records the connection"
+  handler      = "connect.handler.on_connect"
+  package_file = var.package.file
+  package_hash = var.package.hash
+  # Only $connect verifies tokens, so only it learns where the signing key is.
+  environment = merge(var.environment, {
+    MEDIADAY_SIGNING_SECRET_ARN = var.signing_secret_arn
+  })
   memory_mb            = var.memory_mb
   timeout_seconds      = var.timeout_seconds
   reserved_concurrency = var.reserved_concurrency.connect
