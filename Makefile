@@ -86,7 +86,7 @@ infra-check: $(STAMP) infra-tools
 	$(BIN)/pytest -m infra tests/infra
 
 test: lint typecheck $(CHROMIUM) infra-tools
-	$(BIN)/pytest --cov --cov-report=term
+	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS_VENV) build .pytest_cache .mypy_cache .ruff_cache .coverage
