@@ -106,6 +106,10 @@ class DynamoDBLocal:
         self.port = 0
 
     @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 

@@ -85,6 +85,8 @@ def serve(options: StackOptions) -> int:
     except (DynamoDBLocalError, StackError) as error:
         print(f"mediaday serve: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C before the stack was up
+        return 130
     finally:
         listener.close()
         database.stop()
@@ -227,12 +229,24 @@ async def _run(
         info["dynamodb_endpoint"] = database.endpoint
         _write_json(data_dir / STACK_FILE, info)
         print(banner(info, database.endpoint, data_dir), flush=True)
+        watchdog = asyncio.create_task(_watch(database, stopping))
         await stopping.wait()
+        watchdog.cancel()
         print("mediaday serve: stopping…", flush=True)
     finally:
         await gateway.close()
         await asyncio.to_thread(poller.stop)
+    if not database.running:
+        raise StackError(f"DynamoDB Local stopped unexpectedly: see {database.log_path}")
     return 0
+
+
+async def _watch(database: DynamoDBLocal, stopping: asyncio.Event) -> None:
+    """Stop the stack if DynamoDB Local dies under it: nothing works without it."""
+    while database.running:  # noqa: ASYNC110 (Popen has no awaitable exit)
+        await asyncio.sleep(1.0)
+    logger.error("DynamoDB Local exited", log=str(database.log_path))
+    stopping.set()
 
 
 def stack_info(data_dir: Path, http_url: str, stations: list[str]) -> dict[str, Any]:

@@ -7,6 +7,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import signal
+import subprocess
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -152,3 +155,21 @@ async def test_an_idle_connection_is_closed_after_the_idle_timeout(stack):
             await asyncio.wait_for(ws.recv(), IDLE_TIMEOUT + 5)
         assert ws.close_code == 1001
         assert IDLE_TIMEOUT - 0.1 <= time.monotonic() - started < IDLE_TIMEOUT + 3
+
+
+def test_the_stack_stops_with_an_error_when_dynamodb_local_dies(stack):
+    # Given the running stack (last test of the module: it ends the stack)
+    found = subprocess.run(
+        ["pgrep", "-f", "--", f"-dbPath {stack.data_dir / 'dynamodb'}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    # When DynamoDB Local dies under it
+    for pid in found.stdout.split():
+        os.kill(int(pid), signal.SIGKILL)
+    # Then the stack stops on its own, says why, and removes stack.json
+    assert stack.process.wait(timeout=30) == 1
+    stack.process = None
+    assert "DynamoDB Local stopped unexpectedly" in stack.log_tail()
+    assert not (stack.data_dir / "stack.json").exists()
