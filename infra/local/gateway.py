@@ -271,17 +271,24 @@ class WebSocketGateway:
     async def _route(self, client: _Client, data: str | bytes) -> None:
         route_key = self._select_route(data)
         if route_key is None:
-            await self._send(client, _gateway_error("Forbidden", client.info.connection_id))
+            await self._reply(client, _gateway_error("Forbidden", client.info.connection_id))
             return
         event = message_event(client.info, route_key, data, now_ms=_now_ms())
         response = await self._invoke(route_key, event)
         if isinstance(response, Exception):
             error = _gateway_error("Internal server error", client.info.connection_id)
-            await self._send(client, error)
+            await self._reply(client, error)
             return
         body = response.get("body") if isinstance(response, dict) else None
         if body is not None:
-            await self._send(client, body if isinstance(body, str | bytes) else json.dumps(body))
+            await self._reply(client, body if isinstance(body, str | bytes) else json.dumps(body))
+
+    async def _reply(self, client: _Client, data: str | bytes) -> None:
+        """A route's answer; lost, as on AWS, if the caller has gone meanwhile."""
+        try:
+            await self._send(client, data)
+        except (ConnectionError, RuntimeError):
+            logger.debug("reply to a closed connection", connection_id=client.info.connection_id)
 
     def _select_route(self, data: str | bytes) -> str | None:
         """`$request.body.action`, else `$default` (None: no route at all)."""
