@@ -45,6 +45,7 @@ class PollerOptions:
     backoff_base: float = 0.1
     backoff_max: float = 2.0
     describe_interval: float = 1.0
+    error_pause: float = 1.0  # after a failed round (DynamoDB Local unreachable, …)
 
 
 # -- checkpoint ---------------------------------------------------------------------------
@@ -187,12 +188,20 @@ class StreamPoller:
                 delivered = self.poll_once()
             except (BotoCoreError, ClientError) as error:
                 logger.warning("stream read failed; retrying", error=str(error))
-                self._iterators.clear()
-                self._described_at = float("-inf")
-                self._stop.wait(1.0)
+                self._recover()
+                continue
+            except Exception as error:  # the thread must outlive any one bad round
+                logger.exception("stream poller round failed; retrying", error=str(error))
+                self._recover()
                 continue
             if not delivered:
                 self._stop.wait(self.options.poll_interval)
+
+    def _recover(self) -> None:
+        """Start over from the checkpoint after a pause."""
+        self._iterators.clear()
+        self._described_at = float("-inf")
+        self._stop.wait(self.options.error_pause)
 
     # -- one round -----------------------------------------------------------------------
     def poll_once(self) -> int:

@@ -5,6 +5,7 @@ it against DynamoDB Local.)"""
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -237,3 +238,29 @@ def test_a_checkpoint_of_another_stream_is_ignored(tmp_path):
 def test_first_failure_follows_lambdas_rules(response, expected):
     batch = [lambda_record(record(n), stream_arn=ARN, region="r") for n in (1, 2, 3)]
     assert first_failure(response, batch) == expected
+
+
+def test_the_poller_thread_survives_a_failing_round(tmp_path):
+    # Given a stream that fails the first read
+    streams = FakeStreams()
+    streams.add_shard("s1", [record(1)])
+    real_get_records = streams.get_records
+    calls = []
+
+    def flaky(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError("connection reset")
+        return real_get_records(**kwargs)
+
+    streams.get_records = flaky
+    target = Target()
+    p = poller(streams, target, tmp_path, PollerOptions(poll_interval=0.01, error_pause=0.01))
+    # When the thread runs
+    p.start()
+    deadline = time.monotonic() + 5
+    while not target.delivered and time.monotonic() < deadline:
+        time.sleep(0.01)
+    p.stop()
+    # Then it recovered and delivered the record
+    assert target.delivered == ["k1"]
