@@ -208,6 +208,12 @@ async def _apply_row(client: MediaDayClient, plan: RowPlan, rng: random.Random) 
     return wrote
 
 
+def rate_limit_pause(server_time: float, rng: random.Random) -> float:
+    """Seconds until the server's next minute (the rate limit counts per fixed minute),
+    plus a little jitter so the rows in flight do not all come back at once."""
+    return 60.0 - server_time % 60.0 + rng.uniform(0.0, 1.0)
+
+
 async def _send(
     client: MediaDayClient, action: str, rid: str, fields: dict[str, Any], rng: random.Random
 ) -> Ack:
@@ -218,8 +224,7 @@ async def _send(
         except RateLimitedError:
             if attempt == _MAX_ATTEMPTS:
                 raise
-            # the limit counts per fixed minute: wait for the next one on the server's clock
-            await asyncio.sleep(60.0 - client.server_time() % 60.0 + rng.uniform(0.0, 1.0))
+            await asyncio.sleep(rate_limit_pause(client.server_time(), rng))
         except (ServerError, RequestTimeout):
             if attempt == _MAX_ATTEMPTS:
                 raise

@@ -1,0 +1,114 @@
+"""Planning rows against the mirror, and writing them with retries that keep the id."""
+
+from __future__ import annotations
+
+import io
+import random
+from datetime import UTC
+
+import pytest
+
+from client import importer
+from client.connection import MediaDayClient
+from client.csvio import CsvInvalid, read_schedule, read_shots
+from client.importer import apply_plans, plan_schedule, plan_shots, rate_limit_pause
+from client.mirror import Mirror
+from tests.unit.client.conftest import FAST
+from tests.unit.client.fake_server import PRODUCER_TOKEN
+
+HEADER = "id,station_id,talent_id,starts_at,ends_at,title\n"
+ROW = "sl-1,st-1,t-12,2026-05-04T09:00:00Z,2026-05-04T09:15:00Z,Feature\n"
+
+
+def mirror_with(*items: dict) -> Mirror:
+    mirror = Mirror()
+    mirror.add_topics(["schedule", "shots:st-1"])
+    for rev, item in enumerate(items, 1):
+        mirror.apply({"media_day": "md", "version": 3, "rev": rev, **item})
+    return mirror
+
+
+EXISTING = {
+    "type": "slot",
+    "id": "sl-1",
+    "station_id": "st-1",
+    "talent_id": "t-12",
+    "starts_at": "2026-05-04T09:00:00Z",
+    "ends_at": "2026-05-04T09:15:00Z",
+    "title": "Feature",
+}
+
+
+def plans_for(text: str, mirror: Mirror):
+    return plan_schedule(read_schedule(io.StringIO(HEADER + text), tz=UTC), mirror)
+
+
+def test_a_row_matching_its_item_is_unchanged_and_a_new_id_is_a_create():
+    mirror = mirror_with(EXISTING)
+    same, new = plans_for(ROW + ROW.replace("sl-1", "sl-2"), mirror)
+    assert (same.outcome, same.steps) == ("unchanged", ())
+    assert new.outcome == "create" and new.steps[0].action == "slot.create"
+    assert not new.steps[0].edits_item
+
+
+def test_an_edited_row_becomes_the_smallest_update_with_the_current_version():
+    (plan,) = plans_for(ROW.replace("Feature", "Portraits"), mirror_with(EXISTING))
+    assert (plan.outcome, plan.item_id, plan.version) == ("update", "sl-1", 3)
+    assert [(s.action, s.fields) for s in plan.steps] == [
+        ("slot.update", {"changes": {"title": "Portraits"}})
+    ]
+
+
+def test_a_new_station_is_a_move_then_an_update_of_the_rest():
+    (plan,) = plans_for(ROW.replace("st-1,t-12", "st-2,t-7"), mirror_with(EXISTING))
+    assert [s.action for s in plan.steps] == ["slot.move", "slot.update"]
+    assert plan.steps[0].fields["station_id"] == "st-2"
+    assert plan.steps[1].fields == {"changes": {"talent_id": "t-7"}}
+
+
+def test_a_shot_row_may_change_status_but_not_station():
+    shot = {
+        "type": "shot",
+        "id": "sh-1",
+        "station_id": "st-1",
+        "talent_id": "t-12",
+        "description": "Walk-in",
+        "status": "pending",
+    }
+    text = "id,station_id,talent_id,description,status\n"
+    rows = read_shots(io.StringIO(text + "sh-1,st-1,t-12,Walk-in,captured\n"))
+    (plan,) = plan_shots(rows, mirror_with(shot))
+    assert [(s.action, s.fields) for s in plan.steps] == [
+        ("shot.set_status", {"status": "captured"})
+    ]
+    with pytest.raises(CsvInvalid, match="1 bad row"):
+        plan_shots(read_shots(io.StringIO(text + "sh-1,st-2,t-12,Walk-in,\n")), mirror_with(shot))
+
+
+def test_the_rate_limit_pause_lasts_until_the_next_server_minute():
+    rng = random.Random(1)
+    assert 15.0 <= rate_limit_pause(1_800_000_045.0, rng) <= 16.0
+    assert 59.0 < rate_limit_pause(1_800_000_000.5, rng) <= 60.5
+
+
+async def test_temporary_refusals_are_retried_with_the_same_request_id(server, monkeypatch):
+    monkeypatch.setattr(importer, "rate_limit_pause", lambda _now, _rng: 0.01)
+    plans = plans_for(ROW, Mirror())
+    async with MediaDayClient(server.url, PRODUCER_TOKEN, options=FAST) as client:
+        server.fail_next["slot.create"] = ("rate_limited", "600 messages a minute")
+        result = await apply_plans(client, plans)
+        server.fail_next["slot.create"] = ("busy", "too many writers")
+        again = await apply_plans(client, plans_for(ROW.replace("sl-1", "sl-2"), Mirror()))
+    creates = [r for r in server.requests if r["action"] == "slot.create"]
+    assert [r["id"] for r in creates][:2] == [creates[0]["id"]] * 2
+    assert (result.created, result.failures, again.created) == (1, [], 1)
+
+
+async def test_a_refusal_stops_the_import_and_names_the_row(server):
+    text = ROW + ROW.replace("sl-1", "sl-2").replace("t-12", "t-404")
+    async with MediaDayClient(server.url, PRODUCER_TOKEN, options=FAST) as client:
+        result = await apply_plans(client, plans_for(text, Mirror()), concurrency=1)
+    assert result.created == 1
+    assert [str(f) for f in result.failures] == [
+        "line 3: not_found: no talent 't-404' on the roster"
+    ]
