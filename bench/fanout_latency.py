@@ -1,0 +1,381 @@
+"""1. End-to-end fan-out: one producer write → the last of N subscribed clients has it.
+
+The system: `mediaday serve` (tests/support/stack.py: a subprocess on a free port with its
+own DynamoDB Local), N `websockets` clients subscribed to `station:st-1` and one producer,
+all in this process. Each write is a `slot.update` of a st-1 slot with a unique title; the
+figure is the time from the producer's send to the moment the last of the N clients has
+the event (the whole path: gateway, message Lambda, DynamoDB Local, stream poller,
+broadcaster Query, N Management API posts, N WebSocket frames).
+
+The reference: a bare `websockets` server (bench/reference_server.py, its own process too)
+that broadcasts whatever the producer sends to every other client; the producer sends the
+event frame the stack delivered (same size, a fresh marker each time) to the same N
+clients, measured the same way.
+
+Writes go one at a time (the next after every client has the previous one); the first
+few are warm-up and not counted. The emulator's 500/s connection quota is raised for the
+setup (MEDIADAY_LOCAL_CONNECTIONS_PER_SECOND) so that opening 1,000 clients is quick.
+
+    .venv/bin/python -m bench.fanout_latency [--smoke] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from websockets.asyncio.client import ClientConnection, connect
+
+from bench.common import (
+    Figure,
+    Outcome,
+    benchmark_main,
+    child_process,
+    median,
+    offline_aws_env,
+    percentile,
+    raise_fd_limit,
+    scratch_dir,
+)
+from infra.local.stack import CONNECTIONS_TABLE
+from mediaday.aws import management_api_client
+from mediaday.store import META_SK
+from tests.support.stack import LocalStack
+
+TOPIC = "station:st-1"
+TARGET_RATIO = 4.0
+TARGET_SIZE = 1000
+CONNECT_CONCURRENCY = 50
+WRITE_TIMEOUT = 60.0
+SETUP_TIMEOUT = 300.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    sizes: tuple[int, ...]
+    writes: int
+    warmup: int
+
+
+FULL = Plan(sizes=(100, 1000), writes=25, warmup=3)
+SMOKE = Plan(sizes=(5,), writes=3, warmup=1)
+
+
+@dataclass
+class _Expected:
+    marker: str
+    remaining: int
+    first: float = 0.0
+    done: asyncio.Future[float] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class Audience:
+    """N client connections in this process that count who has received the current
+    marker; `last` resolves with the time (perf_counter) the last of them had it."""
+
+    def __init__(self) -> None:
+        self.clients: list[ClientConnection] = []
+        self._readers: list[asyncio.Task[None]] = []
+        self._expected: _Expected | None = None
+        self.sample: str | None = None  # one frame as received, for the reference
+
+    async def open(self, url: str, count: int, *, subscribe: bool) -> None:
+        gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+
+        async def one() -> ClientConnection:
+            async with gate:
+                ws = await _connect(url)
+                if subscribe:
+                    await _request(ws, "subscribe", topics=[TOPIC])
+                return ws
+
+        self.clients = list(
+            await asyncio.wait_for(asyncio.gather(*(one() for _ in range(count))), SETUP_TIMEOUT)
+        )
+        self._readers = [asyncio.create_task(self._read(ws)) for ws in self.clients]
+
+    def expect(self, marker: str) -> _Expected:
+        self._expected = _Expected(marker, len(self.clients))
+        return self._expected
+
+    async def _read(self, ws: ClientConnection) -> None:
+        async for message in ws:
+            expected = self._expected
+            if expected is None or not isinstance(message, str) or expected.marker not in message:
+                continue
+            now = time.perf_counter()
+            expected.remaining -= 1
+            if not expected.first:
+                expected.first = now
+                self.sample = message
+            if expected.remaining == 0 and not expected.done.done():
+                expected.done.set_result(now)
+
+    async def close(self) -> None:
+        for reader in self._readers:
+            reader.cancel()
+        await asyncio.gather(*(ws.close() for ws in self.clients), return_exceptions=True)
+        await asyncio.gather(*self._readers, return_exceptions=True)
+
+
+async def _connect(url: str) -> ClientConnection:
+    # No compression and no keepalive pings: API Gateway offers neither.
+    return await connect(url, compression=None, ping_interval=None, max_size=None, open_timeout=30)
+
+
+async def _request(ws: ClientConnection, action: str, **fields: Any) -> dict[str, Any]:
+    """Send a request and read until its ack (snapshot pages may come first)."""
+    request_id = uuid.uuid4().hex
+    await ws.send(json.dumps({"action": action, "id": request_id, **fields}))
+    async with asyncio.timeout(60):
+        pages: list[dict[str, Any]] = []
+        while True:
+            frame: dict[str, Any] = json.loads(await ws.recv())
+            if frame.get("id") != request_id:
+                continue
+            if frame["type"] in ("snapshot", "sync"):
+                pages.append(frame)
+            elif frame["type"] == "ack":
+                frame["pages_received"] = pages
+                return frame
+            else:
+                raise RuntimeError(f"{action} refused: {frame}")
+
+
+async def _stack_round(stack: LocalStack, size: int, plan: Plan) -> dict[str, Any]:
+    audience = Audience()
+    producer = await _connect(stack.url_for("producer"))
+    try:
+        await audience.open(stack.url_for("kiosk"), size, subscribe=True)
+        snapshot = await _request(producer, "subscribe", topics=[TOPIC])
+        await _request(producer, "unsubscribe", topics=[TOPIC])
+        slot = next(
+            item
+            for page in snapshot["pages_received"]
+            for item in page["items"]
+            if item["type"] == "slot"
+        )
+        version = int(slot["version"])
+        run = uuid.uuid4().hex[:6]
+        latencies, first, acked = [], [], []
+        for index in range(plan.warmup + plan.writes):
+            marker = f"fanout {run} {index:03d}"
+            expected = audience.expect(marker)
+            request = {
+                "action": "slot.update",
+                "id": uuid.uuid4().hex,
+                "slot_id": slot["id"],
+                "version": version,
+                "changes": {"title": marker},
+            }
+            started = time.perf_counter()
+            await producer.send(json.dumps(request))
+            ack = json.loads(await asyncio.wait_for(producer.recv(), WRITE_TIMEOUT))
+            ack_at = time.perf_counter()
+            if ack.get("type") != "ack":
+                raise RuntimeError(f"slot.update refused: {ack}")
+            version = int(ack["version"])
+            last = await asyncio.wait_for(expected.done, WRITE_TIMEOUT)
+            if index >= plan.warmup:
+                latencies.append((last - started) * 1000)
+                first.append((expected.first - started) * 1000)
+                acked.append((ack_at - started) * 1000)
+            await asyncio.sleep(0.02)
+        posts = await asyncio.to_thread(_post_costs, stack, 20 if size < 50 else 300)
+        return {
+            "posts": posts,
+            "latencies_ms": latencies,
+            "first_ms": first,
+            "ack_ms": acked,
+            "sample": audience.sample,
+        }
+    finally:
+        await audience.close()
+        await producer.close()
+
+
+def _post_costs(stack: LocalStack, count: int) -> dict[str, float]:
+    """Per-post wall time of sequential Management API posts to one live connection:
+    through boto3 (the broadcaster's client) and as a bare HTTP request. Their difference
+    is botocore's share of each delivery; the rest is the emulator's."""
+    offline_aws_env()
+    table = boto3.client("dynamodb", endpoint_url=stack.dynamodb_endpoint)
+    rows = table.scan(
+        TableName=CONNECTIONS_TABLE,
+        FilterExpression="sk = :meta AND #role = :kiosk",
+        ExpressionAttributeNames={"#role": "role"},
+        ExpressionAttributeValues={":meta": {"S": META_SK}, ":kiosk": {"S": "kiosk"}},
+    )["Items"]
+    connection_id = rows[0]["connection_id"]["S"]
+    data = json.dumps({"type": "bench", "padding": "x" * 400}).encode()
+    client = management_api_client(stack.management_url, 1)
+    raw = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=10)
+    path = f"/{stack.management_url.rsplit('/', 1)[1]}/@connections/{connection_id}"
+
+    def boto() -> None:
+        client.post_to_connection(ConnectionId=connection_id, Data=data)
+
+    def bare() -> None:
+        raw.request("POST", path, body=data)
+        response = raw.getresponse()
+        response.read()
+        if response.status != 200:
+            raise RuntimeError(f"POST @connections answered {response.status}")
+
+    costs = {}
+    try:
+        for name, post in (("boto3_ms", boto), ("raw_http_ms", bare)):
+            for _ in range(count // 10):
+                post()  # warm-up
+            started = time.perf_counter()
+            for _ in range(count):
+                post()
+            costs[name] = round((time.perf_counter() - started) * 1000 / count, 3)
+    finally:
+        raw.close()
+    return costs
+
+
+async def _reference_round(url: str, size: int, plan: Plan, sample: str) -> dict[str, Any]:
+    audience = Audience()
+    producer = await _connect(url)
+    try:
+        await audience.open(url, size, subscribe=False)
+        old_marker = _marker_in(sample)
+        run = uuid.uuid4().hex[:6]
+        latencies = []
+        for index in range(plan.warmup + plan.writes):
+            marker = f"fanout {run} {index:03d}"
+            expected = audience.expect(marker)
+            started = time.perf_counter()
+            await producer.send(sample.replace(old_marker, marker))
+            last = await asyncio.wait_for(expected.done, WRITE_TIMEOUT)
+            if index >= plan.warmup:
+                latencies.append((last - started) * 1000)
+            await asyncio.sleep(0.02)
+        return {"latencies_ms": latencies}
+    finally:
+        await audience.close()
+        await producer.close()
+
+
+def _marker_in(frame: str) -> str:
+    title = json.loads(frame)["item"]["title"]
+    if not isinstance(title, str) or not title.startswith("fanout "):
+        raise RuntimeError(f"not a fan-out event: {frame[:200]}")
+    return title
+
+
+def run(smoke: bool) -> Outcome:
+    plan = SMOKE if smoke else FULL
+    fd_limit = raise_fd_limit()
+    if fd_limit < 2 * max(plan.sizes) + 200:
+        raise SystemExit(f"open-file limit {fd_limit} is too low for {max(plan.sizes)} clients")
+    stack_results: dict[int, dict[str, Any]] = {}
+    reference_results: dict[int, dict[str, Any]] = {}
+    with scratch_dir("bench-fanout-") as data_dir:
+        stack = LocalStack(
+            Path(data_dir), env={"MEDIADAY_LOCAL_CONNECTIONS_PER_SECOND": "100000"}
+        ).start()
+        try:
+            for size in plan.sizes:
+                stack_results[size] = asyncio.run(_stack_round(stack, size, plan))
+        finally:
+            stack.stop()
+    with child_process(
+        ["-m", "bench.reference_server", "--kind", "websockets"], ready_line="READY"
+    ) as (_, ready):
+        url = f"ws://127.0.0.1:{ready.split()[1]}/"
+        for size in plan.sizes:
+            sample = stack_results[size]["sample"]
+            reference_results[size] = asyncio.run(_reference_round(url, size, plan, sample))
+
+    figures: list[Figure] = []
+    details: dict[str, Any] = {}
+    for size in plan.sizes:
+        ours, theirs = stack_results[size], reference_results[size]
+        for label, q in (("p50", 50.0), ("p99", 99.0)):
+            value = percentile(ours["latencies_ms"], q)
+            reference = percentile(theirs["latencies_ms"], q)
+            judged = size == TARGET_SIZE
+            figures.append(
+                Figure(
+                    metric="1 fan-out",
+                    name=f"write -> last of {size:,} clients, {label}",
+                    value=round(value, 2),
+                    unit="ms",
+                    reference=round(reference, 2),
+                    reference_name="bare websockets",
+                    target=f"<= {TARGET_RATIO:g}x ref" if judged else "",
+                    met=(value <= TARGET_RATIO * reference) if judged else None,
+                )
+            )
+        spread = [
+            last - first for last, first in zip(ours["latencies_ms"], ours["first_ms"], strict=True)
+        ]
+        details[str(size)] = {
+            "stack_ms": _summary(ours["latencies_ms"]),
+            "stack_producer_ack_ms": _summary(ours["ack_ms"]),
+            "stack_first_client_ms": _summary(ours["first_ms"]),
+            "stack_first_to_last_ms": _summary(spread),
+            "reference_ms": _summary(theirs["latencies_ms"]),
+            "frame_bytes": len(ours["sample"].encode()),
+            "sequential_post_ms": ours["posts"],
+        }
+    largest = str(max(plan.sizes))
+    where = details[largest]
+    posts = where["sequential_post_ms"]
+    notes = [
+        f"{plan.writes} writes per size after {plan.warmup} warm-up writes; p99 of "
+        f"{plan.writes} samples is close to their maximum",
+        f"where the time goes at N={int(largest):,} (medians): write -> producer ack "
+        f"{where['stack_producer_ack_ms']['p50']:.0f} ms, write -> first client "
+        f"{where['stack_first_client_ms']['p50']:.0f} ms, first -> last client "
+        f"{where['stack_first_to_last_ms']['p50']:.0f} ms "
+        f"({where['stack_first_to_last_ms']['p50'] / int(largest):.2f} ms per delivery)",
+        f"one Management API post, sequential: {posts['boto3_ms']:.2f} ms through boto3 "
+        f"(the broadcaster's client) vs {posts['raw_http_ms']:.2f} ms as a bare HTTP "
+        "request; the emulator serves the posts in the same process (and GIL) as the "
+        "broadcaster that sends them",
+    ]
+    return Outcome(
+        benchmark="fanout_latency",
+        figures=figures,
+        parameters={
+            "sizes": list(plan.sizes),
+            "writes": plan.writes,
+            "warmup": plan.warmup,
+            "topic": TOPIC,
+            "stack": "mediaday serve subprocess (DynamoDB Local data on tmpfs when present), "
+            "clients in the benchmark process",
+        },
+        details=details,
+        notes=notes,
+    )
+
+
+def _summary(values: list[float]) -> dict[str, Any]:
+    return {
+        "p50": round(median(values), 2),
+        "p99": round(percentile(values, 99), 2),
+        "min": round(min(values), 2),
+        "max": round(max(values), 2),
+        "all": [round(value, 2) for value in values],
+    }
+
+
+def main() -> None:
+    benchmark_main("fanout_latency", run, __doc__.splitlines()[0])
+
+
+if __name__ == "__main__":
+    main()
