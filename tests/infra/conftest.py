@@ -3,7 +3,6 @@ where the machine has a provider mirror), the linters' virtualenv, and the Lambd
 
 from __future__ import annotations
 
-import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -12,10 +11,11 @@ import pytest
 
 from infra.package import LAMBDA_PLATFORM, LAMBDA_PYTHON, Target, build
 from tests.infra.tools import (
+    Packages,
     Terraform,
     ensure_tools_venv,
+    lambda_python,
     provider_mirror,
-    run_tool,
     terraform_binary,
     write_cli_config,
 )
@@ -62,33 +62,6 @@ def make_terraform(
 @pytest.fixture(scope="session")
 def infra_tools() -> None:
     ensure_tools_venv()
-
-
-def lambda_python() -> Path | None:
-    """A local CPython matching the Lambda runtime, to import the zips as Lambda would
-    (a pyenv shim may exist without the version behind it, so each candidate is run)."""
-    candidates = sorted(
-        Path.home().glob(f".pyenv/versions/{LAMBDA_PYTHON}.*/bin/python{LAMBDA_PYTHON}")
-    )
-    found = shutil.which(f"python{LAMBDA_PYTHON}")
-    for candidate in [*reversed(candidates), *([Path(found)] if found else [])]:
-        probe = run_tool([candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
-        if probe.returncode == 0 and probe.stdout.strip() == LAMBDA_PYTHON:
-            return candidate
-    return None
-
-
-class Packages:
-    """The zips of one build, and the interpreter and platform they were built for."""
-
-    def __init__(self, zips: dict[str, Path], python: Path, target: Target) -> None:
-        self.zips = zips
-        self.python = python
-        self.target = target
-
-    @property
-    def for_lambda(self) -> bool:
-        return self.target.platform == LAMBDA_PLATFORM
 
 
 @pytest.fixture(scope="session")

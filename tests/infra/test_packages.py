@@ -24,8 +24,7 @@ from infra.package import (
     read_requirements,
     requirements_file,
 )
-from tests.infra.conftest import Packages
-from tests.infra.tools import ROOT, run_tool
+from tests.infra.tools import ROOT, Packages, run_tool
 
 pytestmark = pytest.mark.infra
 

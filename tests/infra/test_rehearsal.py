@@ -28,8 +28,7 @@ import pytest
 
 from mediaday.models import TTL_ATTRIBUTE
 from mediaday.tables import connections_table_spec, coordination_table_spec
-from tests.infra.conftest import Packages
-from tests.infra.tools import INFRA, ROOT, Terraform, free_port
+from tests.infra.tools import INFRA, ROOT, Packages, Terraform, free_port
 
 pytestmark = [pytest.mark.infra, pytest.mark.slow]
 
@@ -153,8 +152,14 @@ def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
-def client(service: str, endpoint: str) -> Any:
-    return boto3.client(service, endpoint_url=endpoint, region_name=REGION, **CREDENTIALS)
+def client(service: Any, endpoint: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=CREDENTIALS["aws_access_key_id"],
+        aws_secret_access_key=CREDENTIALS["aws_secret_access_key"],
+    )
 
 
 @dataclass

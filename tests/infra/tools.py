@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infra.package import LAMBDA_PLATFORM, LAMBDA_PYTHON, Target
+
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"
 TOOLS_VENV = ROOT / ".venv-checkov"
@@ -130,3 +132,30 @@ def run_tool(command: Sequence[str | Path], **kwargs: Any) -> subprocess.Complet
         timeout=kwargs.pop("timeout", 300),
         **kwargs,
     )
+
+
+def lambda_python() -> Path | None:
+    """A local CPython matching the Lambda runtime, to import the zips as Lambda would
+    (a pyenv shim may exist without the version behind it, so each candidate is run)."""
+    candidates = sorted(
+        Path.home().glob(f".pyenv/versions/{LAMBDA_PYTHON}.*/bin/python{LAMBDA_PYTHON}")
+    )
+    found = shutil.which(f"python{LAMBDA_PYTHON}")
+    for candidate in [*reversed(candidates), *([Path(found)] if found else [])]:
+        probe = run_tool([candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
+        if probe.returncode == 0 and probe.stdout.strip() == LAMBDA_PYTHON:
+            return candidate
+    return None
+
+
+class Packages:
+    """The zips of one build, and the interpreter and platform they were built for."""
+
+    def __init__(self, zips: dict[str, Path], python: Path, target: Target) -> None:
+        self.zips = zips
+        self.python = python
+        self.target = target
+
+    @property
+    def for_lambda(self) -> bool:
+        return self.target.platform == LAMBDA_PLATFORM
