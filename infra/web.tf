@@ -113,7 +113,7 @@ resource "aws_cloudfront_distribution" "web" {
   #checkov:skip=CKV_AWS_86:Access logs would need an ACL-enabled log bucket; the API's access log records every connection, which is what matters.
   #checkov:skip=CKV_AWS_174:The default *.cloudfront.net certificate fixes the minimum TLS version; set a custom domain and ACM certificate (TLSv1.2_2021) when there is one.
   #checkov:skip=CKV2_AWS_42:No custom domain yet: the default CloudFront certificate serves HTTPS.
-  #checkov:skip=CKV2_AWS_32:The default behaviour attaches AWS's managed SecurityHeadersPolicy by id (HSTS, nosniff, frame DENY, referrer policy); checkov only recognises a policy resource.
+  #checkov:skip=CKV2_AWS_32:The default behaviour attaches AWS's managed SecurityHeadersPolicy by id (HSTS, nosniff, frame options, referrer policy); checkov only recognises a policy resource.
   #checkov:skip=CKV_AWS_374:Media days happen anywhere and crews roam; access is guarded by signed tokens on the WebSocket API, not by geography.
   #checkov:skip=CKV_AWS_310:A single S3 origin in one region; a failover origin would be a replica nobody updates.
 
