@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import itertools
 import random
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -41,6 +42,26 @@ def fast_options(**overrides: object) -> ClientOptions:
     return ClientOptions(**values)  # type: ignore[arg-type]
 
 
+# Fault scenarios: a dead link noticed in seconds, retries spread over 0.25-2 s windows.
+PONG_TIMEOUT = 1.5
+REQUEST_TIMEOUT = 4.0
+BACKOFF = Backoff(first=0.25, cap=2.0)
+
+
+def fault_options(clients: int, **overrides: object) -> ClientOptions:
+    """Heartbeats fast enough to notice a dead link or a lost event in seconds (each costs
+    the stack a DynamoDB write, so a bigger fleet beats a little slower)."""
+    mean = max(1.0, clients / 20)
+    values: dict[str, object] = {
+        "heartbeat": (0.75 * mean, 1.25 * mean),
+        "pong_timeout": PONG_TIMEOUT,
+        "request_timeout": REQUEST_TIMEOUT,
+        "backoff": BACKOFF,
+    }
+    values.update(overrides)
+    return fast_options(**values)
+
+
 def heartbeat_for(clients: int) -> tuple[float, float]:
     """Heartbeats spread so the whole fleet sends about ten a second: each ping and sync
     is a write to DynamoDB Local (the rate-limit counter), which takes ~150 writes a second."""
@@ -65,6 +86,8 @@ class Watch:
     retry_delays: list[tuple[int, float]] = field(default_factory=list)  # (attempt, delay)
     via_event: Counter[str] = field(default_factory=Counter)  # item id -> changes by event
     via_resync: Counter[str] = field(default_factory=Counter)  # ... by snapshot or sync
+    # (item id, version) -> when its event arrived (monotonic), for delivery latency
+    event_at: dict[tuple[str, int], float] = field(default_factory=dict)
 
     def __call__(self, event: ClientEvent) -> None:
         if isinstance(event, StateChanged):
@@ -74,8 +97,11 @@ class Watch:
                 if event.retry_in is not None:
                     self.retry_delays.append((event.attempt, event.retry_in))
         elif isinstance(event, ItemChanged):
-            counter = self.via_event if event.topic is not None else self.via_resync
-            counter[event.item.id] += 1
+            if event.topic is not None:
+                self.via_event[event.item.id] += 1
+                self.event_at.setdefault((event.item.id, event.item.version), time.monotonic())
+            else:
+                self.via_resync[event.item.id] += 1
 
 
 def _reason_kind(reason: str) -> str:

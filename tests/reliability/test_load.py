@@ -15,6 +15,7 @@ from tests.reliability.fleet import (
     token_maker,
     until_shown,
 )
+from tests.reliability.scenario import delivery_latency
 from tests.reliability.workload import STATIONS, TALENT, Operations, Workload, ensure_hot_slots
 from tests.support.convergence import TableReader, missing_acks, wait_for_convergence
 
@@ -74,6 +75,7 @@ async def test_many_clients_and_concurrent_producers_converge_with_conflicts_ref
             clients=fleet.composition(),
             connect_s=round(connect_seconds, 2),
             changes=ledger.summary(),
+            event_after_ack=delivery_latency(fleet, ledger),
             hot_slot_edits_applied=sum(ledger.applied_to(("slot", i)) for i in hot),
             write_s=round(write_seconds, 2),
             changes_lost=len(missing_acks(ledger.acks, report.table)),

@@ -58,6 +58,7 @@ class WriteAck:
     duplicate: bool
     latency: float
     writer: str
+    acked_at: float  # monotonic
 
 
 @dataclass
@@ -81,6 +82,7 @@ class Ledger:
                 duplicate=bool(ack.duplicate),
                 latency=latency,
                 writer=writer,
+                acked_at=time.monotonic(),
             )
         )
 

@@ -84,14 +84,15 @@ class FaultProxy:
 
     async def stop(self) -> None:
         """Stop listening and reset every connection, stalled ones included."""
+        self.refuse_new = True
         if self._server is not None:
             self._server.close()
         for connection in list(self.connections):
             connection.abort()
-        tasks = [t for c in self.connections for t in c.tasks] + list(self._handlers)
-        for task in tasks:
+        if self._handlers:  # a reset socket ends its pumps: the handlers return
+            await asyncio.wait(list(self._handlers), timeout=5)
+        for task in list(self._handlers):
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
         if self._server is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 5)
