@@ -294,7 +294,7 @@ class WebSocketGateway:
         """`$request.body.action`, else `$default` (None: no route at all)."""
         try:
             parsed = json.loads(data)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting: not routable
             parsed = None
         action = parsed.get("action") if isinstance(parsed, dict) else None
         if isinstance(action, str) and action in self._routes and not action.startswith("$"):

@@ -1,5 +1,6 @@
-"""The emulator's @connections endpoint answering the reliability suite's fault plan as
-API Gateway answers real faults: 410 (and a vanished socket), 429, 403 for poison."""
+"""What the reliability suite needs from the emulator: its @connections endpoint answering
+the fault plan as API Gateway answers real faults (410 and a vanished socket, 429, 403 for
+poison), and hostile input always routed to $default, never dropped."""
 
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ class Handlers:
             self.connected.append(event["requestContext"]["connectionId"])
         return {"statusCode": 200}
 
+    def on_default(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return {"statusCode": 200, "body": json.dumps({"route": "$default"})}
+
     def on_disconnect(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         context_ = event["requestContext"]
         with self._lock:
@@ -54,7 +58,11 @@ def plan_path(tmp_path):
 async def gateway(plan_path):
     handlers = Handlers()
     gateway = WebSocketGateway(
-        {"$connect": handlers.on_connect, "$disconnect": handlers.on_disconnect},
+        {
+            "$connect": handlers.on_connect,
+            "$disconnect": handlers.on_disconnect,
+            "$default": handlers.on_default,
+        },
         limits=GatewayLimits(idle_timeout_seconds=60),
         faults=FaultPlan(plan_path, reload_interval=0),
     )
@@ -117,3 +125,13 @@ async def test_events_about_a_poisoned_item_are_refused_with_403_and_others_go_t
         fine = json.dumps({"type": "event", "item_id": "sl-good"})
         await post(gateway, connection_id, fine.encode())
         assert await asyncio.wait_for(ws.recv(), 5) == fine
+
+
+@pytest.mark.parametrize("depth", [2_000, 14_000])
+async def test_deeply_nested_json_is_routed_to_default_not_dropped(gateway, depth):
+    # Given a message nested deeper than Python's json module can follow (one 28 KB frame)
+    text = '{"action": "ping", "x": ' + "[" * depth + "]" * depth + "}"
+    async with connect(gateway.url) as ws:
+        # When it arrives, Then route selection falls back to $default, which answers
+        await ws.send(text)
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5)) == {"route": "$default"}
