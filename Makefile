@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 
 .PHONY: run test lint typecheck unit install clean chromium java dynamodb-local \
-	package infra-tools infra-check
+	package infra-tools infra-check bench
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -87,6 +87,10 @@ infra-check: $(STAMP) infra-tools
 
 test: lint typecheck $(CHROMIUM) infra-tools
 	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
+
+# Every benchmark against its reference; one table, bench/results/latest.json (< 10 min).
+bench: install
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS_VENV) build .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -15,6 +15,7 @@ import os
 import platform
 import resource
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -111,15 +112,19 @@ def median(values: Sequence[float]) -> float:
 def _number(value: float | None, unit: str = "") -> str:
     if value is None:
         return "-"
-    if value == 0:
-        text = "0"
-    elif abs(value) >= 100:
+    if float(value).is_integer() or abs(value) >= 100:
         text = f"{value:,.0f}"
     elif abs(value) >= 10:
         text = f"{value:.1f}"
     else:
         text = f"{value:.2f}"
     return f"{text} {unit}".strip()
+
+
+def _ratio(ratio: float | None) -> str:
+    if ratio is None:
+        return "-"
+    return f"{ratio:.2f}x" if ratio >= 0.01 else f"{ratio:.2g}x"
 
 
 def table(figures: Sequence[Figure]) -> str:
@@ -137,7 +142,7 @@ def table(figures: Sequence[Figure]) -> str:
                 figure.name,
                 _number(figure.value, figure.unit),
                 reference,
-                "-" if ratio is None else f"{ratio:.2f}x",
+                _ratio(ratio),
                 figure.target,
                 met,
             )
@@ -181,6 +186,7 @@ def benchmark_main(name: str, run: Callable[[bool], Outcome], description: str) 
     parser.add_argument("--smoke", action="store_true", help="tiny sizes (seconds)")
     parser.add_argument("--json", type=Path, help="write the outcome here")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, _interrupt)  # so that `finally` stops what we started
     started = time.perf_counter()
     outcome = run(args.smoke)
     outcome.seconds = time.perf_counter() - started
@@ -189,6 +195,10 @@ def benchmark_main(name: str, run: Callable[[bool], Outcome], description: str) 
         print(f"  note: {note}")
     if args.json is not None:
         write_json(args.json, outcome.as_json())
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 # -- process plumbing ----------------------------------------------------------------------
@@ -223,6 +233,28 @@ def scratch_dir(prefix: str) -> tempfile.TemporaryDirectory[str]:
     """
     usable = RAM_DISK.is_dir() and os.access(RAM_DISK, os.W_OK)
     return tempfile.TemporaryDirectory(prefix=prefix, dir=RAM_DISK if usable else None)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (all its threads, live or ended)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    """Direct child processes of a process (Linux)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # ended meanwhile
+        if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
 
 
 def free_port() -> int:

@@ -1,0 +1,137 @@
+"""Run every benchmark, print one table, write bench/results/latest.json.
+
+    .venv/bin/python -m bench                         # `make bench`: < 10 minutes on 2 cores
+    .venv/bin/python -m bench --smoke                 # tiny sizes: seconds
+    .venv/bin/python -m bench --only cold_start,throughput
+
+Each benchmark runs in a fresh interpreter (`python -m bench.<name> --json ...`), so one's
+imports, mocks, sockets and memory never skew another's figures; one that fails is
+reported and the others still run (the exit status is then 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import (
+    RESULTS,
+    Figure,
+    Outcome,
+    machine,
+    now_stamp,
+    python_env,
+    raise_fd_limit,
+    table,
+    write_json,
+)
+
+# Quick and steady first; the local-stack ones last.
+BENCHMARKS = ("cold_start", "throughput", "broadcast_cost", "fanout_latency", "gateway_capacity")
+TIMEOUT_SECONDS = {"full": 420.0, "smoke": 120.0}
+
+
+def run_one(name: str, *, smoke: bool, timeout: float) -> Outcome:
+    """`python -m bench.<name>` in a new interpreter; its outcome."""
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        output = Path(scratch) / f"{name}.json"
+        errors = Path(scratch) / f"{name}.stderr"
+        command = [sys.executable, "-m", f"bench.{name}", "--json", str(output)]
+        if smoke:
+            command.append("--smoke")
+        with errors.open("w") as stderr:
+            process = subprocess.Popen(  # a fixed argument list
+                command, cwd=Path(__file__).resolve().parents[1], env=python_env(), stderr=stderr
+            )
+            try:
+                code = _wait(process, timeout)
+            except subprocess.TimeoutExpired:
+                raise RuntimeError(
+                    f"bench.{name} took longer than {timeout:.0f} s{_tail(errors)}"
+                ) from None
+        if code != 0:
+            raise RuntimeError(f"bench.{name} exited with {code}{_tail(errors)}")
+        return Outcome.from_json(json.loads(output.read_text()))
+
+
+def _wait(process: subprocess.Popen[bytes], timeout: float) -> int:
+    """The exit code; on timeout SIGTERM first, so that the benchmark's `finally` blocks
+    stop the stacks and servers it started (see bench.common.benchmark_main), then
+    SIGKILL if that hangs, and TimeoutExpired."""
+    try:
+        return process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.terminate()
+        try:
+            process.wait(90)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        raise
+
+
+def _tail(path: Path, lines: int = 25) -> str:
+    text = path.read_text(errors="replace").strip().splitlines()[-lines:]
+    return ("\n" + "\n".join(text)) if text else ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes (seconds, for tests)")
+    parser.add_argument(
+        "--only", help=f"comma-separated subset of: {', '.join(BENCHMARKS)}", default=""
+    )
+    parser.add_argument(
+        "--json", type=Path, default=RESULTS / "latest.json", help="where to write the results"
+    )
+    args = parser.parse_args(argv)
+    chosen = [name for name in args.only.split(",") if name] or list(BENCHMARKS)
+    unknown = sorted(set(chosen) - set(BENCHMARKS))
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
+    raise_fd_limit()  # inherited by every benchmark and the servers they start
+
+    timeout = TIMEOUT_SECONDS["smoke" if args.smoke else "full"]
+    started = time.perf_counter()
+    load_before = os.getloadavg()
+    outcomes: list[Outcome] = []
+    failures: dict[str, str] = {}
+    for name in chosen:
+        print(f"\n== bench.{name}{' (smoke)' if args.smoke else ''}", flush=True)
+        try:
+            outcomes.append(run_one(name, smoke=args.smoke, timeout=timeout))
+        except RuntimeError as error:
+            failures[name] = str(error)
+            print(f"!! {error}", flush=True)
+    seconds = time.perf_counter() - started
+
+    figures: list[Figure] = [figure for outcome in outcomes for figure in outcome.figures]
+    print(f"\n== all figures ({seconds:.0f} s; load average {load_before[0]:.1f} at the start)")
+    print(table(figures))
+    for name, reason in failures.items():
+        print(f"FAILED {name}: {reason}")
+    result: dict[str, Any] = {
+        "at": now_stamp(),
+        "command": " ".join(["python -m bench", *(argv if argv is not None else sys.argv[1:])]),
+        "smoke": args.smoke,
+        "seconds": round(seconds, 1),
+        "machine": machine(),
+        "load_average": {"start": load_before, "end": os.getloadavg()},
+        "figures": [figure.as_json() for figure in figures],
+        "benchmarks": {outcome.benchmark: outcome.as_json() for outcome in outcomes},
+        "failed": failures,
+    }
+    write_json(args.json, result)
+    print(f"written to {args.json}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

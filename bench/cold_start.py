@@ -1,0 +1,203 @@
+"""4. Cold start: the import time of each Lambda handler module in a fresh interpreter,
+against a bare `import boto3` in the same run. Target: <= 1.5x.
+
+Each import runs in its own new interpreter, the modules taking turns so that a burst of
+load on the machine hits them all alike; the figure is the median over the runs (one
+warm-up run each first, so bytecode caches exist, as in a deployed package). The time is
+the importing process's CPU time (user + system), which a busy shared machine barely
+disturbs; wall times are kept in the JSON. The environment is Lambda's as deployed:
+`LAMBDA_TASK_ROOT` and a function name set and tracing on (Terraform's default), so
+Powertools' Tracer loads and patches the X-Ray SDK just as it does in AWS.
+
+Where the time goes: `python -X importtime` of each handler against that of boto3 alone,
+summed per top-level package (self times), largest differences first.
+
+    .venv/bin/python -m bench.cold_start [--smoke] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bench.common import REPO_ROOT, Figure, Outcome, benchmark_main, median
+
+REFERENCE = "boto3"
+HANDLERS = ("connect.handler", "messaging.handler", "broadcast.handler")
+TARGET_RATIO = 1.5
+
+_PROBE = """
+import json, sys, time
+cpu, wall = time.process_time(), time.perf_counter()
+import {module}
+print(json.dumps({{"cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall}}))
+"""
+
+
+@dataclass(frozen=True)
+class Plan:
+    runs: int
+    profile: bool
+
+
+FULL = Plan(runs=9, profile=True)
+SMOKE = Plan(runs=1, profile=True)
+
+
+def lambda_env() -> dict[str, str]:
+    """A Lambda function's environment, with fake credentials and nothing of ours."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("AWS_", "POWERTOOLS_", "MEDIADAY_", "PYTHON"))
+    }
+    env.update(
+        {
+            "PYTHONPATH": str(REPO_ROOT),
+            "LAMBDA_TASK_ROOT": str(REPO_ROOT),
+            "AWS_LAMBDA_FUNCTION_NAME": "mediaday-bench",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+            "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
+            "AWS_REGION": "eu-west-1",
+            "AWS_DEFAULT_REGION": "eu-west-1",
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "POWERTOOLS_SERVICE_NAME": "bench",
+            "POWERTOOLS_METRICS_NAMESPACE": "MediaDayLive",
+            "MEDIADAY_CONNECTIONS_TABLE": "mediaday-connections",
+            "MEDIADAY_COORDINATION_TABLE": "mediaday-coordination",
+        }
+    )
+    return env
+
+
+def import_once(module: str, env: dict[str, str]) -> dict[str, float]:
+    """Seconds of CPU and wall time `import module` takes in a new interpreter."""
+    result = subprocess.run(  # a fixed argument list
+        [sys.executable, "-c", _PROBE.format(module=module)],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"import {module} failed:\n{result.stderr[-2000:]}")
+    timings: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
+    return timings
+
+
+def import_profile(module: str, env: dict[str, str]) -> Counter[str]:
+    """Microseconds of self import time per top-level package (`-X importtime`)."""
+    result = subprocess.run(  # a fixed argument list
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"import {module} failed:\n{result.stderr[-2000:]}")
+    totals: Counter[str] = Counter()
+    seen = False
+    for line in result.stderr.splitlines():
+        if not line.startswith("import time:"):
+            continue
+        fields = line.removeprefix("import time:").split("|")
+        if len(fields) != 3 or not fields[0].strip().isdigit():
+            continue  # the header line
+        name = fields[2].strip()
+        if name == "site" and not seen:
+            continue  # interpreter start-up, not the import measured
+        seen = True
+        totals[name.split(".")[0]] += int(fields[0])
+    return totals
+
+
+def where_it_goes(
+    handler: Mapping[str, int], reference: Mapping[str, int], top: int = 6
+) -> list[str]:
+    """The packages whose self import time grows most over the reference's."""
+    extra = {name: handler[name] - reference.get(name, 0) for name in handler}
+    largest = sorted(extra.items(), key=lambda item: -item[1])[:top]
+    return [f"{name} {micro / 1000:.0f} ms" for name, micro in largest if micro > 1000]
+
+
+def run(smoke: bool) -> Outcome:
+    plan = SMOKE if smoke else FULL
+    env = lambda_env()
+    modules = (REFERENCE, *HANDLERS)
+    for module in modules:
+        import_once(module, env)  # warm-up: bytecode caches
+    cpu: dict[str, list[float]] = {module: [] for module in modules}
+    wall: dict[str, list[float]] = {module: [] for module in modules}
+    for _ in range(plan.runs):
+        for module in modules:
+            timing = import_once(module, env)
+            cpu[module].append(timing["cpu"] * 1000)
+            wall[module].append(timing["wall"] * 1000)
+    reference = median(cpu[REFERENCE])
+    figures = []
+    for module in HANDLERS:
+        value = median(cpu[module])
+        figures.append(
+            Figure(
+                metric="4 cold start",
+                name=f"import {module}",
+                value=round(value, 1),
+                unit="ms",
+                reference=round(reference, 1),
+                reference_name="import boto3",
+                target=f"<= {TARGET_RATIO:g}x ref",
+                met=value <= TARGET_RATIO * reference,
+            )
+        )
+    details: dict[str, Any] = {
+        module: {
+            "cpu_ms_median": round(median(cpu[module]), 1),
+            "wall_ms_median": round(median(wall[module]), 1),
+            "cpu_ms": [round(v, 1) for v in cpu[module]],
+            "wall_ms": [round(v, 1) for v in wall[module]],
+        }
+        for module in modules
+    }
+    notes = [
+        f"median of {plan.runs} fresh interpreters each, CPU time; Lambda environment with "
+        "tracing on"
+    ]
+    if plan.profile:
+        baseline = import_profile(REFERENCE, env)
+        for module in HANDLERS:
+            profile = import_profile(module, env)
+            extra = where_it_goes(profile, baseline)
+            details[module]["importtime_extra_over_boto3"] = extra
+            notes.append(f"{module} beyond boto3 (-X importtime, self): {', '.join(extra)}")
+    return Outcome(
+        benchmark="cold_start",
+        figures=figures,
+        parameters={
+            "runs": plan.runs,
+            "environment": "LAMBDA_TASK_ROOT set, tracing on (Terraform default)",
+            "clock": "process CPU time (user + system)",
+        },
+        details=details,
+        notes=notes,
+    )
+
+
+def main() -> None:
+    benchmark_main("cold_start", run, __doc__.splitlines()[0])
+
+
+if __name__ == "__main__":
+    main()

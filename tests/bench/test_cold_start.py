@@ -1,0 +1,28 @@
+"""Smoke: the cold-start benchmark times each handler import against `import boto3`."""
+
+from __future__ import annotations
+
+from bench.cold_start import HANDLERS, where_it_goes
+
+
+def test_each_handler_import_is_timed_against_boto3_and_explained(smoke):
+    # When the benchmark runs at its smoke size
+    outcome = smoke("cold_start")
+
+    # Then there is one figure per handler module, judged against a bare boto3 import
+    figures = {figure["name"]: figure for figure in outcome["figures"]}
+    assert set(figures) == {f"import {module}" for module in HANDLERS}
+    for figure in figures.values():
+        assert figure["reference_name"] == "import boto3"
+        assert figure["value"] > 0 and figure["reference"] > 0
+        assert figure["met"] == (figure["value"] <= 1.5 * figure["reference"])
+    # and each handler's extra import time is attributed to packages
+    for module in HANDLERS:
+        assert outcome["details"][module]["importtime_extra_over_boto3"]
+
+
+def test_where_it_goes_lists_the_largest_extra_packages_first():
+    handler = {"pydantic": 30_000, "botocore": 52_000, "mediaday": 12_000, "tiny": 500}
+    reference = {"botocore": 49_000}
+    expected = ["pydantic 30 ms", "mediaday 12 ms", "botocore 3 ms"]
+    assert where_it_goes(handler, reference) == expected
