@@ -54,6 +54,7 @@ async def measure(stack: LocalStack, clients: int, writes: int) -> dict[str, obj
     version = slot["version"]
     acks: list[float] = []
     deliveries: list[float] = []
+    after_ack: list[float] = []  # the stream → broadcaster → @connections leg
     lost = 0
     try:
         for n in range(writes):
@@ -61,7 +62,8 @@ async def measure(stack: LocalStack, clients: int, writes: int) -> dict[str, obj
             ack = await producer.request(
                 "slot.update", slot_id=slot["id"], version=version, changes={"title": f"w{n}"}
             )
-            acks.append(time.perf_counter() - sent)
+            acked_at = time.perf_counter()
+            acks.append(acked_at - sent)
             assert ack["type"] == "ack", ack
             version = ack["version"]
             key = (slot["id"], version)
@@ -73,6 +75,7 @@ async def measure(stack: LocalStack, clients: int, writes: int) -> dict[str, obj
             for client in subscribers:
                 if key in client.received_at:
                     deliveries.append(client.received_at[key] - sent)
+                    after_ack.append(client.received_at[key] - acked_at)
                 else:
                     lost += 1
     finally:
@@ -84,6 +87,7 @@ async def measure(stack: LocalStack, clients: int, writes: int) -> dict[str, obj
         "writes": writes,
         "ack": percentiles(acks),
         "write_to_client": percentiles(deliveries),
+        "ack_to_client": percentiles(after_ack),
         "not_received_in_10s": lost,
     }
 
@@ -96,12 +100,17 @@ async def main(args: argparse.Namespace) -> None:
             for clients in args.clients:
                 result = await measure(stack, clients, args.writes)
                 results.append(result)
-                ack, e2e = result["ack"], result["write_to_client"]
+                ack, e2e, leg = (
+                    result["ack"],
+                    result["write_to_client"],
+                    result["ack_to_client"],
+                )
                 print(
                     f"{clients:>4} subscribers: write→client p50 {e2e['p50_ms']} ms, "  # type: ignore[index]
                     f"p95 {e2e['p95_ms']} ms, max {e2e['max_ms']} ms "  # type: ignore[index]
                     f"({e2e['n']} deliveries); ack p50 {ack['p50_ms']} ms, "  # type: ignore[index]
-                    f"p95 {ack['p95_ms']} ms; missing {result['not_received_in_10s']}",  # type: ignore[index]
+                    f"p95 {ack['p95_ms']} ms; ack→client p50 {leg['p50_ms']} ms, "  # type: ignore[index]
+                    f"p95 {leg['p95_ms']} ms; missing {result['not_received_in_10s']}",  # type: ignore[index]
                     flush=True,
                 )
         finally:

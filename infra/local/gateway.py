@@ -109,11 +109,14 @@ class WebSocketGateway:
         web_root: Path | None = None,
         max_workers: int = 64,
         faults: FaultPlan | None = None,
+        after_message: Callable[[], None] | None = None,
     ) -> None:
         self.stage = stage
         self.limits = limits or GatewayLimits()
         self._routes = dict(routes)
         self._faults = faults  # the reliability suite's fault plan (infra/local/faults.py)
+        # Called once a message's handler returned (the stack nudges the stream poller).
+        self._after_message = after_message
         self._web_root = web_root
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="lambda")
         self._bucket = TokenBucket(self.limits.new_connections_per_second)
@@ -275,6 +278,8 @@ class WebSocketGateway:
             return
         event = message_event(client.info, route_key, data, now_ms=_now_ms())
         response = await self._invoke(route_key, event)
+        if self._after_message is not None:
+            self._after_message()
         if isinstance(response, Exception):
             error = _gateway_error("Internal server error", client.info.connection_id)
             await self._reply(client, error)

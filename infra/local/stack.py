@@ -198,13 +198,6 @@ async def _run(
         faults = FaultPlan.from_env()  # reliability tests only: MEDIADAY_LOCAL_FAULTS
     except FaultPlanError as error:
         raise StackError(str(error)) from None
-    gateway = WebSocketGateway(
-        {route: _handler(path) for route, path in ROUTES.items()},
-        stage=STAGE,
-        limits=options.limits,
-        web_root=WEB_ROOT,
-        faults=faults,
-    )
     stream_target = _handler(STREAM_TARGET)
     if faults is not None:
         stream_target = faults.wrap_stream_target(stream_target)
@@ -215,6 +208,14 @@ async def _run(
         stream_target,
         data_dir=data_dir,
         region=REGION,
+    )
+    gateway = WebSocketGateway(
+        {route: _handler(path) for route, path in ROUTES.items()},
+        stage=STAGE,
+        limits=options.limits,
+        web_root=WEB_ROOT,
+        faults=faults,
+        after_message=poller.nudge,  # a write's record is on the stream once it is acked
     )
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()

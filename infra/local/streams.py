@@ -170,6 +170,7 @@ class StreamPoller:
         self._iterators: dict[str, str] = {}
         self._described_at = float("-inf")
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -177,8 +178,14 @@ class StreamPoller:
         self._thread = threading.Thread(target=self.run, name="stream-poller", daemon=True)
         self._thread.start()
 
+    def nudge(self) -> None:
+        """Poll now rather than at the next interval: a write was just acknowledged, so
+        its record is on the stream (thread-safe; a local shortcut Lambda does not have)."""
+        self._wake.set()
+
     def stop(self, timeout: float = 15.0) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -195,7 +202,8 @@ class StreamPoller:
                 self._recover()
                 continue
             if not delivered:
-                self._stop.wait(self.options.poll_interval)
+                self._wake.wait(self.options.poll_interval)
+                self._wake.clear()
 
     def _recover(self) -> None:
         """Start over from the checkpoint after a pause."""

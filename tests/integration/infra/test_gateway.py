@@ -93,7 +93,9 @@ def management(endpoint: str):
     )
 
 
-async def _start(recorder: Recorder, limits: GatewayLimits, web_root: Path | None = None):
+async def _start(
+    recorder: Recorder, limits: GatewayLimits, web_root: Path | None = None, after_message=None
+):
     gateway = WebSocketGateway(
         {
             "$connect": recorder.on_connect,
@@ -104,6 +106,7 @@ async def _start(recorder: Recorder, limits: GatewayLimits, web_root: Path | Non
         stage="local",
         limits=limits,
         web_root=web_root,
+        after_message=after_message,
     )
     port = await gateway.start("127.0.0.1", 0)
     recorder.management_endpoint = f"http://127.0.0.1:{port}/local"
@@ -424,5 +427,18 @@ async def test_web_root_serves_pages_by_name_and_never_outside_it(recorder, tmp_
                 assert escape.status == 404
             async with session.get(f"{base}/local") as plain:
                 assert plain.status == 426
+    finally:
+        await gateway.close()
+
+
+async def test_after_message_runs_once_each_handler_returned(recorder):
+    handled = []
+    gateway, url = await _start(recorder, GatewayLimits(), after_message=lambda: handled.append(1))
+    try:
+        async with connect(url) as ws:
+            for _ in range(3):
+                await ws.send(json.dumps({"action": "shout"}))
+                await ws.recv()
+        assert len(handled) == 3
     finally:
         await gateway.close()

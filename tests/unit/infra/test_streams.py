@@ -264,3 +264,22 @@ def test_the_poller_thread_survives_a_failing_round(tmp_path):
     p.stop()
     # Then it recovered and delivered the record
     assert target.delivered == ["k1"]
+
+
+def test_a_nudge_polls_at_once_instead_of_after_the_interval(tmp_path):
+    streams = FakeStreams()
+    streams.add_shard("s1", [])
+    target = Target()
+    p = poller(streams, target, tmp_path, PollerOptions(poll_interval=30))
+    p.start()
+    try:
+        time.sleep(0.2)  # the thread is waiting out its interval
+        streams.shards["s1"]["records"].append(record(1))
+        started = time.monotonic()
+        p.nudge()
+        while not target.delivered and time.monotonic() - started < 5:
+            time.sleep(0.01)
+        assert target.delivered == ["k1"]
+        assert time.monotonic() - started < 5
+    finally:
+        p.stop()
