@@ -58,10 +58,15 @@ class Checkpoint:
         self.stream_arn = stream_arn
         self._shards: dict[str, dict[str, Any]] = {}
         if path.exists():
-            saved = json.loads(path.read_text())
+            try:
+                saved = json.loads(path.read_text())
+            except ValueError:
+                logger.warning("unreadable checkpoint set aside", path=str(path))
+                path.replace(path.with_suffix(".unreadable"))
+                saved = {}
             if saved.get("stream_arn") == stream_arn:
                 self._shards = dict(saved.get("shards", {}))
-            else:
+            elif saved:
                 logger.warning(
                     "stream changed: starting from the beginning",
                     saved=saved.get("stream_arn"),

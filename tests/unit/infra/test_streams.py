@@ -283,3 +283,13 @@ def test_a_nudge_polls_at_once_instead_of_after_the_interval(tmp_path):
         assert time.monotonic() - started < 5
     finally:
         p.stop()
+
+
+def test_an_unreadable_checkpoint_is_set_aside_and_reading_starts_over(tmp_path):
+    (tmp_path / "stream-checkpoint.json").write_text("{not json")
+    streams = FakeStreams()
+    streams.add_shard("s1", [record(1)])
+    target = Target()
+    drain(poller(streams, target, tmp_path))
+    assert target.delivered == ["k1"]
+    assert (tmp_path / "stream-checkpoint.unreadable").read_text() == "{not json"
