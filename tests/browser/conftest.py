@@ -27,9 +27,13 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
-    """Chromium with a fresh profile; every test opens its own pages in it."""
+    """Chromium with a fresh profile; every test opens its own pages in it.
+
+    Package scope, not session: Playwright's sync API keeps an event loop running in this
+    thread while it is alive, which would break the asyncio tests collected after these.
+    """
     if not CHROMIUM.exists():
         pytest.fail(
             f"{CHROMIUM} not found: `make test` installs Debian's chromium "
