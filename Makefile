@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 
 .PHONY: run test lint typecheck unit install clean chromium java dynamodb-local \
-	package infra-tools infra-check bench
+	package infra-tools infra-check bench soak
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -87,6 +87,12 @@ infra-check: $(STAMP) infra-tools
 
 test: lint typecheck $(CHROMIUM) infra-tools
 	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
+
+# The reliability suite at full size (200 clients, 500 changes, 10,000 fuzzed frames, ...);
+# `make test` runs it smoke-sized. Figures are printed and written to reliability-soak.json.
+soak: install
+	MEDIADAY_SOAK=1 MEDIADAY_RELIABILITY_REPORT=$(abspath reliability-soak.json) \
+		$(BIN)/pytest -m reliability tests/reliability --timeout 1800 $(PYTEST_ARGS)
 
 # Every benchmark against its reference; one table, bench/results/latest.json (< 10 min).
 bench: install

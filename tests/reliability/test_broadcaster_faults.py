@@ -22,7 +22,7 @@ from tests.reliability.scenario import (
     delivery_latency,
     producers_workload,
 )
-from tests.reliability.workload import STATIONS, TALENT
+from tests.reliability.workload import POISON_PREFIX, STATIONS, TALENT
 from tests.support.convergence import TableReader
 from tests.support.wsclient import ProtocolClient
 
@@ -175,7 +175,7 @@ async def test_a_poison_record_is_dead_lettered_later_records_flow_and_sync_repa
 ):
     reader = TableReader(lambda: stack.dynamodb_endpoint)
     letters_before = len(dead_letters(stack))
-    poison = f"sl-poison-{uuid.uuid4().hex[:8]}"
+    poison = f"{POISON_PREFIX}{uuid.uuid4().hex[:8]}"
     observer = await ProtocolClient.open(stack.url_for("kiosk"))  # raw frames, no sync
     try:
         await observer.subscribe("schedule")

@@ -47,8 +47,8 @@ async def test_delayed_bytes_slow_delivery_down_but_lose_nothing(stack, proxy, s
     clients = sizes.network_clients
     async with proxied_fleet(stack, proxy, clients) as fleet:
         workload = await producers_workload(fleet, sizes.network_changes, seed=21)
-        # Given every byte, both ways, 150-250 ms late (in order)
-        proxy.delay, proxy.delay_jitter = 0.15, 0.1
+        # Given every byte, both ways, 100-200 ms late (in order)
+        proxy.delay, proxy.delay_jitter = 0.1, 0.1
         # When the producers make their changes
         await workload.run(within=sizes.converge_timeout * 3)
         # Then every client converges and none had to reconnect (the delay < pong timeout)
@@ -56,7 +56,7 @@ async def test_delayed_bytes_slow_delivery_down_but_lose_nothing(stack, proxy, s
         assert fleet.reconnects == 0, fleet.reasons()
         figures(
             clients=fleet.composition(),
-            fault="every chunk delayed 150-250 ms",
+            fault="every chunk delayed 100-200 ms, both ways",
             delayed_chunks=proxy.stats.delayed_chunks,
             changes=workload.ledger.summary(),
             changes_lost=0,

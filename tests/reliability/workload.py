@@ -43,6 +43,7 @@ from mediaday.protocol import Ack
 
 ItemKey = tuple[str, str]
 HOT_PREFIX = "sl-hot-"
+POISON_PREFIX = "sl-poison-"  # slots a scenario keeps to itself
 WORKLOAD_PREFIX = "rl-"
 _BASE_TIME = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 _RETRYABLE = (RequestTimeout, ServerError, RateLimitedError, UnauthorizedError)
@@ -151,7 +152,7 @@ def _pick(items: Sequence[Any], rng: random.Random) -> Any | None:
 
 
 def _editable_slots(client: MediaDayClient) -> list[Slot]:
-    return [s for s in client.mirror.slots() if not s.id.startswith(HOT_PREFIX)]
+    return [s for s in client.mirror.slots() if not s.id.startswith((HOT_PREFIX, POISON_PREFIX))]
 
 
 class Operations:
@@ -392,6 +393,21 @@ class Workload:
             return
 
 
+async def request_patiently(
+    client: MediaDayClient, action: str, request_id: str, *, attempts: int = 10, **fields: Any
+) -> Ack:
+    """A setup write that must happen: retried with the same id while the link is being
+    replaced or the server is busy (the service answers a repeat as a duplicate)."""
+    for attempt in range(attempts):
+        try:
+            return await client.request(action, request_id=request_id, **fields)
+        except _RETRYABLE:
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(min(2.0, 0.1 * 2**attempt))
+    raise AssertionError("unreachable")
+
+
 async def ensure_hot_slots(
     producer: MediaDayClient, stations: list[str], talent: list[str], count: int
 ) -> list[str]:
@@ -410,7 +426,7 @@ async def ensure_hot_slots(
             "title": "hot",
         }
         with contextlib.suppress(ConflictError):  # created by an earlier scenario
-            await producer.request("slot.create", slot=slot)
+            await request_patiently(producer, "slot.create", f"hot-{slot_id}", slot=slot)
     return ids
 
 
@@ -421,11 +437,11 @@ TALENT = ("t-1", "t-2", "t-3", "t-4", "t-5", "t-6")
 async def seed_roster(producer: MediaDayClient, shots_per_station: int = 2) -> None:
     """A small roster (stations, talent, a few shots each) for a stack started without the
     demo day: a dozen writes instead of the demo's hundred and more."""
-    writes: list[tuple[str, dict[str, Any]]] = [
+    roster: list[tuple[str, dict[str, Any]]] = [
         ("station.put", {"station": {"id": s, "name": f"Station {s}"}}) for s in STATIONS
     ]
-    writes += [("talent.put", {"talent": {"id": t, "name": f"Talent {t}"}}) for t in TALENT]
-    writes += [
+    roster += [("talent.put", {"talent": {"id": t, "name": f"Talent {t}"}}) for t in TALENT]
+    shots: list[tuple[str, dict[str, Any]]] = [
         (
             "shot.add",
             {
@@ -441,10 +457,14 @@ async def seed_roster(producer: MediaDayClient, shots_per_station: int = 2) -> N
         for station in STATIONS
         for n in range(shots_per_station)
     ]
-    for action, fields in writes:
+
+    async def write(action: str, fields: dict[str, Any]) -> None:
         request_id = f"seed-{action}-{_seed_id(fields)}"
         with contextlib.suppress(ConflictError):  # seeded by an earlier scenario
-            await producer.request(action, request_id=request_id, **fields)
+            await request_patiently(producer, action, request_id, **fields)
+
+    for stage in (roster, shots):  # a shot names a station and talent that must exist
+        await asyncio.gather(*(write(action, fields) for action, fields in stage))
 
 
 def _seed_id(fields: dict[str, Any]) -> str:

@@ -26,7 +26,8 @@ from botocore.config import Config
 from client.commands.token import DEFAULT_MEDIA_DAY
 from client.connection import MediaDayClient
 from client.events import ConnectionState
-from mediaday.models import PK, Item, item_from_dynamo, media_day_pk
+from mediaday.coordination import COUNTER_ATTRIBUTE
+from mediaday.models import PK, REV_COUNTER_SK, SK, Item, item_from_dynamo, media_day_pk
 from mediaday.topics import parse_topic
 
 COORDINATION_TABLE = "mediaday-coordination"  # infra/local/stack.py
@@ -81,6 +82,19 @@ class TableReader:
 
     async def read(self) -> dict[ItemKey, Item]:
         return await asyncio.to_thread(self.items)
+
+    def rev(self) -> int:
+        """The media day's change counter: one more for every committed write."""
+        row = (
+            self._client()
+            .get_item(
+                TableName=self.table,
+                Key={PK: {"S": media_day_pk(self.media_day)}, SK: {"S": REV_COUNTER_SK}},
+                ConsistentRead=True,
+            )
+            .get("Item")
+        )
+        return int(row[COUNTER_ATTRIBUTE]["N"]) if row else 0
 
 
 # -- one client against the table -----------------------------------------------------------
