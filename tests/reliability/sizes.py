@@ -94,7 +94,7 @@ FULL = Sizes(
     fuzz_hostiles=10,
     fuzz_clients=40,
     fuzz_changes=150,
-    converge_timeout=120.0,
+    converge_timeout=300.0,
 )
 
 
