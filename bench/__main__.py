@@ -112,7 +112,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"!! {error}", flush=True)
     seconds = time.perf_counter() - started
 
-    figures: list[Figure] = [figure for outcome in outcomes for figure in outcome.figures]
+    figures: list[Figure] = sorted(  # by metric number, each benchmark's order kept
+        (figure for outcome in outcomes for figure in outcome.figures),
+        key=lambda figure: figure.metric.split()[0],
+    )
     print(f"\n== all figures ({seconds:.0f} s; load average {load_before[0]:.1f} at the start)")
     print(table(figures))
     for name, reason in failures.items():

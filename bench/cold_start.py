@@ -43,11 +43,11 @@ print(json.dumps({{"cpu": time.process_time() - cpu, "wall": time.perf_counter()
 @dataclass(frozen=True)
 class Plan:
     runs: int
-    profile: bool
+    profiles: int  # -X importtime runs per module (the minimum per package is kept)
 
 
-FULL = Plan(runs=9, profile=True)
-SMOKE = Plan(runs=1, profile=True)
+FULL = Plan(runs=9, profiles=3)
+SMOKE = Plan(runs=1, profiles=1)
 
 
 def lambda_env() -> dict[str, str]:
@@ -95,8 +95,16 @@ def import_once(module: str, env: dict[str, str]) -> dict[str, float]:
     return timings
 
 
-def import_profile(module: str, env: dict[str, str]) -> Counter[str]:
-    """Microseconds of self import time per top-level package (`-X importtime`)."""
+def import_profile(module: str, env: dict[str, str], runs: int) -> Counter[str]:
+    """Microseconds of self import time per top-level package (`-X importtime`), the
+    smallest of `runs` runs for each package (one run is noisy)."""
+    profiles = [_import_profile(module, env) for _ in range(runs)]
+    return Counter(
+        {name: min(profile.get(name, 0) for profile in profiles) for name in profiles[0]}
+    )
+
+
+def _import_profile(module: str, env: dict[str, str]) -> Counter[str]:
     result = subprocess.run(  # a fixed argument list
         [sys.executable, "-X", "importtime", "-c", f"import {module}"],
         cwd=REPO_ROOT,
@@ -122,6 +130,64 @@ def import_profile(module: str, env: dict[str, str]) -> Counter[str]:
         seen = True
         totals[name.split(".")[0]] += int(fields[0])
     return totals
+
+
+# Where the time goes, as a staircase: each step imports more, in one interpreter; a step's
+# cost is what it adds to the ones before (CPU ms, median over the runs).
+STAIRCASE = (
+    ("boto3", "import boto3"),
+    ("pydantic", "import pydantic; from pydantic import BaseModel"),
+    ("pydantic-settings", "import pydantic_settings"),
+    (
+        "Powertools Logger, Metrics, Tracer (X-Ray patching)",
+        "from aws_lambda_powertools import Logger, Metrics, Tracer; Logger(); Metrics(); Tracer()",
+    ),
+    (
+        "Powertools parser models and batch",
+        "import aws_lambda_powertools.utilities.parser.models, "
+        "aws_lambda_powertools.utilities.batch",
+    ),
+    ("our models and protocol", "import mediaday.models, mediaday.protocol"),
+    ("the three handlers", "import connect.handler, messaging.handler, broadcast.handler"),
+)
+
+_STAIRS = """
+import json, time
+steps = []
+cpu = time.process_time()
+{body}
+print(json.dumps(steps))
+"""
+
+
+def staircase(env: dict[str, str], runs: int) -> list[dict[str, Any]]:
+    """CPU ms each STAIRCASE step adds to the ones before it (medians)."""
+    body = "\n".join(
+        f"{statement}\nsteps.append(time.process_time() - cpu)" for _, statement in STAIRCASE
+    )
+    samples: list[list[float]] = []
+    for _ in range(runs):
+        result = subprocess.run(  # a fixed argument list
+            [sys.executable, "-c", _STAIRS.format(body=body)],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"staircase failed:\n{result.stderr[-2000:]}")
+        samples.append(json.loads(result.stdout.strip().splitlines()[-1]))
+    steps = []
+    previous = 0.0
+    for index, (name, _) in enumerate(STAIRCASE):
+        total = median([sample[index] for sample in samples]) * 1000
+        steps.append(
+            {"step": name, "adds_ms": round(total - previous, 1), "total_ms": round(total, 1)}
+        )
+        previous = total
+    return steps
 
 
 def where_it_goes(
@@ -175,10 +241,18 @@ def run(smoke: bool) -> Outcome:
         f"median of {plan.runs} fresh interpreters each, CPU time; Lambda environment with "
         "tracing on"
     ]
-    if plan.profile:
-        baseline = import_profile(REFERENCE, env)
+    stairs = staircase(env, plan.runs)
+    details["staircase"] = stairs
+    boto3_ms = stairs[0]["total_ms"]
+    notes.append(
+        "where the time goes (CPU ms each import adds, in order): "
+        + ", ".join(f"{step['step']} +{step['adds_ms']:.0f}" for step in stairs)
+        + f"; boto3 + pydantic alone are {stairs[1]['total_ms'] / boto3_ms:.2f}x boto3"
+    )
+    if plan.profiles:
+        baseline = import_profile(REFERENCE, env, plan.profiles)
         for module in HANDLERS:
-            profile = import_profile(module, env)
+            profile = import_profile(module, env, plan.profiles)
             extra = where_it_goes(profile, baseline)
             details[module]["importtime_extra_over_boto3"] = extra
             notes.append(f"{module} beyond boto3 (-X importtime, self): {', '.join(extra)}")

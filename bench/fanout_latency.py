@@ -64,7 +64,7 @@ class Plan:
     warmup: int
 
 
-FULL = Plan(sizes=(100, 1000), writes=25, warmup=3)
+FULL = Plan(sizes=(1, 100, 1000), writes=25, warmup=3)
 SMOKE = Plan(sizes=(5,), writes=3, warmup=1)
 
 

@@ -256,6 +256,9 @@ def run(smoke: bool) -> Outcome:
             + "; bare aiohttp (server / clients): "
             + _cpu(theirs, with_children=False)
             + f"; {os.cpu_count()} CPUs",
+            "CPU ceiling of this machine for $connect, all three processes on it: "
+            f"{_ceiling(ours):,.0f}/s (CPUs / CPU time per connection); load average "
+            f"{os.getloadavg()[0]:.1f} at the end",
         ],
     )
 
@@ -264,6 +267,12 @@ def _cpu(result: dict[str, Any], *, with_children: bool = True) -> str:
     cpu = result["cpu_ms_per_connection"]
     parts = [cpu["server"], *([cpu["server_children"]] if with_children else []), cpu["clients"]]
     return " / ".join(f"{part:.2f}" for part in parts)
+
+
+def _ceiling(result: dict[str, Any]) -> float:
+    """New connections a second this machine's CPUs could take, were they all ours."""
+    per_connection = sum(result["cpu_ms_per_connection"].values()) / 1000
+    return (os.cpu_count() or 1) / per_connection if per_connection else 0.0
 
 
 def main() -> None:
