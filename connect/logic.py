@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mediaday.errors import TokenError
-from mediaday.protocol import SUBPROTOCOL
 from mediaday.store import Connection, ConnectionStore
-from mediaday.tokens import Claims, KeyProvider, verify_token
+from mediaday.tokens import SUBPROTOCOL, Claims, KeyProvider, verify_token
 
 
 class Refused(Exception):

@@ -18,10 +18,9 @@ from mediaday.models import (
     ShotStatus,
     StationKind,
 )
+from mediaday.tokens import SUBPROTOCOL as SUBPROTOCOL  # noqa: PLC0414 (re-exported)
 
 PROTOCOL_VERSION = 1
-# Browsers pass the token as a second subprotocol; the server answers with this one.
-SUBPROTOCOL = "mediaday.v1"
 
 RequestId = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")
