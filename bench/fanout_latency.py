@@ -310,7 +310,7 @@ def run(smoke: bool) -> Outcome:
             figures.append(
                 Figure(
                     metric="1 fan-out",
-                    name=f"write -> last of {size:,} clients, {label}",
+                    name=f"write -> last of {_clients(size)}, {label}",
                     value=round(value, 2),
                     unit="ms",
                     reference=round(reference, 2),
@@ -361,6 +361,10 @@ def run(smoke: bool) -> Outcome:
         details=details,
         notes=notes,
     )
+
+
+def _clients(size: int) -> str:
+    return "1 client" if size == 1 else f"{size:,} clients"
 
 
 def _summary(values: list[float]) -> dict[str, Any]:
