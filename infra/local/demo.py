@@ -44,9 +44,10 @@ _SHOTS = {
 
 
 def demo_items(media_day: str, now: datetime) -> list[Item]:
-    """The demo day, media day item last; slots start at the next quarter hour."""
+    """The demo day, media day item last; the first slots began at the last quarter hour, so
+    a newcomer's kiosk shows someone "now" at every station straight away."""
     start = now.astimezone(UTC).replace(second=0, microsecond=0)
-    start += timedelta(minutes=SLOT_MINUTES - start.minute % SLOT_MINUTES)
+    start -= timedelta(minutes=start.minute % SLOT_MINUTES)
     items: list[Item] = [
         Station(media_day=media_day, id=sid, name=name, kind=kind, location=where)
         for sid, name, kind, where in _STATIONS
