@@ -38,6 +38,8 @@ from bench.common import (
     Outcome,
     benchmark_main,
     child_process,
+    children,
+    cpu_seconds,
     median,
     offline_aws_env,
     percentile,
@@ -167,7 +169,12 @@ async def _stack_round(stack: LocalStack, size: int, plan: Plan) -> dict[str, An
         version = int(slot["version"])
         run = uuid.uuid4().hex[:6]
         latencies, first, acked = [], [], []
+        assert stack.process is not None
+        processes = (stack.process.pid, *children(stack.process.pid))  # + DynamoDB Local
+        cpu_before: list[float] = []
         for index in range(plan.warmup + plan.writes):
+            if index == plan.warmup:
+                cpu_before = [cpu_seconds(pid) for pid in processes]
             marker = f"fanout {run} {index:03d}"
             expected = audience.expect(marker)
             request = {
@@ -190,9 +197,16 @@ async def _stack_round(stack: LocalStack, size: int, plan: Plan) -> dict[str, An
                 first.append((expected.first - started) * 1000)
                 acked.append((ack_at - started) * 1000)
             await asyncio.sleep(0.02)
+        cpu = [cpu_seconds(pid) - before for pid, before in zip(processes, cpu_before, strict=True)]
         posts = await asyncio.to_thread(_post_costs, stack, 20 if size < 50 else 300)
         return {
             "posts": posts,
+            # CPU ms per delivery over the counted writes: the emulator process (gateway,
+            # handlers, poller, broadcaster) and DynamoDB Local
+            "cpu_ms_per_delivery": {
+                "emulator": round(cpu[0] * 1000 / (plan.writes * size), 3),
+                "dynamodb_local": round(sum(cpu[1:]) * 1000 / (plan.writes * size), 3),
+            },
             "latencies_ms": latencies,
             "first_ms": first,
             "ack_ms": acked,
@@ -330,10 +344,13 @@ def run(smoke: bool) -> Outcome:
             "reference_ms": _summary(theirs["latencies_ms"]),
             "frame_bytes": len(ours["sample"].encode()),
             "sequential_post_ms": ours["posts"],
+            "cpu_ms_per_delivery": ours["cpu_ms_per_delivery"],
         }
     largest = str(max(plan.sizes))
     where = details[largest]
     posts = where["sequential_post_ms"]
+    spread_each = where["stack_first_to_last_ms"]["p50"] / int(largest)
+    cpu_each = where["cpu_ms_per_delivery"]["emulator"]
     notes = [
         f"{plan.writes} writes per size after {plan.warmup} warm-up writes; p99 of "
         f"{plan.writes} samples is close to their maximum",
@@ -341,7 +358,9 @@ def run(smoke: bool) -> Outcome:
         f"{where['stack_producer_ack_ms']['p50']:.0f} ms, write -> first client "
         f"{where['stack_first_client_ms']['p50']:.0f} ms, first -> last client "
         f"{where['stack_first_to_last_ms']['p50']:.0f} ms "
-        f"({where['stack_first_to_last_ms']['p50'] / int(largest):.2f} ms per delivery)",
+        f"({spread_each:.2f} ms per delivery); the emulator process used "
+        f"{cpu_each:.2f} ms of CPU per delivery, whole write path included"
+        + (", so the spread is CPU-bound in it" if cpu_each >= 0.8 * spread_each else ""),
         f"one Management API post, sequential: {posts['boto3_ms']:.2f} ms through boto3 "
         f"(the broadcaster's client) vs {posts['raw_http_ms']:.2f} ms as a bare HTTP "
         "request; the emulator serves the posts in the same process (and GIL) as the "
