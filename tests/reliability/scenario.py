@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -68,11 +69,19 @@ async def producers_workload(
     )
 
 
-async def acked(ledger: Ledger, count: int, within: float) -> None:
-    """Wait until the ledger holds `count` acks (TimeoutError otherwise)."""
-    async with asyncio.timeout(within):
-        while len(ledger.acks) < count:
-            await asyncio.sleep(0.02)
+async def acked(ledger: Ledger, count: int, within: float, fleet: Fleet | None = None) -> None:
+    """Wait until the ledger holds `count` acks (AssertionError, saying where things stand,
+    if that takes longer than `within`)."""
+    deadline = time.monotonic() + within
+    while len(ledger.acks) < count:
+        if time.monotonic() > deadline:
+            states = Counter(str(m.client.state) for m in fleet.members) if fleet else {}
+            raise AssertionError(
+                f"{len(ledger.acks)} of {count} acks after {within:g}s: {ledger.summary()}; "
+                f"client states {dict(states)}; reconnect reasons "
+                f"{dict(fleet.reasons()) if fleet else {}}"
+            )
+        await asyncio.sleep(0.02)
 
 
 async def converged(

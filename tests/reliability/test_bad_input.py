@@ -173,7 +173,10 @@ async def test_thousands_of_fuzzed_frames_write_nothing_crash_nothing_and_distur
         assert total.unexpected == []
         assert total.not_errors == []
         assert "internal" not in total.codes
-        assert set(total.closes) <= {1009}
+        # one close per too-big message: 1009, or 1006 when the gateway's close raced the
+        # rest of the message still being sent
+        assert set(total.closes) <= {1006, 1009}
+        assert sum(total.closes.values()) == total.kinds["oversized"]
         # ... nothing but the honest writes was written ...
         report = await converged(fleet, ledger, reader, sizes.converge_timeout)
         rev_after = await asyncio.to_thread(reader.rev)
@@ -195,7 +198,7 @@ async def test_thousands_of_fuzzed_frames_write_nothing_crash_nothing_and_distur
             frames_per_s=round(total.sent / fuzz_seconds, 1),
             kinds=dict(total.kinds),
             answers=dict(total.codes),
-            closed_1009=total.closes.get(1009, 0),
+            closes=dict(total.closes),
             writes_by_hostiles=rev_after - rev_before - len(ledger.applied),
             honest_changes=ledger.summary(),
             honest_reconnects=fleet.reconnects,

@@ -90,9 +90,19 @@ async def test_gone_connections_are_dropped_and_their_clients_come_back_and_conv
         writing = asyncio.create_task(workload.run(within=sizes.converge_timeout * 3))
         # When half the connections turn out gone while the changes go out (new ones too:
         # a client that comes back may be unlucky again)
-        await acked(workload.ledger, sizes.broadcaster_changes // 4, within=60)
+        await acked(
+            workload.ledger,
+            sizes.broadcaster_changes // 4,
+            within=sizes.converge_timeout,
+            fleet=fleet,
+        )
         fault_plan.set(gone_share=0.5, seed=3)
-        await acked(workload.ledger, 3 * sizes.broadcaster_changes // 4, within=60)
+        await acked(
+            workload.ledger,
+            3 * sizes.broadcaster_changes // 4,
+            within=sizes.converge_timeout,
+            fleet=fleet,
+        )
         fault_plan.clear()
         await writing
         injected = fault_plan.injected()

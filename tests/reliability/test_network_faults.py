@@ -75,9 +75,13 @@ async def test_connections_dropped_without_a_close_frame_reconnect_resume_and_co
         writing = asyncio.create_task(workload.run(within=sizes.converge_timeout * 3))
         # When every connection is reset (RST, no close frame) a quarter of the way in,
         # and half of them again halfway
-        await acked(workload.ledger, sizes.network_changes // 4, within=60)
+        await acked(
+            workload.ledger, sizes.network_changes // 4, within=sizes.converge_timeout, fleet=fleet
+        )
         dropped = proxy.drop(1.0)
-        await acked(workload.ledger, sizes.network_changes // 2, within=60)
+        await acked(
+            workload.ledger, sizes.network_changes // 2, within=sizes.converge_timeout, fleet=fleet
+        )
         dropped += proxy.drop(0.5)
         await writing
         # Then every client reconnected (with backoff), resumed and converged
@@ -108,7 +112,9 @@ async def test_silently_stalled_connections_are_noticed_by_the_heartbeat_and_rep
         workload = await producers_workload(fleet, sizes.network_changes, seed=23)
         writing = asyncio.create_task(workload.run(within=sizes.converge_timeout * 3))
         # When half the connections become black holes (open sockets, bytes vanish)
-        await acked(workload.ledger, sizes.network_changes // 4, within=60)
+        await acked(
+            workload.ledger, sizes.network_changes // 4, within=sizes.converge_timeout, fleet=fleet
+        )
         stalled_at = time.monotonic()
         detected: list[float] = []
         watched = [m for m in fleet.members if m.client.reconnects == 0]

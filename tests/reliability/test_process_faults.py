@@ -28,7 +28,9 @@ async def test_kill_9_during_a_burst_of_writes_loses_no_acknowledged_write(stack
         workload = await producers_workload(fleet, sizes.process_changes, seed=41, per_writer=3)
         writing = asyncio.create_task(workload.run(within=sizes.converge_timeout * 4))
         # When the stack is killed with SIGKILL while writes are in flight ...
-        await acked(workload.ledger, sizes.kill_after_acks, within=120)
+        await acked(
+            workload.ledger, sizes.kill_after_acks, within=sizes.converge_timeout, fleet=fleet
+        )
         await asyncio.to_thread(stack.kill)
         killed_at = time.monotonic()
         acked_before_kill = len(workload.ledger.acks)
