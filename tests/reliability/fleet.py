@@ -13,8 +13,9 @@ import itertools
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from client.commands.token import key_file
 from client.connection import Backoff, ClientOptions, MediaDayClient
@@ -25,6 +26,7 @@ from mediaday.tokens import issue_token
 from tests.support.stack import LocalStack
 
 TokenFor = Callable[[str, str | None], str]
+T = TypeVar("T")
 
 
 def fast_options(**overrides: object) -> ClientOptions:
@@ -142,6 +144,7 @@ class Fleet:
         self.options = options or fast_options()
         self.rng = random.Random(seed)
         self.members: list[Member] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     def add(
         self,
@@ -187,7 +190,18 @@ class Fleet:
 
         await asyncio.gather(*(one(m) for m in (members or self.members)))
 
+    def background(self, work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """Run `work` alongside the test; cancelled (if still running) when the fleet
+        closes, so a failing test leaves nothing behind."""
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
     async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         with contextlib.suppress(Exception):
             await asyncio.gather(*(m.client.close() for m in self.members), return_exceptions=True)
 

@@ -72,7 +72,7 @@ async def test_connections_dropped_without_a_close_frame_reconnect_resume_and_co
     clients = sizes.network_clients
     async with proxied_fleet(stack, proxy, clients) as fleet:
         workload = await producers_workload(fleet, sizes.network_changes, seed=22)
-        writing = asyncio.create_task(workload.run(within=sizes.converge_timeout * 3))
+        writing = fleet.background(workload.run(within=sizes.converge_timeout * 3))
         # When every connection is reset (RST, no close frame) a quarter of the way in,
         # and half of them again halfway
         await acked(
@@ -110,7 +110,7 @@ async def test_silently_stalled_connections_are_noticed_by_the_heartbeat_and_rep
     options = options_for(clients)
     async with proxied_fleet(stack, proxy, clients, options) as fleet:
         workload = await producers_workload(fleet, sizes.network_changes, seed=23)
-        writing = asyncio.create_task(workload.run(within=sizes.converge_timeout * 3))
+        writing = fleet.background(workload.run(within=sizes.converge_timeout * 3))
         # When half the connections become black holes (open sockets, bytes vanish)
         await acked(
             workload.ledger, sizes.network_changes // 4, within=sizes.converge_timeout, fleet=fleet

@@ -26,7 +26,7 @@ async def test_kill_9_during_a_burst_of_writes_loses_no_acknowledged_write(stack
         stack, clients=clients, producers=3, options=options, label="kill"
     ) as fleet:
         workload = await producers_workload(fleet, sizes.process_changes, seed=41, per_writer=3)
-        writing = asyncio.create_task(workload.run(within=sizes.converge_timeout * 4))
+        writing = fleet.background(workload.run(within=sizes.converge_timeout * 4))
         # When the stack is killed with SIGKILL while writes are in flight ...
         await acked(
             workload.ledger, sizes.kill_after_acks, within=sizes.converge_timeout, fleet=fleet
