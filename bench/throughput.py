@@ -62,6 +62,7 @@ class SignedHttpPoster:
         self._signer = SigV4Auth
 
     def post(self, connection_id: str, data: bytes) -> None:
+        import urllib3  # noqa: PLC0415
         from botocore.awsrequest import AWSRequest  # noqa: PLC0415
 
         from mediaday.errors import ConnectionGone, DeliveryThrottled  # noqa: PLC0415
@@ -73,7 +74,10 @@ class SignedHttpPoster:
             self._credentials.get_frozen_credentials(), "execute-api", self._region
         )
         signer.add_auth(request)
-        response = self._pool.urlopen("POST", path, body=data, headers=dict(request.headers))
+        try:
+            response = self._pool.urlopen("POST", path, body=data, headers=dict(request.headers))
+        except urllib3.exceptions.HTTPError as error:  # reset, timeout: worth a retry
+            raise DeliveryThrottled(f"Management API unreachable: {error}") from error
         if response.status == 410:
             raise ConnectionGone(f"connection {connection_id} is gone")
         if response.status != 200:
