@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from bench.common import REPO_ROOT, python_env
 
 
@@ -21,6 +23,7 @@ def run_bench(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.e2e  # the throughput benchmark runs DynamoDB Local
 def test_the_runner_collects_figures_into_one_table_and_json(tmp_path):
     # When the runner runs one benchmark at its smoke size
     output = tmp_path / "results.json"
