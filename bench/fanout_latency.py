@@ -72,17 +72,20 @@ SMOKE = Plan(sizes=(5,), writes=3, warmup=1)
 
 @dataclass
 class _Expected:
+    """One write awaited by every client: `done` resolves with the time the last has it."""
+
     marker: str
     remaining: int
     first: float = 0.0
+    seen: set[int] = field(default_factory=set)  # clients that have it (a retry may repeat)
     done: asyncio.Future[float] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
 
 
 class Audience:
-    """N client connections in this process that count who has received the current
-    marker; `last` resolves with the time (perf_counter) the last of them had it."""
+    """N client connections in this process; `expect(marker).done` resolves with the time
+    (perf_counter) the last of them received a frame holding the marker."""
 
     def __init__(self) -> None:
         self.clients: list[ClientConnection] = []
@@ -100,9 +103,17 @@ class Audience:
                     await _request(ws, "subscribe", topics=[TOPIC])
                 return ws
 
-        self.clients = list(
-            await asyncio.wait_for(asyncio.gather(*(one() for _ in range(count))), SETUP_TIMEOUT)
-        )
+        tasks = [asyncio.create_task(one()) for _ in range(count)]
+        try:
+            self.clients = list(await asyncio.wait_for(asyncio.gather(*tasks), SETUP_TIMEOUT))
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            opened = await asyncio.gather(*tasks, return_exceptions=True)
+            for ws in opened:
+                if isinstance(ws, ClientConnection):
+                    ws.transport.abort()
+            raise
         self._readers = [asyncio.create_task(self._read(ws)) for ws in self.clients]
 
     def expect(self, marker: str) -> _Expected:
@@ -115,6 +126,9 @@ class Audience:
             if expected is None or not isinstance(message, str) or expected.marker not in message:
                 continue
             now = time.perf_counter()
+            if id(ws) in expected.seen:
+                continue
+            expected.seen.add(id(ws))
             expected.remaining -= 1
             if not expected.first:
                 expected.first = now
