@@ -22,6 +22,7 @@ from tests.reliability.workload import (
 from tests.support.convergence import (
     ConvergenceReport,
     TableReader,
+    connected,
     missing_acks,
     wait_for_convergence,
 )
@@ -81,6 +82,16 @@ async def acked(ledger: Ledger, count: int, within: float, fleet: Fleet | None =
                 f"client states {dict(states)}; reconnect reasons "
                 f"{dict(fleet.reasons()) if fleet else {}}"
             )
+        await asyncio.sleep(0.02)
+
+
+async def all_connected(fleet: Fleet, within: float) -> None:
+    """Wait until every client of the fleet is connected (and so resubscribed)."""
+    deadline = time.monotonic() + within
+    while connected(m.client for m in fleet.members) < len(fleet.members):
+        if time.monotonic() > deadline:
+            states = Counter(str(m.client.state) for m in fleet.members)
+            raise AssertionError(f"not all connected after {within:g}s: {dict(states)}")
         await asyncio.sleep(0.02)
 
 
