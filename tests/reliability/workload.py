@@ -67,7 +67,7 @@ class Ledger:
     acks: list[WriteAck] = field(default_factory=list)
     conflicts: int = 0  # stale writes refused (each then re-read and retried)
     refused: Counter[str] = field(default_factory=Counter)  # final refusals, by code
-    retried: int = 0  # same-id retries after a timeout, busy or lost link
+    retried: Counter[str] = field(default_factory=Counter)  # same-id retries, by cause
     operations: int = 0
     gave_up: list[str] = field(default_factory=list)
 
@@ -130,7 +130,7 @@ class Ledger:
             "duplicate_acks": sum(1 for a in self.acks if a.duplicate),
             "conflicts_refused": self.conflicts,
             "refused": dict(self.refused),
-            "same_id_retries": self.retried,
+            "same_id_retries": dict(self.retried),
             "gave_up": len(self.gave_up),
             "ack_p50_ms": quantile(0.5),
             "ack_p95_ms": quantile(0.95),
@@ -381,7 +381,7 @@ class Workload:
                 if attempt == self.max_same_id_retries:
                     self.ledger.gave_up.append(f"{action} {request_id}: {error}")
                     return
-                self.ledger.retried += 1
+                self.ledger.retried[error.code] += 1
                 await asyncio.sleep(min(2.0, 0.1 * 2**attempt))
                 continue
             except ClientClosed:
