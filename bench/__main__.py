@@ -12,8 +12,10 @@ reported and the others still run (the exit status is then 1).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -29,6 +31,7 @@ from bench.common import (
     now_stamp,
     python_env,
     raise_fd_limit,
+    stop_on_timeout,
     table,
     write_json,
 )
@@ -51,35 +54,36 @@ def run_one(name: str, *, smoke: bool, timeout: float) -> Outcome:
                 command, cwd=Path(__file__).resolve().parents[1], env=python_env(), stderr=stderr
             )
             try:
-                code = _wait(process, timeout)
+                code = stop_on_timeout(process, timeout)
             except subprocess.TimeoutExpired:
                 raise RuntimeError(
                     f"bench.{name} took longer than {timeout:.0f} s{_tail(errors)}"
                 ) from None
+            except BaseException:  # Ctrl-C or SIGTERM: the benchmark stops what it started
+                _stop(process)
+                raise
         if code != 0:
             raise RuntimeError(f"bench.{name} exited with {code}{_tail(errors)}")
         return Outcome.from_json(json.loads(output.read_text()))
 
 
-def _wait(process: subprocess.Popen[bytes], timeout: float) -> int:
-    """The exit code; on timeout SIGTERM first, so that the benchmark's `finally` blocks
-    stop the stacks and servers it started (see bench.common.benchmark_main), then
-    SIGKILL if that hangs, and TimeoutExpired."""
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """After Ctrl-C (which the benchmark got too) give it time to clean up; after SIGTERM
+    to us, pass it on."""
     try:
-        return process.wait(timeout)
+        process.wait(10)
     except subprocess.TimeoutExpired:
-        process.terminate()
-        try:
-            process.wait(90)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        raise
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            stop_on_timeout(process, 0)
 
 
 def _tail(path: Path, lines: int = 25) -> str:
     text = path.read_text(errors="replace").strip().splitlines()[-lines:]
     return ("\n" + "\n".join(text)) if text else ""
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
     raise_fd_limit()  # inherited by every benchmark and the servers they start
+    signal.signal(signal.SIGTERM, _interrupted)
 
     timeout = TIMEOUT_SECONDS["smoke" if args.smoke else "full"]
     started = time.perf_counter()

@@ -288,6 +288,22 @@ def python_env() -> dict[str, str]:
     return env
 
 
+def stop_on_timeout(process: subprocess.Popen[Any], timeout: float) -> int:
+    """Wait for a benchmark process; past `timeout`, SIGTERM it first, so that its
+    `finally` blocks stop the stacks and servers it started (see benchmark_main), then
+    SIGKILL if that hangs, and raise TimeoutExpired."""
+    try:
+        return process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.terminate()
+        try:
+            process.wait(90)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        raise
+
+
 @contextlib.contextmanager
 def child_process(
     arguments: Sequence[str], *, ready_line: str, timeout: float = 30.0

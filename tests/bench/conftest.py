@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bench.common import REPO_ROOT, python_env
+from bench.common import REPO_ROOT, python_env, stop_on_timeout
 
 Smoke = Callable[[str], dict[str, Any]]
 
@@ -23,16 +23,17 @@ def smoke(tmp_path: Path) -> Smoke:
 
     def run(name: str) -> dict[str, Any]:
         output = tmp_path / f"{name}.json"
-        result = subprocess.run(
-            [sys.executable, "-m", f"bench.{name}", "--smoke", "--json", str(output)],
-            cwd=REPO_ROOT,
-            env=python_env(),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        log = tmp_path / f"{name}.log"
+        with log.open("w") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", f"bench.{name}", "--smoke", "--json", str(output)],
+                cwd=REPO_ROOT,
+                env=python_env(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+            code = stop_on_timeout(process, 120)  # SIGTERM first: it stops its servers
+        assert code == 0, log.read_text()[-4000:]
         outcome: dict[str, Any] = json.loads(output.read_text())
         assert outcome["benchmark"] == name
         return outcome
