@@ -44,10 +44,11 @@ print(json.dumps({{"cpu": time.process_time() - cpu, "wall": time.perf_counter()
 class Plan:
     runs: int
     profiles: int  # -X importtime runs per module (the minimum per package is kept)
+    warmup: bool
 
 
-FULL = Plan(runs=9, profiles=3)
-SMOKE = Plan(runs=1, profiles=1)
+FULL = Plan(runs=9, profiles=3, warmup=True)
+SMOKE = Plan(runs=1, profiles=1, warmup=False)
 
 
 def lambda_env() -> dict[str, str]:
@@ -203,7 +204,7 @@ def run(smoke: bool) -> Outcome:
     plan = SMOKE if smoke else FULL
     env = lambda_env()
     modules = (REFERENCE, *HANDLERS)
-    for module in modules:
+    for module in modules if plan.warmup else ():
         import_once(module, env)  # warm-up: bytecode caches
     cpu: dict[str, list[float]] = {module: [] for module in modules}
     wall: dict[str, list[float]] = {module: [] for module in modules}
