@@ -46,7 +46,7 @@ def fast_options(**overrides: object) -> ClientOptions:
 
 # Fault scenarios: a dead link noticed in seconds, retries spread over 0.25-2 s windows.
 PONG_TIMEOUT = 1.5
-REQUEST_TIMEOUT = 4.0
+REQUEST_TIMEOUT = 8.0
 BACKOFF = Backoff(first=0.25, cap=2.0)
 
 

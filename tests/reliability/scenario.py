@@ -96,12 +96,12 @@ async def all_connected(fleet: Fleet, within: float) -> None:
 
 
 async def converged(
-    fleet: Fleet, ledger: Ledger, reader: TableReader, timeout: float
+    fleet: Fleet, ledger: Ledger, reader: TableReader, timeout: float, *, together: bool = True
 ) -> ConvergenceReport:
     """The check every scenario ends with: all clients converge on the table, no
     acknowledged write is missing from it, no two writers were told they wrote the same
     version, and no writer gave up."""
-    report = await wait_for_convergence(fleet.clients, reader, timeout=timeout)
+    report = await wait_for_convergence(fleet.clients, reader, timeout=timeout, together=together)
     assert ledger.gave_up == []
     assert missing_acks(ledger.acks, report.table) == []
     assert ledger.lost_updates() == []

@@ -88,8 +88,10 @@ async def test_clients_renew_or_reconnect_through_many_forced_closes_and_keep_co
             workload = await producers_workload(fleet, changes=6, seed=seed, per_writer=1)
             workload.ledger = ledger
             await workload.run(within=sizes.converge_timeout)
-            # Then after every round, every client converges on the table
-            report = await converged(fleet, ledger, reader, sizes.converge_timeout)
+            # Then after every round, every client converges on the table (each at its own
+            # moment: with connections forcibly closed every few seconds, some client is
+            # nearly always reconnecting)
+            report = await converged(fleet, ledger, reader, sizes.converge_timeout, together=False)
             rounds.append(report.seconds)
             await asyncio.sleep(0.5)
         elapsed = time.monotonic() - started

@@ -204,12 +204,15 @@ async def wait_for_convergence(
     *,
     timeout: float,
     poll: float = 0.2,
+    together: bool = True,
 ) -> ConvergenceReport:
     """Wait until every client is connected and shows exactly what the table holds.
 
     The table is read again each round, so late writes (a retried request, a restarted
-    poller re-sending a batch) are taken into account. AssertionError after `timeout`,
-    naming each client that still differs and how.
+    poller re-sending a batch) are taken into account. `together=False` accepts each
+    client matching at its own moment (for fleets that are never all connected at once,
+    as when connections are forcibly renewed every few seconds); the table must not change
+    meanwhile. AssertionError after `timeout`, naming each client that still differs and how.
     """
     named = (
         dict(clients)
@@ -219,10 +222,16 @@ async def wait_for_convergence(
     started = time.monotonic()
     deadline = started + timeout
     rounds = 0
+    matched: set[str] = set()
+    first_table: dict[ItemKey, Item] | None = None
     while True:
         rounds += 1
         table = await reader.read()
-        remaining = divergences(named, table)
+        first_table = first_table if first_table is not None else table
+        remaining = divergences({n: c for n, c in named.items() if n not in matched}, table)
+        if not together:
+            assert table == first_table, "the table changed while clients were converging"
+            matched |= set(named) - {d.client for d in remaining}
         if not remaining:
             return ConvergenceReport(
                 seconds=time.monotonic() - started,
