@@ -5,7 +5,7 @@
 
 locals {
   log_group_name = "/aws/lambda/${var.name}"
-  log_group_arn  = "arn:${var.partition}:logs:${var.region}:${var.account_id}:log-group:${local.log_group_name}"
+  log_group_arn  = "arn:${var.platform.partition}:logs:${var.platform.region}:${var.platform.account_id}:log-group:${local.log_group_name}"
 }
 
 # ---------------------------------------------------------------------------------------
@@ -21,7 +21,7 @@ resource "aws_iam_role" "this" {
       Effect    = "Allow"
       Principal = { Service = "lambda.amazonaws.com" }
       Action    = "sts:AssumeRole"
-      Condition = { StringEquals = { "aws:SourceAccount" = var.account_id } }
+      Condition = { StringEquals = { "aws:SourceAccount" = var.platform.account_id } }
     }]
   })
 }
@@ -64,8 +64,8 @@ resource "aws_iam_role_policy" "service" {
 
 resource "aws_cloudwatch_log_group" "this" {
   name              = local.log_group_name
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.kms_key_arn
+  retention_in_days = var.platform.log_retention_days
+  kms_key_id        = var.platform.kms_key_arn
 }
 
 resource "aws_lambda_function" "this" {
@@ -78,19 +78,19 @@ resource "aws_lambda_function" "this" {
   handler                        = var.handler
   runtime                        = "python3.12"
   architectures                  = ["x86_64"]
-  filename                       = var.package_file
-  source_code_hash               = var.package_hash
+  filename                       = var.package.file
+  source_code_hash               = var.package.hash
   memory_size                    = var.memory_mb
   timeout                        = var.timeout_seconds
   reserved_concurrent_executions = var.reserved_concurrency
-  kms_key_arn                    = var.kms_key_arn
+  kms_key_arn                    = var.platform.kms_key_arn
 
   environment {
     variables = var.environment
   }
 
   tracing_config {
-    mode = var.tracing ? "Active" : "PassThrough"
+    mode = var.platform.tracing ? "Active" : "PassThrough"
   }
 
   depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.runtime]

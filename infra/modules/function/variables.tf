@@ -13,14 +13,12 @@ variable "handler" {
   type        = string
 }
 
-variable "package_file" {
-  description = "Path of the deployment zip built by `make package`."
-  type        = string
-}
-
-variable "package_hash" {
-  description = "base64 SHA-256 of the zip, so a changed package redeploys the function."
-  type        = string
+variable "package" {
+  description = "The deployment zip built by `make package` (file) and its base64 SHA-256 (hash), so a changed package redeploys the function."
+  type = object({
+    file = string
+    hash = string
+  })
 }
 
 variable "environment" {
@@ -48,32 +46,14 @@ variable "reserved_concurrency" {
   type        = number
 }
 
-variable "log_retention_days" {
-  description = "How long CloudWatch keeps the function's logs, in days."
-  type        = number
-}
-
-variable "kms_key_arn" {
-  description = "Customer managed KMS key for the log group and the environment variables."
-  type        = string
-}
-
-variable "tracing" {
-  description = "Active X-Ray tracing (true) or pass-through (false)."
-  type        = bool
-}
-
-variable "partition" {
-  description = "AWS partition (aws, aws-cn, aws-us-gov), for ARNs."
-  type        = string
-}
-
-variable "region" {
-  description = "AWS region, for ARNs."
-  type        = string
-}
-
-variable "account_id" {
-  description = "AWS account id, for ARNs and the trust policy's source account."
-  type        = string
+variable "platform" {
+  description = "Stack-wide facts: ARN parts (partition, region, account_id), the KMS key for logs and environment, log retention in days, active X-Ray tracing."
+  type = object({
+    partition          = string
+    region             = string
+    account_id         = string
+    kms_key_arn        = string
+    log_retention_days = number
+    tracing            = bool
+  })
 }

@@ -14,18 +14,12 @@ module "on_stream" {
   name                 = "${var.name_prefix}-broadcast"
   description          = "Coordination stream: fans each change out to the topic's subscribers"
   handler              = "broadcast.handler.on_stream"
-  package_file         = var.package.file
-  package_hash         = var.package.hash
+  package              = var.package
   environment          = var.environment
   memory_mb            = var.memory_mb
   timeout_seconds      = var.timeout_seconds
   reserved_concurrency = var.reserved_concurrency
-  partition            = var.platform.partition
-  region               = var.platform.region
-  account_id           = var.platform.account_id
-  kms_key_arn          = var.platform.kms_key_arn
-  log_retention_days   = var.platform.log_retention_days
-  tracing              = var.platform.tracing
+  platform             = var.platform
 
   policy_statements = [
     {

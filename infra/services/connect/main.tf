@@ -20,11 +20,10 @@ locals {
 module "on_connect" {
   source = "../../modules/function"
 
-  name         = "${var.name_prefix}-connect"
-  description  = "$connect: verifies the token and origin, records the connection"
-  handler      = "connect.handler.on_connect"
-  package_file = var.package.file
-  package_hash = var.package.hash
+  name        = "${var.name_prefix}-connect"
+  description = "$connect: verifies the token and origin, records the connection"
+  handler     = "connect.handler.on_connect"
+  package     = var.package
   # Only $connect verifies tokens, so only it learns where the signing key is.
   environment = merge(var.environment, {
     MEDIADAY_SIGNING_SECRET_ARN = var.signing_secret_arn
@@ -32,12 +31,7 @@ module "on_connect" {
   memory_mb            = var.memory_mb
   timeout_seconds      = var.timeout_seconds
   reserved_concurrency = var.reserved_concurrency.connect
-  partition            = var.platform.partition
-  region               = var.platform.region
-  account_id           = var.platform.account_id
-  kms_key_arn          = var.platform.kms_key_arn
-  log_retention_days   = var.platform.log_retention_days
-  tracing              = var.platform.tracing
+  platform             = var.platform
 
   policy_statements = [
     {
@@ -57,18 +51,12 @@ module "on_disconnect" {
   name                 = "${var.name_prefix}-disconnect"
   description          = "$disconnect: removes the connection and its subscriptions"
   handler              = "connect.handler.on_disconnect"
-  package_file         = var.package.file
-  package_hash         = var.package.hash
+  package              = var.package
   environment          = var.environment
   memory_mb            = var.memory_mb
   timeout_seconds      = var.timeout_seconds
   reserved_concurrency = var.reserved_concurrency.disconnect
-  partition            = var.platform.partition
-  region               = var.platform.region
-  account_id           = var.platform.account_id
-  kms_key_arn          = var.platform.kms_key_arn
-  log_retention_days   = var.platform.log_retention_days
-  tracing              = var.platform.tracing
+  platform             = var.platform
 
   policy_statements = [
     {
