@@ -148,6 +148,15 @@ async def _connect(url: str) -> ClientConnection:
     return await connect(url, compression=None, ping_interval=None, max_size=None, open_timeout=30)
 
 
+async def _reply(ws: ClientConnection, request_id: str) -> dict[str, Any]:
+    """The next frame answering `request_id`: events for the connection's own
+    subscriptions (the demo seed may still be broadcasting) can arrive in between."""
+    while True:
+        frame: dict[str, Any] = json.loads(await ws.recv())
+        if frame.get("id") == request_id:
+            return frame
+
+
 async def _request(ws: ClientConnection, action: str, **fields: Any) -> dict[str, Any]:
     """Send a request and read until its ack (snapshot pages may come first)."""
     request_id = uuid.uuid4().hex
@@ -155,9 +164,7 @@ async def _request(ws: ClientConnection, action: str, **fields: Any) -> dict[str
     async with asyncio.timeout(60):
         pages: list[dict[str, Any]] = []
         while True:
-            frame: dict[str, Any] = json.loads(await ws.recv())
-            if frame.get("id") != request_id:
-                continue
+            frame = await _reply(ws, request_id)
             if frame["type"] in ("snapshot", "sync"):
                 pages.append(frame)
             elif frame["type"] == "ack":
@@ -191,16 +198,17 @@ async def _stack_round(stack: LocalStack, size: int, plan: Plan) -> dict[str, An
                 cpu_before = [cpu_seconds(pid) for pid in processes]
             marker = f"fanout {run} {index:03d}"
             expected = audience.expect(marker)
+            request_id = uuid.uuid4().hex
             request = {
                 "action": "slot.update",
-                "id": uuid.uuid4().hex,
+                "id": request_id,
                 "slot_id": slot["id"],
                 "version": version,
                 "changes": {"title": marker},
             }
             started = time.perf_counter()
             await producer.send(json.dumps(request))
-            ack = json.loads(await asyncio.wait_for(producer.recv(), WRITE_TIMEOUT))
+            ack = await asyncio.wait_for(_reply(producer, request_id), WRITE_TIMEOUT)
             ack_at = time.perf_counter()
             if ack.get("type") != "ack":
                 raise RuntimeError(f"slot.update refused: {ack}")
