@@ -12,6 +12,11 @@ Columns (a header row is required; order free, names case-insensitive):
 is derived from the row itself (its validated content and how many identical rows came
 before it), so re-running an import after a crash does not create anything twice. Times
 without a UTC offset are in the media day's time zone.
+
+Free text (titles, descriptions) is written with a leading `'` when it would otherwise
+start like a formula (`=`, `+`, `-`, `@`): a spreadsheet opening the export shows it as
+text instead of running it (CSV injection). Reading removes that one `'` again, so an
+export re-imports unchanged.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -38,6 +44,9 @@ _REQUIRED = {
     "shots": ("station_id", "talent_id", "description"),
 }
 _TIME_HELP = "use e.g. 2026-05-04 09:00 or 2026-05-04T09:00:00+02:00"
+_FREE_TEXT = frozenset({"title", "description"})
+# text a spreadsheet would run as a formula, behind any apostrophes already guarding it
+_FORMULA_LIKE = re.compile(r"'*[=+\-@\t\r]")
 
 
 @dataclass(frozen=True)
@@ -200,7 +209,20 @@ def _records(
         if len(row) > len(names):
             errors.append(RowError(line, f"{len(row)} cells but {len(names)} columns"))
             continue
-        yield line, {name: cell.strip() for name, cell in zip(names, row, strict=False)}
+        cells = {name: cell.strip() for name, cell in zip(names, row, strict=False)}
+        yield line, {name: _unguarded(name, cell) for name, cell in cells.items()}
+
+
+def _guarded(text: str) -> str:
+    """Free text as written: formula-like text behind one apostrophe."""
+    return "'" + text if _FORMULA_LIKE.match(text) else text
+
+
+def _unguarded(column: str, cell: str) -> str:
+    """A free-text cell as read: the apostrophe `_guarded` added, removed."""
+    if column in _FREE_TEXT and cell.startswith("'") and _FORMULA_LIKE.match(cell, 1):
+        return cell[1:]
+    return cell
 
 
 def _parse_time(text: str, tz: tzinfo) -> datetime | None:
@@ -263,7 +285,7 @@ def write_schedule(stream: TextIO, slots: Iterable[Slot], *, tz: tzinfo) -> int:
                 slot.talent_id,
                 slot.starts_at.astimezone(tz).isoformat(),
                 slot.ends_at.astimezone(tz).isoformat(),
-                slot.title,
+                _guarded(slot.title),
             ]
         )
         count += 1
@@ -280,7 +302,7 @@ def write_shots(stream: TextIO, shots: Iterable[Shot]) -> int:
                 shot.id,
                 shot.station_id,
                 shot.talent_id,
-                shot.description,
+                _guarded(shot.description),
                 shot.position,
                 shot.status.value,
             ]

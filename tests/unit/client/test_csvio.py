@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -179,3 +180,41 @@ def test_export_then_import_round_trips_the_schedule_and_shots():
         3,
         ShotStatus.SKIPPED,
     )
+
+
+@pytest.mark.parametrize(
+    "title",
+    ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "'=already quoted", "'90s"],
+)
+def test_exported_free_text_never_starts_like_a_formula_and_re_imports_unchanged(title):
+    # Given a slot and a shot whose free text a spreadsheet could run as a formula
+    start = datetime(2026, 5, 4, 7, 0, tzinfo=UTC)
+    slot = Slot(
+        media_day="md",
+        id="sl-1",
+        station_id="st-1",
+        talent_id="t-12",
+        starts_at=start,
+        ends_at=start.replace(minute=15),
+        title=title,
+    )
+    shot = Shot(media_day="md", id="sh-1", station_id="st-1", talent_id="t-7", description=title)
+    # When both are exported
+    slots_csv, shots_csv = io.StringIO(), io.StringIO()
+    write_schedule(slots_csv, [slot], tz=UTC)
+    write_shots(shots_csv, [shot])
+    # Then no cell starts with a formula character
+    for text in (slots_csv.getvalue(), shots_csv.getvalue()):
+        for cell in next(iter(csv.reader(io.StringIO(text.splitlines()[1])))):
+            assert cell[:1] not in ("=", "+", "-", "@"), cell
+    # And importing the export gives the text back as it was
+    (slot_row,) = schedule(slots_csv.getvalue())
+    (shot_row,) = read_shots(io.StringIO(shots_csv.getvalue()), roster=ROSTER)
+    assert slot_row.slot.title == title
+    assert shot_row.shot.description == title
+
+
+def test_a_hand_written_leading_apostrophe_before_plain_text_is_kept():
+    text = GOOD.replace(",Feature", ",'Round one'")
+    first, _ = schedule(text)
+    assert first.slot.title == "'Round one'"
