@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from botocore.exceptions import ClientError
 
+from mediaday.coordination import CoordinationStore
 from mediaday.errors import Conflict, NotFound
 from mediaday.models import Slot, Station
 
@@ -159,3 +161,70 @@ def test_media_days_are_independent(coordination_store):
     coordination_store.create(slot(), actor="p")
     other = slot().model_copy(update={"media_day": "md-2"})
     assert coordination_store.create(other, actor="p").item.rev == 1
+
+
+class _WithoutCancellationReasons:
+    """A DynamoDB client like an emulator that cancels transactions without saying which
+    step failed: the store must then look at the item to tell a conflict from a race."""
+
+    def __init__(self, client) -> None:
+        self._client = client
+
+    def transact_write_items(self, **kwargs):
+        try:
+            return self._client.transact_write_items(**kwargs)
+        except ClientError as error:
+            error.response.pop("CancellationReasons", None)
+            raise
+
+    def __getattr__(self, name: str):
+        return getattr(self._client, name)
+
+
+@pytest.fixture
+def store_without_reasons(coordination_store, dynamodb) -> CoordinationStore:
+    return CoordinationStore(coordination_store.table_name, _WithoutCancellationReasons(dynamodb))
+
+
+def test_without_cancellation_reasons_stale_and_existing_items_are_still_conflicts(
+    store_without_reasons,
+):
+    first = store_without_reasons.create(slot(), actor="a").item
+    store_without_reasons.update(
+        first.model_copy(update={"title": "A"}), expected_version=1, actor="a"
+    )
+    with pytest.raises(Conflict) as stale:
+        store_without_reasons.update(
+            first.model_copy(update={"title": "B"}), expected_version=1, actor="b"
+        )
+    assert stale.value.current["version"] == 2
+    with pytest.raises(Conflict):
+        store_without_reasons.create(slot(), actor="b")
+    with pytest.raises(NotFound):
+        store_without_reasons.update(slot("ghost"), expected_version=1, actor="b")
+    assert store_without_reasons.get("md-1", "slot", "sl-1").title == "A"
+
+
+def test_without_cancellation_reasons_a_create_over_a_tombstone_continues_its_versions(
+    store_without_reasons,
+):
+    live = store_without_reasons.create(slot(), actor="a").item
+    store_without_reasons.delete(live, expected_version=1, actor="a")
+    assert store_without_reasons.create(slot(), actor="a").item.version == 3
+
+
+def test_without_cancellation_reasons_a_lost_counter_race_is_retried_not_refused(
+    store_without_reasons,
+):
+    real_current_rev = store_without_reasons.current_rev
+    raced = []
+
+    def racing_current_rev(media_day: str) -> int:
+        rev = real_current_rev(media_day)
+        if not raced:
+            raced.append(rev)
+            store_without_reasons.create(slot("other"), actor="rival")
+        return rev
+
+    store_without_reasons.current_rev = racing_current_rev
+    assert store_without_reasons.create(slot("mine"), actor="me").item.rev == 2
