@@ -140,8 +140,9 @@ STAIRCASE = (
     ("pydantic", "import pydantic; from pydantic import BaseModel"),
     ("pydantic-settings", "import pydantic_settings"),
     (
-        "Powertools Logger, Metrics, Tracer (X-Ray patching)",
-        "from aws_lambda_powertools import Logger, Metrics, Tracer; Logger(); Metrics(); Tracer()",
+        "Powertools Logger, Metrics, Tracer (X-Ray, botocore patched)",
+        "from aws_lambda_powertools import Logger, Metrics, Tracer; "
+        "Logger(); Metrics(); Tracer(patch_modules=['botocore'])",
     ),
     (
         "Powertools parser models and batch",
