@@ -83,6 +83,9 @@ async def test_connections_dropped_without_a_close_frame_reconnect_resume_and_co
         await acked(
             workload.ledger, sizes.network_changes // 2, within=sizes.converge_timeout, fleet=fleet
         )
+        # (every client back first: a reset during a reconnect is a failed attempt of that
+        # same reconnect, not a new one)
+        await all_connected(fleet, within=sizes.converge_timeout)
         dropped += proxy.drop(0.5)
         await writing
         # Then every client reconnected (with backoff), resumed and converged
