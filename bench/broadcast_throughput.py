@@ -1,12 +1,13 @@
 """Deliveries per second for one stream record fanned out to N subscribers.
 
 The Management API is a local HTTP server on 127.0.0.1 that takes `--delay-ms` per post
-(API Gateway's round trip), reached through the real ManagementApiPoster and boto3
-client; the connections table is moto's, in process. Two strategies, same run:
+(API Gateway's round trip); the connections table is moto's, in process. Two strategies,
+same run:
 
 - fan-out:  broadcast.fanout as the Lambda runs it (one Query per topic, a bounded thread
-            pool of `--workers` sharing one Management API client);
-- naive:    the reference: one Scan of all connections, then one post after another.
+            pool of `--workers` sharing the service's signed Management API poster);
+- naive:    the reference: one Scan of all connections, then one boto3 post after another,
+            as the AWS sample does.
 
     .venv/bin/python bench/broadcast_throughput.py [--subscribers 1000] [--delay-ms 10]
 
@@ -34,11 +35,12 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.config import Config
 from moto import mock_aws
 
 from broadcast.fanout import RetryPolicy, open_fanout
-from mediaday.aws import management_api_client
-from mediaday.gateway import ManagementApiPoster
+from mediaday.aws import management_api_poster
+from mediaday.gateway import Poster
 from mediaday.models import Slot, item_to_dynamo, plain_to_dynamo
 from mediaday.observability import logger
 from mediaday.settings import get_settings
@@ -215,7 +217,22 @@ def stream_record() -> dict[str, Any]:
 
 
 # -- strategies ----------------------------------------------------------------------------
-def fanout_once(store: ConnectionStore, poster: ManagementApiPoster, workers: int) -> int:
+class Boto3Poster:
+    """The AWS sample's client: boto3's `post_to_connection` (the endpoint here answers 200,
+    so no error mapping is needed)."""
+
+    def __init__(self, endpoint: str, pool_size: int) -> None:
+        config = Config(max_pool_connections=pool_size, retries={"max_attempts": 1})
+        self._client = boto3.client("apigatewaymanagementapi", endpoint_url=endpoint, config=config)
+
+    def post(self, connection_id: str, data: bytes) -> None:
+        self._client.post_to_connection(ConnectionId=connection_id, Data=data)
+
+    def close(self, connection_id: str) -> None:
+        self._client.delete_connection(ConnectionId=connection_id)
+
+
+def fanout_once(store: ConnectionStore, poster: Poster, workers: int) -> int:
     with open_fanout(
         directory=store, poster=poster, max_workers=workers, retry=RetryPolicy()
     ) as fanout:
@@ -224,7 +241,7 @@ def fanout_once(store: ConnectionStore, poster: ManagementApiPoster, workers: in
     return delivery.delivered
 
 
-def naive_once(client: Any, poster: ManagementApiPoster) -> int:
+def naive_once(client: Any, poster: Boto3Poster) -> int:
     """The reference: Scan every connection row, keep this record's subscribers, post
     to them one after another."""
     wanted = {f"topic#{DAY}#{topic}" for topic in topics_of(SLOT)}
@@ -308,7 +325,8 @@ def main() -> None:
         create_tables(client, connections=CONNECTIONS, coordination=COORDINATION)
         populate(client, args.subscribers, args.unrelated)
         store = ConnectionStore(CONNECTIONS, client)
-        poster = ManagementApiPoster(management_api_client(server.url, args.workers))
+        poster = management_api_poster(server.url, args.workers)
+        sample = Boto3Poster(server.url, 1)
         fanout_once(store, poster, args.workers)  # warm-up: connections, threads, imports
         results = [
             measure(
@@ -321,7 +339,7 @@ def main() -> None:
             ),
             measure(
                 "naive (Scan + sequential posts)",
-                lambda: naive_once(client, poster),
+                lambda: naive_once(client, sample),
                 args.naive_repeats,
                 client,
                 server,

@@ -47,7 +47,7 @@ from bench.common import (
     scratch_dir,
 )
 from infra.local.stack import CONNECTIONS_TABLE
-from mediaday.aws import management_api_client
+from mediaday.aws import management_api_poster
 from mediaday.store import META_SK
 from tests.support.stack import LocalStack
 
@@ -241,8 +241,8 @@ async def _stack_round(stack: LocalStack, size: int, plan: Plan) -> dict[str, An
 
 def _post_costs(stack: LocalStack, count: int) -> dict[str, float]:
     """Per-post wall time of sequential Management API posts to one live connection:
-    through boto3 (the broadcaster's client) and as a bare HTTP request. Their difference
-    is botocore's share of each delivery; the rest is the emulator's."""
+    through the broadcaster's signed poster and as a bare unsigned HTTP request. Their
+    difference is the client's share of each delivery; the rest is the emulator's."""
     offline_aws_env()
     table = boto3.client("dynamodb", endpoint_url=stack.dynamodb_endpoint)
     rows = table.scan(
@@ -253,12 +253,12 @@ def _post_costs(stack: LocalStack, count: int) -> dict[str, float]:
     )["Items"]
     connection_id = rows[0]["connection_id"]["S"]
     data = json.dumps({"type": "bench", "padding": "x" * 400}).encode()
-    client = management_api_client(stack.management_url, 1)
+    poster = management_api_poster(stack.management_url, 1)
     raw = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=10)
     path = f"/{stack.management_url.rsplit('/', 1)[1]}/@connections/{connection_id}"
 
-    def boto() -> None:
-        client.post_to_connection(ConnectionId=connection_id, Data=data)
+    def signed() -> None:
+        poster.post(connection_id, data)
 
     def bare() -> None:
         raw.request("POST", path, body=data)
@@ -269,7 +269,7 @@ def _post_costs(stack: LocalStack, count: int) -> dict[str, float]:
 
     costs = {}
     try:
-        for name, post in (("boto3_ms", boto), ("raw_http_ms", bare)):
+        for name, post in (("poster_ms", signed), ("raw_http_ms", bare)):
             for _ in range(count // 10):
                 post()  # warm-up
             started = time.perf_counter()
@@ -383,9 +383,9 @@ def run(smoke: bool) -> Outcome:
         f"({spread_each:.2f} ms per delivery); the emulator process used "
         f"{cpu_each:.2f} ms of CPU per delivery, whole write path included"
         + (", so the spread is CPU-bound in it" if cpu_each >= 0.8 * spread_each else ""),
-        f"one Management API post, sequential: {posts['boto3_ms']:.2f} ms through boto3 "
-        f"(the broadcaster's client) vs {posts['raw_http_ms']:.2f} ms as a bare HTTP "
-        "request; the emulator serves the posts in the same process (and GIL) as the "
+        f"one Management API post, sequential: {posts['poster_ms']:.2f} ms through the "
+        f"broadcaster's signed poster vs {posts['raw_http_ms']:.2f} ms as a bare unsigned "
+        "HTTP request; the emulator serves the posts in the same process (and GIL) as the "
         "broadcaster that sends them",
     ]
     return Outcome(

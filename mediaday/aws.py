@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
 
+from mediaday.gateway import ManagementApiPoster
+
 if TYPE_CHECKING:
-    from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
@@ -33,22 +35,32 @@ def secretsmanager_client() -> SecretsManagerClient:
 
 
 @lru_cache(maxsize=8)
-def management_api_client(endpoint: str, pool_size: int) -> ApiGatewayManagementApiClient:
-    """One client shared by every posting thread, its pool sized to the thread count.
+def management_api_poster(endpoint: str, pool_size: int) -> ManagementApiPoster:
+    """One poster per endpoint, shared by every posting thread, its pool sized to them.
 
-    Retries are ours (capped, jittered, per connection), not botocore's.
+    Signed with the credentials and region boto3 would use (in Lambda: the function's role
+    and region; the region falls back to the one in an execute-api host name).
     """
-    config = Config(
-        retries={"mode": "standard", "max_attempts": 1},
-        max_pool_connections=pool_size,
-        connect_timeout=2,
-        read_timeout=5,
+    session = boto3.Session()
+    credentials = session.get_credentials()
+    if credentials is None:
+        raise RuntimeError("no AWS credentials to sign Management API calls with")
+    region = session.region_name or _region_of(endpoint)
+    return ManagementApiPoster(
+        endpoint, credentials=credentials, region=region, pool_size=pool_size
     )
-    return boto3.client("apigatewaymanagementapi", endpoint_url=endpoint, config=config)
+
+
+def _region_of(endpoint: str) -> str:
+    host = urlsplit(endpoint).hostname or ""
+    labels = host.split(".")
+    if len(labels) > 2 and labels[1] == "execute-api":
+        return labels[2]
+    raise RuntimeError(f"no AWS region configured and none in {endpoint!r}")
 
 
 def reset_clients() -> None:
     """Forget cached clients (tests switch between moto, DynamoDB Local and fakes)."""
     dynamodb_client.cache_clear()
     secretsmanager_client.cache_clear()
-    management_api_client.cache_clear()
+    management_api_poster.cache_clear()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from mediaday.aws import dynamodb_client, management_api_client, reset_clients
+from mediaday.aws import dynamodb_client, management_api_poster, reset_clients
 from mediaday.coordination import CoordinationStore
 from mediaday.gateway import ManagementApiPoster
 from mediaday.keys import get_key_provider
@@ -36,8 +36,7 @@ def get_poster() -> ManagementApiPoster:
     settings = get_settings()
     if not settings.management_endpoint:
         raise RuntimeError("MEDIADAY_MANAGEMENT_ENDPOINT is not set")
-    client = management_api_client(settings.management_endpoint, settings.broadcast_max_workers)
-    return ManagementApiPoster(client)
+    return management_api_poster(settings.management_endpoint, settings.broadcast_max_workers)
 
 
 def reset_all() -> None:

@@ -13,9 +13,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser.models import APIGatewayWebSocketMessageEventModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from mediaday.aws import management_api_client
+from mediaday.aws import management_api_poster
 from mediaday.factories import get_connection_store, get_coordination_store, get_poster
-from mediaday.gateway import ManagementApiPoster, Poster
+from mediaday.gateway import Poster
 from mediaday.observability import logger, metrics, tracer
 from mediaday.settings import get_settings
 from messaging.context import Collaborators
@@ -59,4 +59,4 @@ def _management_poster(request: APIGatewayWebSocketMessageEventModel) -> Poster:
         return get_poster()
     context = request.request_context
     endpoint = f"https://{context.domain_name}/{context.stage}"
-    return ManagementApiPoster(management_api_client(endpoint, settings.broadcast_max_workers))
+    return management_api_poster(endpoint, settings.broadcast_max_workers)

@@ -16,7 +16,7 @@ def test_fanout_and_naive_reach_every_subscriber_and_only_the_naive_one_scans(sm
     fanout, naive = outcome["details"]["fanout"], outcome["details"]["naive"]
     assert fanout["posts"] == naive["posts"] == subscribers
     # and the fan-out queried topics while the reference scanned the table
-    assert outcome["details"]["what_if_lean_poster"]["posts"] == subscribers
+    assert outcome["details"]["fanout_through_boto3"]["posts"] == subscribers
     assert set(fanout["dynamodb_requests_per_run"]) == {"Query"}
     assert set(naive["dynamodb_requests_per_run"]) == {"Scan"}
     (figure,) = outcome["figures"]

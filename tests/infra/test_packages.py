@@ -92,7 +92,7 @@ def _zip_roots(zip_path: Path) -> set[str]:
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_module_the_code_imports_is_in_the_zip(service: str, packages: Packages) -> None:
     imported = _third_party_imports(ROOT / service) | _third_party_imports(ROOT / "mediaday")
-    provided = {"boto3", "botocore"}  # by the Lambda runtime
+    provided = {"boto3", "botocore", "urllib3"}  # by the Lambda runtime (/var/runtime)
     missing = imported - provided - _zip_roots(packages.zips[service])
     assert not missing, f"{service}.zip lacks {sorted(missing)}"
 
@@ -120,7 +120,7 @@ def test_zip_holds_the_service_and_domain_package_but_not_the_runtime_sdk(
 
 @pytest.fixture(scope="module")
 def runtime_sdk(packages: Packages, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """What Lambda's /var/runtime adds to the path: boto3 and botocore."""
+    """What Lambda's /var/runtime adds to the path: boto3, botocore, urllib3."""
     target_dir = tmp_path_factory.mktemp("var-runtime")
     requirements = target_dir.parent / "runtime-requirements.txt"
     requirements.write_text(RUNTIME_SDK + "\n")

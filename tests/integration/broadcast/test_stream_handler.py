@@ -7,10 +7,8 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
-from botocore.stub import Stubber
-from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
+from botocore.credentials import Credentials
 
 from broadcast.handler import on_stream
 from mediaday.gateway import ManagementApiPoster
@@ -19,6 +17,7 @@ from mediaday.store import META_SK, Connection
 from tests.conftest import CONNECTIONS_TABLE
 from tests.support.delivery import RecordingPoster
 from tests.support.events import FakeLambdaContext
+from tests.support.management_api import FakeManagementApi, fake_management_api
 from tests.support.streams import StreamShard, stream_event
 from tests.support.tables import table_rows
 
@@ -185,20 +184,26 @@ def test_dynamodb_requests_per_broadcast_do_not_grow_with_unrelated_connections(
     assert crowded == alone == Counter({"Query": 2})
 
 
+def _poster(api: FakeManagementApi) -> ManagementApiPoster:
+    return ManagementApiPoster(
+        f"{api.url}/prod",
+        credentials=Credentials("AKIDEXAMPLE", "secret"),
+        region="eu-west-1",
+        pool_size=4,
+    )
+
+
 def test_gone_reported_by_the_management_api_removes_the_connection(connection_store, shard):
-    # moto accepts posts to any id, so the 410 comes from botocore's Stubber
+    # moto accepts posts to any id, so the 410 comes from a scripted Management API
     connect(connection_store, "gone", ["schedule"])
-    client = boto3.client("apigatewaymanagementapi", endpoint_url="https://example.test/prod")
-    with Stubber(client) as stubber:
-        stubber.add_client_error(
-            "post_to_connection", service_error_code="GoneException", http_status_code=410
-        )
+    with fake_management_api() as api:
+        api.answer(410)
         response = run(
             stream_event(shard.insert(SLOT.model_copy(update={"station_id": "st-z"}))),
             directory=connection_store,
-            poster=ManagementApiPoster(client),
+            poster=_poster(api),
         )
-        stubber.assert_no_pending_responses()
+    assert [r.path for r in api.received] == ["/prod/@connections/gone"]
     assert response == {"batchItemFailures": []}
     assert connection_store.get("gone") is None
     assert list(connection_store.subscribers(DAY, "schedule")) == []
@@ -207,35 +212,29 @@ def test_gone_reported_by_the_management_api_removes_the_connection(connection_s
 def test_throttling_reported_by_the_management_api_is_retried(connection_store, shard, monkeypatch):
     monkeypatch.setenv("MEDIADAY_BROADCAST_MAX_ATTEMPTS", "3")
     connect(connection_store, "busy", ["schedule"])
-    client = boto3.client("apigatewaymanagementapi", endpoint_url="https://example.test/prod")
-    with Stubber(client) as stubber:
-        for _ in range(2):
-            stubber.add_client_error(
-                "post_to_connection",
-                service_error_code="LimitExceededException",
-                http_status_code=429,
-            )
-        stubber.add_response("post_to_connection", {})
+    with fake_management_api() as api:
+        api.answer(429, 429)
         response = run(
             stream_event(shard.insert(SLOT.model_copy(update={"station_id": "st-z"}))),
             directory=connection_store,
-            poster=ManagementApiPoster(client),
+            poster=_poster(api),
         )
-        stubber.assert_no_pending_responses()
+    assert len(api.received) == 3
     assert response == {"batchItemFailures": []}
 
 
 def test_the_default_collaborators_post_through_the_configured_endpoint(
     connection_store, shard, monkeypatch
 ):
-    # Given the handler configured as in AWS (moto serves the @connections endpoint)
-    endpoint = "https://abc123defg.execute-api.eu-west-1.amazonaws.com/test"
-    monkeypatch.setenv("MEDIADAY_MANAGEMENT_ENDPOINT", endpoint)
-    connect(connection_store, "kiosk-1", ["schedule"])
-    # When a stream batch arrives
-    response = on_stream(stream_event(shard.insert(SLOT)), FakeLambdaContext())
-    # Then the event was posted to the subscriber through the Management API
+    with fake_management_api() as api:
+        # Given the handler configured with its Management API endpoint, as in AWS
+        monkeypatch.setenv("MEDIADAY_MANAGEMENT_ENDPOINT", f"{api.url}/test")
+        connect(connection_store, "kiosk-1", ["schedule"])
+        # When a stream batch arrives
+        response = on_stream(stream_event(shard.insert(SLOT)), FakeLambdaContext())
+    # Then the event was posted to the subscriber, signed for execute-api
     assert response == {"batchItemFailures": []}
-    backend = apigatewaymanagementapi_backends["123456789012"]["eu-west-1"]
-    assert b'"type":"event"' in backend.connections["kiosk-1"].data
-    assert b'"topic":"schedule"' in backend.connections["kiosk-1"].data
+    (received,) = api.received
+    assert (received.method, received.path) == ("POST", "/test/@connections/kiosk-1")
+    assert b'"type":"event"' in received.body
+    assert "/execute-api/aws4_request" in received.headers["authorization"]

@@ -6,11 +6,10 @@ import base64
 import json
 import time
 
-from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
-
 from mediaday.factories import reset_all
 from messaging.handler import on_message
-from tests.support.events import FakeLambdaContext, message_event
+from tests.support.delivery import RecordingPoster
+from tests.support.events import DOMAIN, STAGE, FakeLambdaContext, message_event
 
 
 def test_the_route_response_is_the_frame_as_json_text(roster, clients, poster):
@@ -58,13 +57,22 @@ def test_messages_over_the_configured_rate_are_refused_and_write_nothing(
     assert clients["kiosk"].request("ping")["type"] == "pong"
 
 
-def test_without_an_injected_poster_pages_go_through_the_management_api(roster, clients):
+def test_without_an_injected_poster_pages_go_through_the_apis_own_callback_url(
+    roster, clients, monkeypatch
+):
     # Given no poster passed in and no MEDIADAY_MANAGEMENT_ENDPOINT: the handler posts to
-    # the API's own callback URL (moto records what the Management API received)
+    # the API's own callback URL, https://<domainName>/<stage>
+    posters: dict[str, RecordingPoster] = {}
+
+    def poster_for(endpoint: str, pool_size: int) -> RecordingPoster:
+        return posters.setdefault(endpoint, RecordingPoster())
+
+    monkeypatch.setattr("messaging.handler.management_api_poster", poster_for)
     event = message_event("c-kiosk", {"action": "subscribe", "id": "s-1", "topics": ["calls"]})
     frame = json.loads(on_message(event, FakeLambdaContext())["body"])
     assert frame["type"] == "ack" and frame["pages"] == 1
-    backend = apigatewaymanagementapi_backends["123456789012"]["eu-west-1"]
-    posted = json.loads(backend.connections["c-kiosk"].data)
+    (endpoint,) = posters
+    assert endpoint == f"https://{DOMAIN}/{STAGE}"
+    (posted,) = posters[endpoint].frames_to("c-kiosk")
     assert (posted["type"], posted["id"], posted["topic"]) == ("snapshot", "s-1", "calls")
     assert {item["id"] for item in posted["items"]} == {"ca-1", "ca-2"}
