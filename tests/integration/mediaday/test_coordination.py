@@ -26,6 +26,22 @@ def slot(slot_id: str = "sl-1", **fields) -> Slot:
     )
 
 
+def let_a_rival_write_first(store: CoordinationStore) -> None:
+    """The store's next write reads the counter, then a rival's write lands before its
+    transaction (once), so that transaction loses the counter race."""
+    real_current_rev = store.current_rev
+    raced: list[int] = []
+
+    def racing_current_rev(media_day: str) -> int:
+        rev = real_current_rev(media_day)
+        if not raced:
+            raced.append(rev)
+            store.create(slot("other"), actor="rival")
+        return rev
+
+    store.current_rev = racing_current_rev  # type: ignore[method-assign]
+
+
 def test_create_stamps_version_rev_and_author(coordination_store):
     written = coordination_store.create(slot(), actor="producer-1", request_key="p/1").item
     assert (written.version, written.rev, written.updated_by) == (1, 1, "producer-1")
@@ -140,17 +156,7 @@ def test_a_writer_that_lost_the_counter_race_retries_with_the_next_rev(
     coordination_store, dynamodb
 ):
     # Given another writer bumps the counter between our read and our transaction
-    real_current_rev = coordination_store.current_rev
-    raced = []
-
-    def racing_current_rev(media_day: str) -> int:
-        rev = real_current_rev(media_day)
-        if not raced:
-            raced.append(rev)
-            coordination_store.create(slot("other"), actor="rival")
-        return rev
-
-    coordination_store.current_rev = racing_current_rev
+    let_a_rival_write_first(coordination_store)
     # When we write, Then our write lands with the rev after the rival's, none lost
     mine = coordination_store.create(slot("mine"), actor="me").item
     assert mine.rev == 2
@@ -216,15 +222,5 @@ def test_without_cancellation_reasons_a_create_over_a_tombstone_continues_its_ve
 def test_without_cancellation_reasons_a_lost_counter_race_is_retried_not_refused(
     store_without_reasons,
 ):
-    real_current_rev = store_without_reasons.current_rev
-    raced = []
-
-    def racing_current_rev(media_day: str) -> int:
-        rev = real_current_rev(media_day)
-        if not raced:
-            raced.append(rev)
-            store_without_reasons.create(slot("other"), actor="rival")
-        return rev
-
-    store_without_reasons.current_rev = racing_current_rev
+    let_a_rival_write_first(store_without_reasons)
     assert store_without_reasons.create(slot("mine"), actor="me").item.rev == 2
