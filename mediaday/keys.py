@@ -31,6 +31,14 @@ class FileKeyProvider:
     def verification_keys(self) -> list[SigningKey]:
         return [self._key]
 
+    def refresh(self) -> None:
+        """Nothing to do: the local key never rotates while the stack runs."""
+
+
+def new_signing_key() -> str:
+    """A fresh signing key: 256 random bits, hex (safe in files and Secrets Manager)."""
+    return secrets.token_hex(32)
+
 
 def ensure_key_file(path: Path) -> bytes:
     """Read the key, generating it atomically if it does not exist yet."""
@@ -41,7 +49,7 @@ def ensure_key_file(path: Path) -> bytes:
         pass
     else:
         with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
+            handle.write(new_signing_key())
     secret = path.read_text().strip()
     if len(secret) < 32:
         raise ValueError(f"signing key file {path} holds fewer than 32 characters")
@@ -62,12 +70,14 @@ class SecretsManagerKeyProvider:
         *,
         grace_seconds: int,
         cache_seconds: int,
+        min_refresh_seconds: float = 10.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._secret_id = secret_id
         self._client = client
         self._grace = grace_seconds
         self._cache_seconds = cache_seconds
+        self._min_refresh_seconds = min_refresh_seconds
         self._clock = clock
         self._lock = threading.Lock()
         self._keys: list[SigningKey] = []
@@ -82,6 +92,15 @@ class SecretsManagerKeyProvider:
                 self._keys = self._fetch()
                 self._fetched_at = self._clock()
             return list(self._keys)
+
+    def refresh(self) -> None:
+        """Fetch again before the cache expires, so a token signed with a key rotated in
+        moments ago is not refused for minutes; at most once per `min_refresh_seconds`, so
+        tokens naming made-up keys cannot turn every handshake into a Secrets Manager call."""
+        with self._lock:
+            if self._clock() - self._fetched_at >= self._min_refresh_seconds:
+                self._keys = self._fetch()
+                self._fetched_at = self._clock()
 
     def _fetch(self) -> list[SigningKey]:
         current = self._client.get_secret_value(SecretId=self._secret_id, VersionStage="AWSCURRENT")

@@ -48,6 +48,10 @@ class KeyProvider(Protocol):
 
     def verification_keys(self) -> list[SigningKey]: ...
 
+    def refresh(self) -> None:
+        """Look for keys again: a token named a key we do not know, and the key may have
+        rotated since the keys were cached. Providers bound how often this costs a fetch."""
+
 
 class Claims(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -127,13 +131,19 @@ def verify_token(token: str | None, keys: KeyProvider, *, now: float | None = No
 
 
 def _key_for(key_id: str, keys: KeyProvider, now: float) -> SigningKey:
-    for key in keys.verification_keys():
-        if key.key_id != key_id:
-            continue
-        if key.retired_after is not None and now > key.retired_after:
-            raise TokenRejected("token signed with a retired key")
-        return key
-    raise TokenRejected("token signed with an unknown key")
+    key = _known_key(key_id, keys)
+    if key is None:  # perhaps signed with a key rotated in since we cached ours
+        keys.refresh()
+        key = _known_key(key_id, keys)
+    if key is None:
+        raise TokenRejected("token signed with an unknown key")
+    if key.retired_after is not None and now > key.retired_after:
+        raise TokenRejected("token signed with a retired key")
+    return key
+
+
+def _known_key(key_id: str, keys: KeyProvider) -> SigningKey | None:
+    return next((key for key in keys.verification_keys() if key.key_id == key_id), None)
 
 
 def _sign(secret: bytes, signing_input: str) -> bytes:

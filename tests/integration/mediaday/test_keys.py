@@ -8,7 +8,7 @@ import pytest
 from mediaday.errors import TokenRejected
 from mediaday.keys import FileKeyProvider, SecretsManagerKeyProvider
 from mediaday.models import Role
-from mediaday.tokens import issue_token, verify_token
+from mediaday.tokens import SigningKey, issue_token, verify_token
 
 
 class Clock:
@@ -79,3 +79,46 @@ def test_key_file_is_generated_once_private_and_stable(tmp_path):
     assert FileKeyProvider(path).current_key() == first
     assert path.stat().st_mode & 0o777 == 0o600
     assert len(first.secret) == 64
+
+
+def test_a_token_signed_with_a_key_rotated_in_since_the_cache_filled_is_accepted(secrets):
+    client, arn = secrets
+    clock = Clock(1_000)
+    provider = SecretsManagerKeyProvider(
+        arn, client, grace_seconds=600, cache_seconds=300, min_refresh_seconds=10, clock=clock
+    )
+    provider.verification_keys()  # cached: only the first key
+    # Given the key rotates, and a producer mints a token with the new one at once
+    client.put_secret_value(SecretId=arn, SecretString="c" * 64)
+    minted_elsewhere = SecretsManagerKeyProvider(arn, client, grace_seconds=600, cache_seconds=0)
+    clock.now += 20
+    token = _token(minted_elsewhere, clock.now)
+    # When this (warm) provider verifies it, well before its cache expires
+    # Then it looks again and accepts it
+    assert verify_token(token, provider, now=clock.now).subject == "tv"
+
+
+def test_made_up_key_ids_cost_at_most_one_fetch_per_refresh_interval(secrets):
+    client, arn = secrets
+    fetches = []
+    client.meta.events.register(
+        "before-call.secrets-manager.GetSecretValue", lambda **kw: fetches.append(1)
+    )
+    clock = Clock(1_000)
+    provider = SecretsManagerKeyProvider(
+        arn, client, grace_seconds=600, cache_seconds=300, min_refresh_seconds=10, clock=clock
+    )
+    stranger = issue_token(
+        SigningKey(b"z" * 64), role=Role.KIOSK, media_day="md", subject="x", ttl_seconds=60
+    )
+    provider.verification_keys()
+    after_first_fetch = len(fetches)
+    for _ in range(50):
+        with pytest.raises(TokenRejected, match="unknown key"):
+            verify_token(stranger, provider, now=clock.now)
+    assert len(fetches) == after_first_fetch  # within 10 s of the last fetch: none
+    clock.now += 11
+    for _ in range(50):
+        with pytest.raises(TokenRejected, match="unknown key"):
+            verify_token(stranger, provider, now=clock.now)
+    assert len(fetches) - after_first_fetch <= 2  # one refresh (AWSCURRENT + AWSPREVIOUS)

@@ -24,6 +24,9 @@ class Keys:
     def verification_keys(self) -> list[SigningKey]:
         return self.keys
 
+    def refresh(self) -> None:
+        return
+
 
 def crew_token(key: SigningKey = KEY, ttl: int = 3600) -> str:
     return issue_token(
