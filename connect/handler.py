@@ -1,4 +1,5 @@
-"""$connect and $disconnect: thin Lambda entry points around connect.logic."""
+"""$connect and $disconnect (around connect.logic), and the signing key's rotation (around
+connect.rotation): thin Lambda entry points."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from aws_lambda_powertools.utilities.parser.models import (
     APIGatewayWebSocketDisconnectEventModel,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from connect.logic import Handshake, Refused, admit, release
-from mediaday.factories import get_connection_store
-from mediaday.keys import get_key_provider
+from connect.rotation import RotationStep, rotate
+from mediaday.errors import RotationRefused
+from mediaday.factories import get_connection_store, get_signing_key_secret
+from mediaday.keys import get_key_provider, new_signing_key
 from mediaday.observability import logger, metrics, tracer
 from mediaday.settings import get_settings
 
@@ -85,3 +88,46 @@ def on_disconnect(event: dict[str, Any], context: LambdaContext) -> dict[str, An
     )
     metrics.add_metric(name="ConnectionsReleased", unit=MetricUnit.Count, value=1)
     return {"statusCode": 200}
+
+
+class RotationEvent(BaseModel):
+    """What Secrets Manager sends the rotation function, once per step."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    step: RotationStep = Field(alias="Step")
+    secret_id: str = Field(alias="SecretId", min_length=1, max_length=2048)
+    version_id: str = Field(alias="ClientRequestToken", min_length=32, max_length=64)
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def on_rotate_signing_key(event: dict[str, Any], context: LambdaContext) -> None:
+    """Secrets Manager rotates the token signing key: one step per call. A refused step
+    raises, so Secrets Manager stops the rotation and the current key stays in place."""
+    try:
+        request = RotationEvent.model_validate(event)
+        outcome = rotate(
+            request.step,
+            request.version_id,
+            secret=get_signing_key_secret(request.secret_id),
+            new_key=new_signing_key,
+        )
+    except (ValidationError, RotationRefused) as error:
+        refusal = (
+            error
+            if isinstance(error, RotationRefused)
+            else RotationRefused(f"not a Secrets Manager rotation event: {_fields(error)}")
+        )
+        logger.error("signing key rotation refused", code=refusal.code, reason=refusal.message)
+        metrics.add_metric(name="KeyRotationsRefused", unit=MetricUnit.Count, value=1)
+        raise refusal from None
+    logger.info("signing key rotation step", step=request.step.value, outcome=outcome)
+    metrics.add_metric(name="KeyRotationSteps", unit=MetricUnit.Count, value=1)
+    if request.step is RotationStep.FINISH:
+        metrics.add_metric(name="KeyRotationsFinished", unit=MetricUnit.Count, value=1)
+
+
+def _fields(error: ValidationError) -> str:
+    return ", ".join(".".join(str(p) for p in e["loc"]) or "event" for e in error.errors())

@@ -15,10 +15,11 @@ MediaDayError
 ├── TokenError              a token that does not admit a connection
 │   ├── TokenMissing            401
 │   └── TokenRejected           403 (forged, tampered, expired, wrong key)
-└── DeliveryError           a post to a connection through the Management API failed
-    ├── ConnectionGone          410: the connection is closed
-    ├── DeliveryThrottled       429 or 5xx: worth retrying
-    └── DeliveryRefused         403 or payload too large: retrying cannot help
+├── DeliveryError           a post to a connection through the Management API failed
+│   ├── ConnectionGone          410: the connection is closed
+│   ├── DeliveryThrottled       429 or 5xx: worth retrying
+│   └── DeliveryRefused         403 or payload too large: retrying cannot help
+└── RotationRefused         rotation_refused  a signing-key rotation step that must not run
 """
 
 from __future__ import annotations
@@ -111,3 +112,11 @@ class DeliveryThrottled(DeliveryError):
 
 class DeliveryRefused(DeliveryError):
     code = "refused"
+
+
+class RotationRefused(MediaDayError):
+    """Secrets Manager asked for a rotation step that cannot be taken (rotation off, a
+    version that is not pending, a pending key that is unusable): the step fails and
+    Secrets Manager leaves the current key in place."""
+
+    code = "rotation_refused"

@@ -8,10 +8,15 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from mediaday.aws import dynamodb_client, management_api_poster, reset_clients
+from mediaday.aws import (
+    dynamodb_client,
+    management_api_poster,
+    reset_clients,
+    secretsmanager_client,
+)
 from mediaday.coordination import CoordinationStore
 from mediaday.gateway import ManagementApiPoster
-from mediaday.keys import get_key_provider
+from mediaday.keys import SigningKeySecret, get_key_provider
 from mediaday.settings import get_settings
 from mediaday.store import ConnectionStore
 
@@ -39,6 +44,11 @@ def get_poster() -> ManagementApiPoster:
     return management_api_poster(settings.management_endpoint, settings.broadcast_max_workers)
 
 
+@lru_cache(maxsize=4)
+def get_signing_key_secret(secret_id: str) -> SigningKeySecret:
+    return SigningKeySecret(secret_id, secretsmanager_client())
+
+
 def reset_all() -> None:
     """Forget every cached setting, client and store (tests and the local stack)."""
     get_settings.cache_clear()
@@ -46,4 +56,5 @@ def reset_all() -> None:
     get_connection_store.cache_clear()
     get_coordination_store.cache_clear()
     get_poster.cache_clear()
+    get_signing_key_secret.cache_clear()
     reset_clients()

@@ -7,6 +7,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -114,6 +115,57 @@ class SecretsManagerKeyProvider:
         rotated_at = current["CreatedDate"].timestamp()
         keys.append(SigningKey(previous["SecretString"].encode(), rotated_at + self._grace))
         return keys
+
+
+@dataclass(frozen=True)
+class SecretState:
+    rotation_enabled: bool
+    stages: dict[str, list[str]]  # version id -> its staging labels
+
+
+class SigningKeySecret:
+    """The signing-key secret's versions, as Secrets Manager's rotation protocol moves them:
+    a new version is written as AWSPENDING, then promoted to AWSCURRENT (which moves the
+    old one to AWSPREVIOUS, where SecretsManagerKeyProvider keeps verifying it)."""
+
+    def __init__(self, secret_id: str, client: SecretsManagerClient) -> None:
+        self.secret_id = secret_id
+        self._client = client
+
+    def state(self) -> SecretState:
+        described = self._client.describe_secret(SecretId=self.secret_id)
+        return SecretState(
+            rotation_enabled=bool(described.get("RotationEnabled")),
+            stages={k: list(v) for k, v in described.get("VersionIdsToStages", {}).items()},
+        )
+
+    def value(self, stage: str, version_id: str | None = None) -> str | None:
+        """The key stored under `stage` (and `version_id`); None when there is none yet."""
+        kwargs = {"VersionId": version_id} if version_id else {}
+        try:
+            found = self._client.get_secret_value(
+                SecretId=self.secret_id, VersionStage=stage, **kwargs
+            )
+        except self._client.exceptions.ResourceNotFoundException:
+            return None
+        return found.get("SecretString")
+
+    def put_pending(self, version_id: str, key: str) -> None:
+        """Store `key` as version `version_id` (idempotent for the same id and key)."""
+        self._client.put_secret_value(
+            SecretId=self.secret_id,
+            ClientRequestToken=version_id,
+            SecretString=key,
+            VersionStages=["AWSPENDING"],
+        )
+
+    def make_current(self, version_id: str, current_version_id: str) -> None:
+        self._client.update_secret_version_stage(
+            SecretId=self.secret_id,
+            VersionStage="AWSCURRENT",
+            MoveToVersionId=version_id,
+            RemoveFromVersionId=current_version_id,
+        )
 
 
 @lru_cache(maxsize=1)
