@@ -1,5 +1,6 @@
 # Alarms for what breaks delivery: the broadcaster falling behind the stream, functions
-# failing or being throttled, and records parked in the failure queue.
+# (and the signing key's rotation) failing or being throttled, and records parked in the
+# failure queue.
 
 resource "aws_sns_topic" "alarms" {
   name              = "${local.name}-alarms"
@@ -20,6 +21,8 @@ locals {
     disconnect = module.connect.disconnect.function_name
     message    = module.messaging.message.function_name
     broadcast  = module.broadcast.broadcast.function_name
+    # A failing rotation leaves the old key in place with nothing else to show for it.
+    rotation = module.connect.rotate_signing_key.function_name
   }
 }
 

@@ -115,7 +115,7 @@ resource "aws_kms_alias" "stack" {
 }
 
 # ---------------------------------------------------------------------------------------
-# Token signing key
+# Token signing key (rotated by the connect service's rotation function)
 # ---------------------------------------------------------------------------------------
 
 module "signing_key" {
@@ -140,10 +140,12 @@ module "connect" {
   environment = merge(local.common_environment, {
     POWERTOOLS_SERVICE_NAME = "connect"
   })
-  connections_table_arn = aws_dynamodb_table.connections.arn
-  signing_secret_arn    = module.signing_key.secret_arn
-  memory_mb             = var.memory_mb.connect
-  timeout_seconds       = 10
+  connections_table_arn     = aws_dynamodb_table.connections.arn
+  signing_secret_arn        = module.signing_key.secret_arn
+  signing_key_rotation_days = var.signing_key_rotation_days
+  rotate_automatically      = !contains(var.rehearsal_omit, "signing_key_rotation")
+  memory_mb                 = var.memory_mb.connect
+  timeout_seconds           = 10
   reserved_concurrency = {
     connect    = var.reserved_concurrency.connect
     disconnect = var.reserved_concurrency.disconnect

@@ -44,7 +44,7 @@ output "coordination_table" {
 }
 
 output "functions" {
-  description = "Lambda function names by role: connect, disconnect, message, broadcast."
+  description = "Lambda function names by role: connect, disconnect, message, broadcast, rotation (of the signing key)."
   value       = local.alarm_functions
 }
 

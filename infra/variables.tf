@@ -196,6 +196,17 @@ variable "secret_recovery_days" {
   }
 }
 
+variable "signing_key_rotation_days" {
+  description = "Days between automatic rotations of the token signing key (Secrets Manager runs the connect service's rotation function; the previous key keeps verifying the tokens it signed)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.signing_key_rotation_days >= 1 && var.signing_key_rotation_days <= 365
+    error_message = "signing_key_rotation_days must be 1-365 (Secrets Manager's range)."
+  }
+}
+
 variable "manage_api_gateway_account" {
   description = "Set the region-wide API Gateway CloudWatch role (needed for access logs). Turn off if another stack in the account already manages it."
   type        = bool
@@ -219,12 +230,12 @@ variable "aws_endpoint_url" {
 }
 
 variable "rehearsal_omit" {
-  description = "Deploy rehearsal only (tests/infra, against moto): parts moto cannot emulate, left out. api_deployment: moto has no API Gateway v2 CreateDeployment. tls_only_bucket_policy: moto evaluates bucket-policy conditions without request context, so the deny-insecure-transport statement would deny every request. Empty for real deployments."
+  description = "Deploy rehearsal only (tests/infra, against moto): parts moto cannot emulate, left out. api_deployment: moto has no API Gateway v2 CreateDeployment. tls_only_bucket_policy: moto evaluates bucket-policy conditions without request context, so the deny-insecure-transport statement would deny every request. signing_key_rotation: configuring rotation rotates at once, and moto would run the rotation function in a Docker container (the function and its permission are still created). Empty for real deployments."
   type        = set(string)
   default     = []
 
   validation {
-    condition     = length(setsubtract(var.rehearsal_omit, ["api_deployment", "tls_only_bucket_policy"])) == 0
-    error_message = "rehearsal_omit may only name api_deployment and tls_only_bucket_policy."
+    condition     = length(setsubtract(var.rehearsal_omit, ["api_deployment", "tls_only_bucket_policy", "signing_key_rotation"])) == 0
+    error_message = "rehearsal_omit may only name api_deployment, tls_only_bucket_policy and signing_key_rotation."
   }
 }

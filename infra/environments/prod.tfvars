@@ -1,9 +1,10 @@
 # Production: a media day with a few hundred screens and crews.
-environment          = "prod"
-region               = "us-east-1"
-log_retention_days   = 365
-deletion_protection  = true
-secret_recovery_days = 30
+environment               = "prod"
+region                    = "us-east-1"
+log_retention_days        = 365
+deletion_protection       = true
+secret_recovery_days      = 30
+signing_key_rotation_days = 30
 
 reserved_concurrency = {
   connect    = 20

@@ -99,6 +99,14 @@ override_resource {
 }
 
 override_resource {
+  target = module.connect.module.rotate_signing_key.aws_lambda_function.this
+  values = {
+    arn        = "arn:aws:lambda:us-east-1:123456789012:function:mediaday-dev-rotate-signing-key"
+    invoke_arn = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:mediaday-dev-rotate-signing-key/invocations"
+  }
+}
+
+override_resource {
   target = module.messaging.module.on_message.aws_lambda_function.this
   values = {
     arn        = "arn:aws:lambda:us-east-1:123456789012:function:mediaday-dev-message"
@@ -207,20 +215,31 @@ run "functions_run_their_handlers_with_names_and_arns_only" {
       module.connect.connect.configuration.handler == "connect.handler.on_connect" &&
       module.connect.disconnect.configuration.handler == "connect.handler.on_disconnect" &&
       module.messaging.message.configuration.handler == "messaging.handler.on_message" &&
-      module.broadcast.broadcast.configuration.handler == "broadcast.handler.on_stream"
+      module.broadcast.broadcast.configuration.handler == "broadcast.handler.on_stream" &&
+      module.connect.rotate_signing_key.configuration.handler == "connect.handler.on_rotate_signing_key"
     )
-    error_message = "Handlers must be the four entry points of the contract."
+    error_message = "Handlers must be the four entry points of the contract, plus the signing key's rotation."
   }
 
   assert {
-    condition = alltrue([for f in [module.connect.connect, module.connect.disconnect, module.messaging.message, module.broadcast.broadcast] :
+    condition = alltrue([for f in [module.connect.connect, module.connect.disconnect, module.messaging.message, module.broadcast.broadcast, module.connect.rotate_signing_key] :
       f.configuration.runtime == "python3.12" && f.configuration.tracing_mode == "Active" && f.configuration.reserved_concurrency >= 1 && f.configuration.log_retention_days == 365
     ])
     error_message = "Every function: python3.12, active X-Ray tracing, reserved concurrency, log retention."
   }
 
   assert {
-    condition = alltrue([for f in [module.connect.connect, module.connect.disconnect, module.messaging.message, module.broadcast.broadcast] :
+    condition = (
+      module.connect.rotate_signing_key.function_name == "mediaday-dev-rotate-signing-key" &&
+      module.connect.rotate_signing_key.configuration.reserved_concurrency == 1 &&
+      module.connect.rotate_signing_key.configuration.timeout == 30 &&
+      module.connect.rotate_signing_key.configuration.environment.POWERTOOLS_SERVICE_NAME == "connect"
+    )
+    error_message = "The rotation function runs one rotation step at a time, within 30 s, as part of the connect service."
+  }
+
+  assert {
+    condition = alltrue([for f in [module.connect.connect, module.connect.disconnect, module.messaging.message, module.broadcast.broadcast, module.connect.rotate_signing_key] :
       f.configuration.environment.MEDIADAY_CONNECTIONS_TABLE == "mediaday-dev-connections" &&
       f.configuration.environment.MEDIADAY_COORDINATION_TABLE == "mediaday-dev-coordination" &&
       f.configuration.environment.MEDIADAY_MANAGEMENT_ENDPOINT == "https://abc123defg.execute-api.us-east-1.amazonaws.com/dev" &&
@@ -235,9 +254,10 @@ run "functions_run_their_handlers_with_names_and_arns_only" {
       module.connect.connect.configuration.environment.MEDIADAY_SIGNING_SECRET_ARN == "arn:aws:secretsmanager:us-east-1:123456789012:secret:mediaday-dev/signing-key-AbCdEf" &&
       !contains(keys(module.connect.disconnect.configuration.environment), "MEDIADAY_SIGNING_SECRET_ARN") &&
       !contains(keys(module.messaging.message.configuration.environment), "MEDIADAY_SIGNING_SECRET_ARN") &&
-      !contains(keys(module.broadcast.broadcast.configuration.environment), "MEDIADAY_SIGNING_SECRET_ARN")
+      !contains(keys(module.broadcast.broadcast.configuration.environment), "MEDIADAY_SIGNING_SECRET_ARN") &&
+      !contains(keys(module.connect.rotate_signing_key.configuration.environment), "MEDIADAY_SIGNING_SECRET_ARN")
     )
-    error_message = "Only the connect service knows where the signing key is."
+    error_message = "Only $connect knows where the signing key is (the rotation function gets the secret in its event)."
   }
 
   assert {
@@ -322,6 +342,7 @@ run "each_role_gets_least_privilege" {
       module.connect.disconnect.policy_statements,
       module.messaging.message.policy_statements,
       module.broadcast.broadcast.policy_statements,
+      module.connect.rotate_signing_key.policy_statements,
       ) : !contains(s.Resource, "*") || alltrue([for a in s.Action : startswith(a, "xray:")])
     ])
     error_message = "No statement other than X-Ray's may have Resource \"*\"."
@@ -333,6 +354,7 @@ run "each_role_gets_least_privilege" {
       module.connect.disconnect.policy_statements,
       module.messaging.message.policy_statements,
       module.broadcast.broadcast.policy_statements,
+      module.connect.rotate_signing_key.policy_statements,
       ) : alltrue([for a in s.Action : !endswith(a, "*")])
     ])
     error_message = "Actions must be named one by one, never with a wildcard."
@@ -360,7 +382,7 @@ run "each_role_gets_least_privilege" {
         !anytrue([for s in f.policy_statements : anytrue([for a in s.Action : startswith(a, "secretsmanager:")])])
       ])
     )
-    error_message = "Only $connect, which verifies tokens, may read the signing key."
+    error_message = "Only $connect, which verifies tokens, may read the signing key (and the rotation function, checked below)."
   }
 
   assert {
@@ -388,6 +410,117 @@ run "each_role_gets_least_privilege" {
       !anytrue([for s in f.policy_statements : anytrue([for a in s.Action : startswith(a, "sqs:") || a == "dynamodb:GetRecords"])])
     ])
     error_message = "Only the broadcaster touches the stream and the failure queue."
+  }
+}
+
+# ---------------------------------------------------------------------------------------
+# Signing key rotation
+# ---------------------------------------------------------------------------------------
+
+run "signing_key_rotates_on_schedule_through_its_own_function" {
+  command = apply
+
+  assert {
+    condition = (
+      module.connect.signing_key_rotation.secret_id == "arn:aws:secretsmanager:us-east-1:123456789012:secret:mediaday-dev/signing-key-AbCdEf" &&
+      module.connect.signing_key_rotation.rotation_lambda_arn == module.connect.rotate_signing_key.arn &&
+      module.connect.signing_key_rotation.rotation_lambda_arn == "arn:aws:lambda:us-east-1:123456789012:function:mediaday-dev-rotate-signing-key" &&
+      module.connect.signing_key_rotation.rotation_rules[0].automatically_after_days == 30
+    )
+    error_message = "The signing key must rotate every 30 days (the default) through the rotation function."
+  }
+
+  assert {
+    condition = (
+      module.connect.rotation_permission.principal == "secretsmanager.amazonaws.com" &&
+      module.connect.rotation_permission.action == "lambda:InvokeFunction" &&
+      module.connect.rotation_permission.function_name == "mediaday-dev-rotate-signing-key" &&
+      module.connect.rotation_permission.source_account == "123456789012" &&
+      module.connect.rotation_permission.source_arn == "arn:aws:secretsmanager:us-east-1:123456789012:secret:mediaday-dev/signing-key-AbCdEf"
+    )
+    error_message = "Only Secrets Manager, rotating this account's signing key, may invoke the rotation function."
+  }
+
+  # The role's own statements: exactly the four rotation calls on the one secret, and the
+  # stack key to decrypt it and to encrypt the new version.
+  assert {
+    condition = (
+      toset(flatten([for s in module.connect.rotate_signing_key.policy_statements : s.Action if !contains(["WriteOwnLogs", "SendTraces"], s.Sid)])) ==
+      toset(["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage", "kms:Decrypt", "kms:GenerateDataKey"])
+    )
+    error_message = "The rotation role may make the four rotation calls and use the stack key, nothing else (no GetRandomPassword: the key is made in the function)."
+  }
+
+  assert {
+    condition = alltrue([for s in module.connect.rotate_signing_key.policy_statements :
+      s.Resource == ["arn:aws:secretsmanager:us-east-1:123456789012:secret:mediaday-dev/signing-key-AbCdEf"]
+      if anytrue([for a in s.Action : startswith(a, "secretsmanager:")])
+    ])
+    error_message = "Secrets Manager calls must name the signing key's secret only."
+  }
+
+  assert {
+    condition = alltrue([for s in module.connect.rotate_signing_key.policy_statements :
+      s.Resource == [aws_kms_key.stack.arn] && !anytrue([for a in s.Action : !startswith(a, "kms:")])
+      if anytrue([for a in s.Action : startswith(a, "kms:")])
+    ])
+    error_message = "KMS calls must name the stack key only."
+  }
+
+  assert {
+    condition = alltrue([for s in module.connect.rotate_signing_key.policy_statements :
+      try(s.Condition.StringEquals["kms:EncryptionContext:SecretARN"], null) == "arn:aws:secretsmanager:us-east-1:123456789012:secret:mediaday-dev/signing-key-AbCdEf"
+      if contains(s.Action, "kms:GenerateDataKey")
+    ])
+    error_message = "The rotation role may make data keys for the signing key's secret only."
+  }
+
+  assert {
+    condition = alltrue([for s in module.connect.rotate_signing_key.policy_statements :
+      !contains(s.Resource, "*") || alltrue([for a in s.Action : startswith(a, "xray:")])
+    ])
+    error_message = "No rotation statement other than X-Ray's may have Resource \"*\"."
+  }
+}
+
+run "rotation_interval_is_configurable" {
+  command = plan
+
+  variables {
+    signing_key_rotation_days = 7
+  }
+
+  assert {
+    condition     = one(module.connect.signing_key_rotation.rotation_rules).automatically_after_days == 7
+    error_message = "signing_key_rotation_days must reach the rotation schedule."
+  }
+}
+
+run "rotation_interval_outside_secrets_managers_range_is_refused" {
+  command = plan
+
+  variables {
+    signing_key_rotation_days = 0
+  }
+
+  expect_failures = [var.signing_key_rotation_days]
+}
+
+run "rehearsal_leaves_out_only_the_rotation_schedule" {
+  command = plan
+
+  variables {
+    rehearsal_omit = ["signing_key_rotation"]
+  }
+
+  assert {
+    condition     = module.connect.signing_key_rotation == null
+    error_message = "The rehearsal must not configure rotation (moto would run the function in Docker)."
+  }
+
+  assert {
+    condition     = module.connect.rotation_permission.principal == "secretsmanager.amazonaws.com"
+    error_message = "The rotation function's permission is still created in the rehearsal."
   }
 }
 
@@ -481,10 +614,11 @@ run "web_bucket_is_private_and_alarms_watch_delivery" {
   assert {
     condition = (
       aws_cloudwatch_metric_alarm.stream_iterator_age.metric_name == "IteratorAge" &&
-      toset(keys(aws_cloudwatch_metric_alarm.function_errors)) == toset(["connect", "disconnect", "message", "broadcast"]) &&
-      toset(keys(aws_cloudwatch_metric_alarm.function_throttles)) == toset(["connect", "disconnect", "message", "broadcast"]) &&
+      toset(keys(aws_cloudwatch_metric_alarm.function_errors)) == toset(["connect", "disconnect", "message", "broadcast", "rotation"]) &&
+      toset(keys(aws_cloudwatch_metric_alarm.function_throttles)) == toset(["connect", "disconnect", "message", "broadcast", "rotation"]) &&
+      aws_cloudwatch_metric_alarm.function_errors["rotation"].dimensions.FunctionName == "mediaday-dev-rotate-signing-key" &&
       aws_cloudwatch_metric_alarm.failure_queue_depth.dimensions.QueueName == module.broadcast.failure_queue.name
     )
-    error_message = "Alarms: iterator age, errors and throttles of every function, failure queue depth."
+    error_message = "Alarms: iterator age, errors and throttles of every function (the rotation too), failure queue depth."
   }
 }

@@ -3,9 +3,12 @@ loopback (every provider endpoint pointed at it, fake credentials, state in moto
 then boto3 checks that what was created is what the application expects, then
 `terraform destroy`.
 
-Two things moto cannot emulate are left out through `rehearsal_omit` (see variables.tf):
-the API Gateway v2 deployment (moto has no CreateDeployment) and the bucket policy's
-deny-insecure-transport statement (moto applies conditional Denys to every request).
+Three things moto cannot emulate are left out through `rehearsal_omit` (see variables.tf):
+the API Gateway v2 deployment (moto has no CreateDeployment), the bucket policy's
+deny-insecure-transport statement (moto applies conditional Denys to every request), and
+the signing key's rotation schedule (configuring it rotates at once, and moto would run the
+rotation function in a Docker container). The rotation function and the permission that
+lets Secrets Manager invoke it are still deployed and checked.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ ROUTES = {
     "$disconnect": (f"{NAME}-disconnect", "connect.handler.on_disconnect"),
     "$default": (f"{NAME}-message", "messaging.handler.on_message"),
 }
+ROTATION_FUNCTION = f"{NAME}-rotate-signing-key"
 
 
 # ---------------------------------------------------------------------------------------
@@ -201,7 +205,11 @@ def deployment(
                 "aws_endpoint_url": moto_endpoint,
                 "package_dir": str(package_dir),
                 "web_dir": str(web_dir),
-                "rehearsal_omit": ["api_deployment", "tls_only_bucket_policy"],
+                "rehearsal_omit": [
+                    "api_deployment",
+                    "tls_only_bucket_policy",
+                    "signing_key_rotation",
+                ],
             }
         )
     )
@@ -349,6 +357,7 @@ def test_functions_get_names_and_arns_only(deployment: Deployment) -> None:
         f"{NAME}-disconnect",
         f"{NAME}-message",
         f"{NAME}-broadcast",
+        ROTATION_FUNCTION,
     ):
         env = functions.get_function_configuration(FunctionName=function_name)["Environment"][
             "Variables"
@@ -401,6 +410,7 @@ def test_roles_are_scoped_to_this_stack(deployment: Deployment) -> None:
         "disconnect": False,
         "message": True,
         "broadcast": True,
+        "rotate-signing-key": False,
     }.items():
         statements = [
             statement
@@ -425,6 +435,49 @@ def test_signing_key_is_generated_in_secrets_manager(deployment: Deployment) -> 
     assert len(secret["SecretString"]) == 64 and secret["SecretString"].isalnum()
 
 
+def test_rotation_function_may_be_invoked_only_by_secrets_manager_for_this_key(
+    deployment: Deployment,
+) -> None:
+    secret_arn = deployment.outputs["signing_secret_arn"]
+    functions = deployment.client("lambda")
+    # The function Secrets Manager would call, with the rotation entry point
+    function = functions.get_function_configuration(FunctionName=ROTATION_FUNCTION)
+    assert function["Handler"] == "connect.handler.on_rotate_signing_key"
+    assert function["Runtime"] == "python3.12"
+    assert function["TracingConfig"]["Mode"] == "Active"
+    assert function["Timeout"] == 30
+    concurrency = functions.get_function_concurrency(FunctionName=ROTATION_FUNCTION)
+    assert concurrency["ReservedConcurrentExecutions"] == 1
+    # Invocable by Secrets Manager only, from this account, for the signing key only
+    (statement,) = json.loads(functions.get_policy(FunctionName=ROTATION_FUNCTION)["Policy"])[
+        "Statement"
+    ]
+    assert statement["Principal"] == {"Service": "secretsmanager.amazonaws.com"}
+    assert statement["Action"] == "lambda:InvokeFunction"
+    assert statement["Condition"] == {
+        "StringEquals": {"AWS:SourceAccount": "123456789012"},
+        "ArnLike": {"AWS:SourceArn": secret_arn},
+    }
+    # Its role touches that one secret, with the four calls of the rotation protocol
+    policy = deployment.client("iam").get_role_policy(
+        RoleName=ROTATION_FUNCTION, PolicyName="service"
+    )["PolicyDocument"]
+    secret_statements = [
+        s for s in policy["Statement"] if any(a.startswith("secretsmanager:") for a in s["Action"])
+    ]
+    assert [s["Resource"] for s in secret_statements] == [[secret_arn]]
+    assert sorted(secret_statements[0]["Action"]) == [
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:PutSecretValue",
+        "secretsmanager:UpdateSecretVersionStage",
+    ]
+    # And the schedule itself is what the rehearsal leaves out
+    secret = deployment.client("secretsmanager").describe_secret(SecretId=secret_arn)
+    assert not secret.get("RotationEnabled")
+    assert deployment.outputs["functions"]["rotation"] == ROTATION_FUNCTION
+
+
 def test_pages_are_uploaded_and_the_kiosk_url_points_at_the_api(deployment: Deployment) -> None:
     s3 = deployment.client("s3")
     bucket = deployment.outputs["web_bucket"]
@@ -445,7 +498,7 @@ def test_alarms_watch_delivery(deployment: Deployment) -> None:
     names = {alarm["AlarmName"] for alarm in alarms}
     assert f"{NAME}-broadcast-iterator-age" in names
     assert f"{NAME}-broadcast-failures-queued" in names
-    for function in ("connect", "disconnect", "message", "broadcast"):
+    for function in ("connect", "disconnect", "message", "broadcast", "rotation"):
         assert {f"{NAME}-{function}-errors", f"{NAME}-{function}-throttles"} <= names
     assert all(alarm["AlarmActions"] == [deployment.outputs["alarm_topic_arn"]] for alarm in alarms)
 

@@ -1,6 +1,8 @@
-# $connect and $disconnect: one service (one package), two functions, two roles.
-# connect verifies tokens (Secrets Manager) and records the connection (PutItem);
-# disconnect finds the connection's rows (Query) and deletes them (BatchWriteItem).
+# $connect and $disconnect, and the rotation of the key that signs the tokens: one service
+# (one package), three functions, three roles. connect verifies tokens (Secrets Manager)
+# and records the connection (PutItem); disconnect finds the connection's rows (Query) and
+# deletes them (BatchWriteItem); rotate_signing_key is Secrets Manager's rotation function
+# for the signing key, invoked on schedule.
 
 locals {
   secret_read = {
@@ -67,4 +69,81 @@ module "on_disconnect" {
     },
     local.decrypt,
   ]
+}
+
+# ---------------------------------------------------------------------------------------
+# Rotation of the signing key
+# ---------------------------------------------------------------------------------------
+
+# Secrets Manager runs the four rotation steps (createSecret, setSecret, testSecret,
+# finishSecret) one invocation after another, so one execution at a time is all it needs.
+# The new key is generated in the function, so there is no GetRandomPassword (whose
+# resource can only be "*"). The old key stays AWSPREVIOUS and keeps verifying tokens it
+# signed until they expire.
+module "rotate_signing_key" {
+  source = "../../modules/function"
+
+  name                 = "${var.name_prefix}-rotate-signing-key"
+  description          = "Secrets Manager rotation of the token signing key (createSecret, setSecret, testSecret, finishSecret)"
+  handler              = "connect.handler.on_rotate_signing_key"
+  package              = var.package
+  environment          = var.environment # the secret comes in the event, not from here
+  memory_mb            = var.memory_mb
+  timeout_seconds      = 30
+  reserved_concurrency = 1
+  platform             = var.platform
+
+  policy_statements = [
+    {
+      Sid    = "RotateSigningKey"
+      Effect = "Allow"
+      Action = [
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:PutSecretValue",
+        "secretsmanager:UpdateSecretVersionStage",
+      ]
+      Resource = [var.signing_secret_arn]
+    },
+    # Reads the secret and the function's own encrypted environment.
+    local.decrypt,
+    {
+      # PutSecretValue encrypts the new key under a data key made for this secret only.
+      Sid      = "EncryptNewKeyWithStackKey"
+      Effect   = "Allow"
+      Action   = ["kms:GenerateDataKey"]
+      Resource = [var.platform.kms_key_arn]
+      Condition = {
+        StringEquals = { "kms:EncryptionContext:SecretARN" = var.signing_secret_arn }
+      }
+    },
+  ]
+}
+
+# Only Secrets Manager, rotating this secret in this account, may invoke it.
+resource "aws_lambda_permission" "rotate_signing_key" {
+  statement_id   = "AllowSecretsManagerRotation"
+  action         = "lambda:InvokeFunction"
+  function_name  = module.rotate_signing_key.function_name
+  principal      = "secretsmanager.amazonaws.com"
+  source_account = var.platform.account_id
+  source_arn     = var.signing_secret_arn
+}
+
+# Configuring rotation rotates once right away (rotate_immediately defaults to true): the
+# deploy itself runs all four steps, so a broken rotation shows up at once (errors alarm),
+# not a month later. Off only in the deploy rehearsal, where moto would have to run the
+# function in a container.
+resource "aws_secretsmanager_secret_rotation" "signing_key" {
+  count = var.rotate_automatically ? 1 : 0
+
+  secret_id           = var.signing_secret_arn
+  rotation_lambda_arn = module.rotate_signing_key.arn
+
+  rotation_rules {
+    automatically_after_days = var.signing_key_rotation_days
+  }
+
+  # Secrets Manager checks that it may invoke the function when rotation is configured.
+  depends_on = [aws_lambda_permission.rotate_signing_key]
 }

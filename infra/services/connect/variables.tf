@@ -9,12 +9,12 @@ variable "signing_secret_arn" {
 }
 
 variable "memory_mb" {
-  description = "Memory of both functions, in MB."
+  description = "Memory of each of the service's functions, in MB."
   type        = number
 }
 
 variable "timeout_seconds" {
-  description = "Timeout of both functions, in seconds."
+  description = "Timeout of the connect and disconnect functions, in seconds (rotation has its own 30 s)."
   type        = number
 }
 
@@ -24,4 +24,19 @@ variable "reserved_concurrency" {
     connect    = number
     disconnect = number
   })
+}
+
+variable "signing_key_rotation_days" {
+  description = "Days between automatic rotations of the signing key."
+  type        = number
+
+  validation {
+    condition     = var.signing_key_rotation_days >= 1 && var.signing_key_rotation_days <= 365
+    error_message = "signing_key_rotation_days must be 1-365 (Secrets Manager's range)."
+  }
+}
+
+variable "rotate_automatically" {
+  description = "Configure the signing key's rotation schedule. The function and its invoke permission exist either way; false only in the deploy rehearsal (moto would run the function in a container)."
+  type        = bool
 }
