@@ -29,7 +29,11 @@ from tests.infra.tools import ROOT, Packages, run_tool
 pytestmark = pytest.mark.infra
 
 HANDLERS = {
-    "connect": ["connect.handler.on_connect", "connect.handler.on_disconnect"],
+    "connect": [
+        "connect.handler.on_connect",
+        "connect.handler.on_disconnect",
+        "connect.handler.on_rotate_signing_key",
+    ],
     "messaging": ["messaging.handler.on_message"],
     "broadcast": ["broadcast.handler.on_stream"],
 }
