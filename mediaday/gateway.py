@@ -1,7 +1,7 @@
 """Posting to connections through the API Gateway Management API.
 
 Each call is signed with SigV4 by botocore's own signer and sent over one urllib3 pool that
-every posting thread shares. A boto3 client would spend about twice the CPU per post on its
+every posting thread shares. A boto3 client would spend ~1.7x the CPU per post on its
 per-call machinery (event hooks, validation, endpoint rules, response parsing, and an X-Ray
 subsegment each), and a fan-out to a thousand screens is CPU-bound on exactly that
 (bench/throughput.py). The API has two calls we use and four statuses that matter, so the
