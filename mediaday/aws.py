@@ -1,4 +1,5 @@
-"""Cached boto3 client factories: one client per process and service, built on first use.
+"""Cached AWS client factories: one boto3 client per process and service, and one
+Management API poster per endpoint, each built on first use.
 
 DynamoDB Local and moto are reached through the standard AWS_ENDPOINT_URL_DYNAMODB /
 AWS_ENDPOINT_URL variables, which boto3 honours by itself.
@@ -38,25 +39,25 @@ def secretsmanager_client() -> SecretsManagerClient:
 def management_api_poster(endpoint: str, pool_size: int) -> ManagementApiPoster:
     """One poster per endpoint, shared by every posting thread, its pool sized to them.
 
-    Signed with the credentials and region boto3 would use (in Lambda: the function's role
-    and region; the region falls back to the one in an execute-api host name).
+    Signed with the credentials boto3 would use (in Lambda: the function's role), for the
+    region an execute-api host names, else the session's (the local emulator's).
     """
     session = boto3.Session()
     credentials = session.get_credentials()
     if credentials is None:
         raise RuntimeError("no AWS credentials to sign Management API calls with")
-    region = session.region_name or _region_of(endpoint)
+    region = _region_of(endpoint) or session.region_name
+    if not region:
+        raise RuntimeError(f"no AWS region configured and none in {endpoint!r}")
     return ManagementApiPoster(
         endpoint, credentials=credentials, region=region, pool_size=pool_size
     )
 
 
-def _region_of(endpoint: str) -> str:
-    host = urlsplit(endpoint).hostname or ""
-    labels = host.split(".")
-    if len(labels) > 2 and labels[1] == "execute-api":
-        return labels[2]
-    raise RuntimeError(f"no AWS region configured and none in {endpoint!r}")
+def _region_of(endpoint: str) -> str | None:
+    """`eu-west-1` in https://abc123.execute-api.eu-west-1.amazonaws.com/prod."""
+    labels = (urlsplit(endpoint).hostname or "").split(".")
+    return labels[2] if len(labels) > 2 and labels[1] == "execute-api" else None
 
 
 def reset_clients() -> None:

@@ -64,6 +64,11 @@ class ManagementApiPoster:
             ca_certs=get_cert_path(True),
         )
 
+    @property
+    def region(self) -> str:
+        """The region requests are signed for."""
+        return self._region
+
     def post(self, connection_id: str, data: bytes) -> None:
         if len(data) > API_GATEWAY_MAX_MESSAGE_BYTES:
             raise DeliveryRefused(

@@ -122,13 +122,18 @@ def test_the_factory_signs_with_the_sessions_credentials_and_region(api, monkeyp
     reset_clients()
 
 
-def test_without_a_configured_region_the_execute_api_host_names_it(monkeypatch):
+def test_an_execute_api_host_names_the_signing_region_before_the_session_does(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    reset_clients()
+    api = "https://abc123.execute-api.sa-east-1.amazonaws.com/prod"
+    assert management_api_poster(api, 1).region == "sa-east-1"
+    assert management_api_poster("http://127.0.0.1:1/local", 1).region == "eu-west-1"
+    # Without a configured region, only an execute-api host can say which
     monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
     monkeypatch.delenv("AWS_REGION", raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
     reset_clients()
-    poster = management_api_poster("https://abc123.execute-api.sa-east-1.amazonaws.com/prod", 1)
-    assert poster._region == "sa-east-1"
+    assert management_api_poster(api, 1).region == "sa-east-1"
     with pytest.raises(RuntimeError, match="no AWS region"):
         management_api_poster("http://127.0.0.1:1/prod", 1)
     reset_clients()
