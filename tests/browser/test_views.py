@@ -40,21 +40,29 @@ def producer(local_stack: LocalStack) -> Iterator[ThreadedClient]:
 
 @pytest.fixture(scope="module")
 def day_under_way(producer: ThreadedClient) -> dict[str, Any]:
-    """The demo day starts at the next quarter hour: the producer brings each station's
-    first slot forward so that someone is in front of every crew right now."""
+    """Someone in front of every crew for the whole module, whatever the time of day: the
+    demo's slots last 13 minutes of each quarter hour, so the producer stretches each
+    station's latest-begun slot (or its first) from before now to well after the tests."""
     now = datetime.now(UTC)
     current: dict[str, Any] = {}
     for station in STATIONS:
-        first, second = producer.mirror(lambda mirror, s=station: mirror.slots(s)[:2])
-        if first.starts_at > now:
-            ack = producer.write(
-                "slot.update",
-                slot_id=first.id,
-                version=first.version,
-                changes={"starts_at": iso(now - timedelta(minutes=5))},
-            )
-            first = producer.item("slot", str(ack.item["id"]))
-        current[station] = {"now": first, "next": second}
+        slots = producer.mirror(lambda mirror, s=station: mirror.slots(s))
+        begun = [index for index, slot in enumerate(slots) if slot.starts_at <= now]
+        index = begun[-1] if begun else 0
+        slot = slots[index]
+        ack = producer.write(
+            "slot.update",
+            slot_id=slot.id,
+            version=slot.version,
+            changes={
+                "starts_at": iso(min(slot.starts_at, now - timedelta(minutes=5))),
+                "ends_at": iso(max(slot.ends_at, now + timedelta(minutes=30))),
+            },
+        )
+        current[station] = {
+            "now": producer.item("slot", str(ack.item["id"])),
+            "next": slots[index + 1],
+        }
     return current
 
 
