@@ -79,10 +79,10 @@ def lambda_env() -> dict[str, str]:
     return env
 
 
-def import_once(module: str, env: dict[str, str]) -> dict[str, float]:
-    """Seconds of CPU and wall time `import module` takes in a new interpreter."""
+def _python(args: list[str], env: dict[str, str], what: str) -> subprocess.CompletedProcess[str]:
+    """A fresh interpreter with `args` in `env`; RuntimeError naming `what` if it fails."""
     result = subprocess.run(  # a fixed argument list
-        [sys.executable, "-c", _PROBE.format(module=module)],
+        [sys.executable, *args],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
@@ -91,7 +91,13 @@ def import_once(module: str, env: dict[str, str]) -> dict[str, float]:
         check=False,
     )
     if result.returncode != 0:
-        raise RuntimeError(f"import {module} failed:\n{result.stderr[-2000:]}")
+        raise RuntimeError(f"{what} failed:\n{result.stderr[-2000:]}")
+    return result
+
+
+def import_once(module: str, env: dict[str, str]) -> dict[str, float]:
+    """Seconds of CPU and wall time `import module` takes in a new interpreter."""
+    result = _python(["-c", _PROBE.format(module=module)], env, f"import {module}")
     timings: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
     return timings
 
@@ -106,17 +112,7 @@ def import_profile(module: str, env: dict[str, str], runs: int) -> Counter[str]:
 
 
 def _import_profile(module: str, env: dict[str, str]) -> Counter[str]:
-    result = subprocess.run(  # a fixed argument list
-        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"import {module} failed:\n{result.stderr[-2000:]}")
+    result = _python(["-X", "importtime", "-c", f"import {module}"], env, f"import {module}")
     totals: Counter[str] = Counter()
     seen = False
     for line in result.stderr.splitlines():
@@ -169,17 +165,7 @@ def staircase(env: dict[str, str], runs: int) -> list[dict[str, Any]]:
     )
     samples: list[list[float]] = []
     for _ in range(runs):
-        result = subprocess.run(  # a fixed argument list
-            [sys.executable, "-c", _STAIRS.format(body=body)],
-            cwd=REPO_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"staircase failed:\n{result.stderr[-2000:]}")
+        result = _python(["-c", _STAIRS.format(body=body)], env, "staircase")
         samples.append(json.loads(result.stdout.strip().splitlines()[-1]))
     steps = []
     previous = 0.0

@@ -16,6 +16,8 @@ import string
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from mediaday.protocol import ACTIONS, READ_ACTIONS
+
 # What each kind of frame must be answered with (an error frame's code), or how the gateway
 # must end the connection (close code).
 INVALID = frozenset({"invalid", "unknown_action", "too_large"})
@@ -24,21 +26,7 @@ REFUSED = frozenset({"forbidden", "not_found", "rate_limited"})
 INVALID_OR_REFUSED = INVALID | REFUSED
 KNOWN_CODES = INVALID | REFUSED | {"conflict", "invalid_state", "unauthorized"}
 
-_WRITES = (
-    "slot.create",
-    "slot.update",
-    "slot.move",
-    "slot.delete",
-    "shot.add",
-    "shot.update",
-    "shot.set_status",
-    "shot.delete",
-    "call.push",
-    "call.ack",
-    "call.cancel",
-    "station.put",
-    "talent.put",
-)
+_WRITES = tuple(action for action in ACTIONS if action not in READ_ACTIONS)
 
 
 @dataclass(frozen=True)
