@@ -111,8 +111,8 @@ def measure(plan: Plan, data_dir: Path) -> dict[int, dict[str, Any]]:
     from broadcast.handler import on_stream  # noqa: PLC0415
     from infra.local.dynamodb import DynamoDBLocal  # noqa: PLC0415
     from infra.local.events import LambdaContext  # noqa: PLC0415
+    from mediaday.connections import ConnectionStore  # noqa: PLC0415
     from mediaday.observability import logger  # noqa: PLC0415
-    from mediaday.store import ConnectionStore  # noqa: PLC0415
     from mediaday.tables import create_tables  # noqa: PLC0415
 
     logger.setLevel("WARNING")

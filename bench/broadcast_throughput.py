@@ -40,11 +40,11 @@ from moto import mock_aws
 
 from broadcast.fanout import RetryPolicy, open_fanout
 from mediaday.aws import management_api_poster
-from mediaday.gateway import Poster
+from mediaday.connections import META_SK, ConnectionStore
 from mediaday.models import Slot, item_to_dynamo, plain_to_dynamo
 from mediaday.observability import logger
+from mediaday.poster import Poster
 from mediaday.settings import get_settings
-from mediaday.store import META_SK, ConnectionStore
 from mediaday.tables import create_tables
 from mediaday.topics import topics_of
 

@@ -48,7 +48,7 @@ from bench.common import (
 )
 from infra.local.stack import CONNECTIONS_TABLE
 from mediaday.aws import management_api_poster
-from mediaday.store import META_SK
+from mediaday.connections import META_SK
 from tests.support.stack import LocalStack
 
 TOPIC = "station:st-1"

@@ -117,7 +117,7 @@ def _recorded(stack: LocalStack) -> int:
     import boto3  # noqa: PLC0415
 
     from infra.local.stack import CONNECTIONS_TABLE  # noqa: PLC0415
-    from mediaday.store import META_SK  # noqa: PLC0415
+    from mediaday.connections import META_SK  # noqa: PLC0415
 
     offline_aws_env()
     client = boto3.client("dynamodb", endpoint_url=stack.dynamodb_endpoint)

@@ -44,9 +44,9 @@ def measure(plan: Plan, data_dir: Path) -> list[dict[str, Any]]:
     from bench import broadcast_throughput as bt  # noqa: PLC0415
     from infra.local.dynamodb import DynamoDBLocal  # noqa: PLC0415
     from mediaday.aws import management_api_poster  # noqa: PLC0415
+    from mediaday.connections import ConnectionStore  # noqa: PLC0415
     from mediaday.observability import logger  # noqa: PLC0415
     from mediaday.settings import get_settings  # noqa: PLC0415
-    from mediaday.store import ConnectionStore  # noqa: PLC0415
     from mediaday.tables import create_tables  # noqa: PLC0415
 
     logger.setLevel("WARNING")

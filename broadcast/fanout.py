@@ -45,14 +45,14 @@ from mediaday.errors import (
     DeliveryThrottled,
     MediaDayError,
 )
-from mediaday.gateway import Poster
 from mediaday.observability import logger
+from mediaday.poster import Poster
 from mediaday.settings import API_GATEWAY_MAX_MESSAGE_BYTES
 
 
 class SubscriberDirectory(Protocol):
     """Who listens to a topic, and forgetting connections that are gone
-    (mediaday.store.ConnectionStore in production)."""
+    (mediaday.connections.ConnectionStore in production)."""
 
     def subscribers(
         self, media_day: str, topic: str, *, now: float | None = None

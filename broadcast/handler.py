@@ -13,8 +13,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from broadcast.batch import InOrderStreamProcessor
 from broadcast.fanout import BatchStats, RetryPolicy, SubscriberDirectory, open_fanout
 from mediaday.factories import get_connection_store, get_poster
-from mediaday.gateway import Poster
 from mediaday.observability import logger, metrics, tracer
+from mediaday.poster import Poster
 from mediaday.settings import get_settings
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mediaday.connections import Connection, ConnectionStore
 from mediaday.errors import TokenError
-from mediaday.store import Connection, ConnectionStore
 from mediaday.tokens import SUBPROTOCOL, Claims, KeyProvider, verify_token
 
 

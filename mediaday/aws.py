@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import boto3
 from botocore.config import Config
 
-from mediaday.gateway import ManagementApiPoster
+from mediaday.poster import ManagementApiPoster
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

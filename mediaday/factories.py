@@ -14,11 +14,11 @@ from mediaday.aws import (
     reset_clients,
     secretsmanager_client,
 )
+from mediaday.connections import ConnectionStore
 from mediaday.coordination import CoordinationStore
-from mediaday.gateway import ManagementApiPoster
 from mediaday.keys import SigningKeySecret, get_key_provider
+from mediaday.poster import ManagementApiPoster
 from mediaday.settings import get_settings
-from mediaday.store import ConnectionStore
 
 
 @lru_cache(maxsize=1)

@@ -10,10 +10,10 @@ screens at the venue anyway, and a crew needs the whole schedule to see what com
 
 from __future__ import annotations
 
+from mediaday.connections import Connection
 from mediaday.errors import Forbidden
 from mediaday.models import Role
 from mediaday.protocol import READ_ACTIONS
-from mediaday.store import Connection
 
 CREW_WRITES = frozenset({"shot.set_status", "call.ack"})
 

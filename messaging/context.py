@@ -6,10 +6,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from mediaday.connections import Connection, ConnectionStore
 from mediaday.coordination import CoordinationStore
-from mediaday.gateway import Poster
+from mediaday.poster import Poster
 from mediaday.settings import Settings
-from mediaday.store import Connection, ConnectionStore
 
 
 @dataclass(frozen=True)

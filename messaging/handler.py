@@ -15,8 +15,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mediaday.aws import management_api_poster
 from mediaday.factories import get_connection_store, get_coordination_store, get_poster
-from mediaday.gateway import Poster
 from mediaday.observability import logger, metrics, tracer
+from mediaday.poster import Poster
 from mediaday.settings import get_settings
 from messaging.context import Collaborators
 from messaging.service import handle_message

@@ -6,8 +6,8 @@ TTL), so every concurrent Lambda instance sees the same count.
 
 from __future__ import annotations
 
+from mediaday.connections import ConnectionStore
 from mediaday.errors import RateLimited
-from mediaday.store import ConnectionStore
 
 
 def enforce_rate_limit(

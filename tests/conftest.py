@@ -9,10 +9,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from mediaday.connections import ConnectionStore
 from mediaday.coordination import CoordinationStore
 from mediaday.factories import reset_all
 from mediaday.keys import FileKeyProvider
-from mediaday.store import ConnectionStore
 from mediaday.tables import create_tables
 
 CONNECTIONS_TABLE = "test-connections"

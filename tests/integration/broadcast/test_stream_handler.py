@@ -11,9 +11,9 @@ import pytest
 from botocore.credentials import Credentials
 
 from broadcast.handler import on_stream
-from mediaday.gateway import ManagementApiPoster
+from mediaday.connections import META_SK, Connection
 from mediaday.models import Call, Role, Slot, plain_to_dynamo
-from mediaday.store import META_SK, Connection
+from mediaday.poster import ManagementApiPoster
 from tests.conftest import CONNECTIONS_TABLE
 from tests.support.delivery import RecordingPoster
 from tests.support.events import FakeLambdaContext

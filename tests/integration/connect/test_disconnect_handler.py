@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from connect.handler import on_disconnect
+from mediaday.connections import Connection
 from mediaday.models import Role
-from mediaday.store import Connection
 from tests.conftest import CONNECTIONS_TABLE
 from tests.support.events import FakeLambdaContext, disconnect_event
 from tests.support.tables import table_rows

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from mediaday.connections import Connection
 from mediaday.coordination import COUNTER_ATTRIBUTE
 from mediaday.errors import DeliveryError
 from mediaday.models import (
@@ -28,7 +29,6 @@ from mediaday.models import (
     media_day_pk,
     plain_to_dynamo,
 )
-from mediaday.store import Connection
 from messaging.handler import on_message
 from tests.conftest import CONNECTIONS_TABLE, COORDINATION_TABLE
 from tests.support.events import FakeLambdaContext, message_event

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from mediaday.connections import Connection
 from mediaday.errors import Forbidden
 from mediaday.models import Role
 from mediaday.protocol import ACTIONS, READ_ACTIONS
-from mediaday.store import Connection
 from messaging.authorization import CREW_WRITES, authorize_action, authorize_station
 
 

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
+from mediaday.connections import Connection
 from mediaday.errors import ConnectionGone, DeliveryThrottled
 from mediaday.models import Role
 from mediaday.protocol import ErrorFrame
-from mediaday.store import Connection
 from messaging.context import Collaborators
 from messaging.service import handle_message
 

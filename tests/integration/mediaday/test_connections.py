@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from mediaday.connections import Connection
 from mediaday.models import Role
-from mediaday.store import Connection
 from tests.conftest import CONNECTIONS_TABLE
 from tests.support.tables import table_rows
 

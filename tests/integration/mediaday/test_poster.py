@@ -12,7 +12,7 @@ from botocore.credentials import Credentials
 
 from mediaday.aws import management_api_poster, reset_clients
 from mediaday.errors import ConnectionGone, DeliveryRefused, DeliveryThrottled
-from mediaday.gateway import ManagementApiPoster
+from mediaday.poster import ManagementApiPoster
 from tests.support.management_api import FakeManagementApi, fake_management_api
 
 CREDENTIALS = Credentials("AKIDEXAMPLE", "secret-example", "session-token-example")
