@@ -25,22 +25,14 @@ from pydantic import ValidationError
 
 from client.events import ItemChanged
 from mediaday.models import Call, Item, MediaDay, Shot, Slot, Station, Talent, parse_item
-from mediaday.topics import TopicSpec, parse_topic
+from mediaday.topics import TopicSpec, topic_spec
+
+__all__ = ["Mirror", "topic_spec"]  # topic_spec lives in mediaday.topics; re-exported
 
 logger = logging.getLogger(__name__)
 
 ItemKey = tuple[str, str]
 T = TypeVar("T", bound=Item)
-
-
-def topic_spec(name: str) -> TopicSpec:
-    """The topic's selection; ValueError when the name is not a topic."""
-    spec = parse_topic(name)
-    if spec is None:
-        raise ValueError(
-            f"not a topic: {name!r} (roster, schedule, calls, station:<id>, shots:<id>)"
-        )
-    return spec
 
 
 class Mirror:

@@ -6,7 +6,7 @@ docs/protocol.md is the prose version of this module; keep them together.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -39,22 +39,26 @@ class _Request(BaseModel):
     id: RequestId
 
 
+class _Read(_Request):
+    """A request that changes no item: every role may send it (READ_ACTIONS)."""
+
+
 # -- reads -------------------------------------------------------------------------------
-class Ping(_Request):
+class Ping(_Read):
     action: Literal["ping"]
 
 
-class Subscribe(_Request):
+class Subscribe(_Read):
     action: Literal["subscribe"]
     topics: Topics
 
 
-class Unsubscribe(_Request):
+class Unsubscribe(_Read):
     action: Literal["unsubscribe"]
     topics: Topics
 
 
-class Sync(_Request):
+class Sync(_Read):
     """Everything changed or deleted since `since` in the given topics (default: the
     connection's subscriptions)."""
 
@@ -227,26 +231,21 @@ Request = Annotated[
     | TalentPut,
     Field(discriminator="action"),
 ]
-ACTIONS: tuple[str, ...] = (
-    "ping",
-    "subscribe",
-    "unsubscribe",
-    "sync",
-    "slot.create",
-    "slot.update",
-    "slot.move",
-    "slot.delete",
-    "shot.add",
-    "shot.update",
-    "shot.set_status",
-    "shot.delete",
-    "call.push",
-    "call.ack",
-    "call.cancel",
-    "station.put",
-    "talent.put",
+
+
+def action_of(model: type[BaseModel]) -> str:
+    """The action a request model answers to: the value of its `action` literal."""
+    (action,) = get_args(model.model_fields["action"].annotation)
+    return str(action)
+
+
+# Every list of actions is read off the request models above: a new action is a new model
+# in `Request`, never an edit here.
+REQUEST_MODELS: tuple[type[_Request], ...] = get_args(get_args(Request)[0])
+ACTIONS: tuple[str, ...] = tuple(action_of(model) for model in REQUEST_MODELS)
+READ_ACTIONS: frozenset[str] = frozenset(
+    action_of(model) for model in REQUEST_MODELS if issubclass(model, _Read)
 )
-READ_ACTIONS = frozenset({"ping", "subscribe", "unsubscribe", "sync"})
 
 
 # -- server → client ----------------------------------------------------------------------
@@ -315,7 +314,7 @@ class SyncPage(_Frame):
     server_time: int
 
 
-class Event(_Frame):
+class EventFrame(_Frame):
     """A change pushed to subscribers of `topic`."""
 
     type: Literal["event"] = "event"

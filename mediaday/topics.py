@@ -11,6 +11,7 @@ Topics a client may subscribe to:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from mediaday.models import ID_PATTERN, Item
@@ -25,6 +26,17 @@ _STATION_TOPICS: dict[str, tuple[str, ...]] = {
     "shots": ("shot",),
 }
 _STATION_TOPIC = re.compile(r"^(station|shots):(" + ID_PATTERN.strip("^$") + r")$")
+_TOPIC_NAMES = [*_STATIC_TOPICS, *(f"{kind}:<id>" for kind in _STATION_TOPICS)]
+# The one wording of "which topics are there", for the server's refusals and the client's.
+TOPIC_HELP = f"topics are {', '.join(_TOPIC_NAMES[:-1])} and {_TOPIC_NAMES[-1]}"
+
+
+class UnknownTopic(ValueError):
+    """A name that is not a topic; the message says which topics there are."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"not a topic: {name!r} ({TOPIC_HELP})")
+        self.name = name
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,20 @@ def parse_topic(name: str) -> TopicSpec | None:
     if match is None:
         return None
     return TopicSpec(name, _STATION_TOPICS[match.group(1)], match.group(2))
+
+
+def topic_spec(name: str) -> TopicSpec:
+    """The topic's selection; UnknownTopic (a ValueError) when the name is not a topic."""
+    spec = parse_topic(name)
+    if spec is None:
+        raise UnknownTopic(name)
+    return spec
+
+
+def topic_specs(names: Iterable[str]) -> list[TopicSpec]:
+    """The topics' selections in order, duplicates dropped; UnknownTopic at the first
+    name that is not a topic."""
+    return [topic_spec(name) for name in dict.fromkeys(names)]
 
 
 def topics_of(item: Item) -> set[str]:

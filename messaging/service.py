@@ -8,30 +8,8 @@ from __future__ import annotations
 
 from mediaday.errors import Conflict, DeliveryError, MediaDayError, Unauthorized
 from mediaday.observability import logger
-from mediaday.protocol import (
-    Ack,
-    CallAck,
-    CallCancel,
-    CallPush,
-    ErrorFrame,
-    Ping,
-    Pong,
-    Request,
-    ShotAdd,
-    ShotDelete,
-    ShotSetStatus,
-    ShotUpdate,
-    SlotCreate,
-    SlotDelete,
-    SlotMove,
-    SlotUpdate,
-    StationPut,
-    Subscribe,
-    Sync,
-    TalentPut,
-    Unsubscribe,
-)
-from messaging import actions
+from mediaday.protocol import Ack, ErrorFrame, Pong
+from messaging.actions import perform
 from messaging.authorization import authorize_action
 from messaging.context import Caller, Collaborators
 from messaging.parsing import decode_body, readable_id, validate_request
@@ -107,42 +85,3 @@ def handle_message(
         duplicate=bool(getattr(reply, "duplicate", False)),
     )
     return reply
-
-
-def perform(request: Request, caller: Caller, deps: Collaborators) -> Ack | Pong:
-    """Route a validated, authorized request to its action."""
-    match request:
-        case Ping():
-            return actions.ping(request, caller, deps)
-        case Subscribe():
-            return actions.subscribe(request, caller, deps)
-        case Unsubscribe():
-            return actions.unsubscribe(request, caller, deps)
-        case Sync():
-            return actions.sync(request, caller, deps)
-        case SlotCreate():
-            return actions.slot_create(request, caller, deps)
-        case SlotUpdate():
-            return actions.slot_update(request, caller, deps)
-        case SlotMove():
-            return actions.slot_move(request, caller, deps)
-        case SlotDelete():
-            return actions.slot_delete(request, caller, deps)
-        case ShotAdd():
-            return actions.shot_add(request, caller, deps)
-        case ShotUpdate():
-            return actions.shot_update(request, caller, deps)
-        case ShotSetStatus():
-            return actions.shot_set_status(request, caller, deps)
-        case ShotDelete():
-            return actions.shot_delete(request, caller, deps)
-        case CallPush():
-            return actions.call_push(request, caller, deps)
-        case CallAck():
-            return actions.call_ack(request, caller, deps)
-        case CallCancel():
-            return actions.call_cancel(request, caller, deps)
-        case StationPut():
-            return actions.station_put(request, caller, deps)
-        case TalentPut():
-            return actions.talent_put(request, caller, deps)

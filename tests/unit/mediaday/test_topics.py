@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from mediaday.models import Call, Shot, Slot, Station
-from mediaday.topics import parse_topic, topics_of
+from mediaday.topics import TOPIC_HELP, UnknownTopic, parse_topic, topic_specs, topics_of
 
 START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 SLOT = Slot(
@@ -51,3 +51,17 @@ def test_station_topic_holds_only_its_station():
 )
 def test_unknown_topic_names_parse_to_none(name):
     assert parse_topic(name) is None
+
+
+def test_the_topic_help_names_every_kind_of_topic():
+    for name in ("roster", "schedule", "calls", "station:<id>", "shots:<id>"):
+        assert name in TOPIC_HELP
+
+
+def test_topic_specs_keep_order_drop_duplicates_and_refuse_a_non_topic():
+    specs = topic_specs(["calls", "station:st-1", "calls"])
+    assert [spec.name for spec in specs] == ["calls", "station:st-1"]
+    with pytest.raises(UnknownTopic, match="not a topic: 'weather'") as refused:
+        topic_specs(["calls", "weather"])
+    assert isinstance(refused.value, ValueError) and refused.value.name == "weather"
+    assert TOPIC_HELP in str(refused.value)

@@ -159,14 +159,17 @@ def test_pages_that_cannot_be_delivered_are_delivery_failed(error, monkeypatch):
     assert (frame.code, frame.id) == ("delivery_failed", "r-6")
 
 
-class ThrottledOnce:
-    def __init__(self) -> None:
+class Throttled:
+    """A poster whose first `times` posts are throttled (429)."""
+
+    def __init__(self, times: int) -> None:
+        self.times = times
         self.calls = 0
         self.delivered: list[bytes] = []
 
     def post(self, connection_id: str, data: bytes) -> None:
         self.calls += 1
-        if self.calls == 1:
+        if self.calls <= self.times:
             raise DeliveryThrottled("429")
         self.delivered.append(data)
 
@@ -174,13 +177,31 @@ class ThrottledOnce:
         return None
 
 
-def test_a_throttled_page_is_retried_and_the_answer_completes(monkeypatch):
-    monkeypatch.setattr("messaging.actions.time.sleep", lambda seconds: None)
-    poster = ThrottledOnce()
+def test_a_throttled_page_is_retried_after_a_jittered_backoff_and_the_answer_completes(
+    monkeypatch,
+):
+    # Given a poster throttled twice, and a sleep that records instead of waiting
+    slept: list[float] = []
+    monkeypatch.setattr("messaging.actions.time.sleep", slept.append)
+    poster = Throttled(times=2)
     body = json.dumps({"action": "subscribe", "id": "r-7", "topics": ["calls"]})
+    # When the subscribe's page is delivered
     frame = handle_message(
         body, connection_id="c-1", deps=deps(Connections(PRODUCER), EmptyCoordination(), poster)
     )
+    # Then the answer completes after two waits, each inside its window (0.05 s, 0.2 s)
     assert (frame.type, frame.pages, frame.rev) == ("ack", 1, 7)
     (page,) = [json.loads(data) for data in poster.delivered]
     assert (page["type"], page["id"], page["items"]) == ("snapshot", "r-7", [])
+    assert len(slept) == 2
+    assert 0.0 <= slept[0] <= 0.05 and 0.0 <= slept[1] <= 0.2
+
+
+def test_a_page_throttled_on_every_attempt_gives_up_after_three(monkeypatch):
+    monkeypatch.setattr("messaging.actions.time.sleep", lambda seconds: None)
+    poster = Throttled(times=99)
+    body = json.dumps({"action": "subscribe", "id": "r-8", "topics": ["calls"]})
+    frame = handle_message(
+        body, connection_id="c-1", deps=deps(Connections(PRODUCER), EmptyCoordination(), poster)
+    )
+    assert (frame.code, poster.calls) == ("delivery_failed", 3)
