@@ -37,13 +37,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from broadcast.records import Change, UndeliverableRecord, change_of
+from broadcast.records import Change, change_of
+from mediaday.backoff import Backoff, Uniform
 from mediaday.errors import (
     ConnectionGone,
     DeliveryError,
     DeliveryRefused,
     DeliveryThrottled,
-    MediaDayError,
+    RecordNotDelivered,
+    UndeliverableRecord,
 )
 from mediaday.observability import logger
 from mediaday.poster import Poster
@@ -61,23 +63,21 @@ class SubscriberDirectory(Protocol):
     def remove(self, connection_id: str) -> int: ...
 
 
-class RecordNotDelivered(MediaDayError):
-    """Some subscribers of a record could not be reached: the stream must retry it."""
-
-    code = "not_delivered"
+# 50 ms doubling up to 1 s, fully jittered: a retried batch stays well inside the Lambda
+# timeout while the pool's retries spread apart instead of hitting API Gateway together.
+POST_BACKOFF = Backoff(base=0.05, cap=1.0)
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Capped exponential backoff with full jitter, for throttled or failing posts."""
+    """How often a throttled or failing post is tried, and how long to wait in between."""
 
     max_attempts: int = 5
-    base_delay: float = 0.05
-    max_delay: float = 1.0
+    backoff: Backoff = POST_BACKOFF
 
-    def delay(self, retry: int, uniform: Callable[[float, float], float]) -> float:
+    def delay(self, retry: int, uniform: Uniform) -> float:
         """Seconds to wait before retry number `retry` (1 for the first retry)."""
-        return uniform(0.0, min(self.max_delay, self.base_delay * 2 ** (retry - 1)))
+        return self.backoff.delay(retry, uniform)
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ class Fanout:
         retry: RetryPolicy,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
-        uniform: Callable[[float, float], float] = random.uniform,
+        uniform: Uniform = random.uniform,
     ) -> None:
         self._directory = directory
         self._poster = poster

@@ -24,25 +24,15 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from mediaday.errors import MediaDayError
+from mediaday.errors import UndeliverableRecord
 from mediaday.models import Item, item_from_dynamo, item_to_plain
-from mediaday.protocol import Event
+from mediaday.protocol import EventFrame
 from mediaday.topics import topics_of
 
 ChangeKind = Literal["created", "updated", "deleted"]
 
 # How DynamoDB marks the deletes its TTL process makes (and nobody else can fake).
 TTL_PRINCIPAL = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
-
-
-class UndeliverableRecord(MediaDayError):
-    """A record no retry can ever deliver (a corrupt image, an event over 128 KB).
-
-    Failing it would hold back every later change of the shard until the record expires,
-    so the broadcaster logs it as an error, counts it, and moves on.
-    """
-
-    code = "undeliverable"
 
 
 @dataclass(frozen=True)
@@ -58,8 +48,8 @@ class Change:
     def media_day(self) -> str:
         return self.item.media_day
 
-    def frame(self, topic: str, server_time: int) -> Event:
-        return Event(
+    def frame(self, topic: str, server_time: int) -> EventFrame:
+        return EventFrame(
             topic=topic,
             change=self.kind,
             item_type=self.item.type,

@@ -14,7 +14,7 @@ ClientError
 │   ├── RateLimitedError            rate_limited: slow down and retry with the same id
 │   ├── ResyncRequiredError         resync_required: the asked rev is older than what is kept
 │   ├── UnauthorizedError           unauthorized: the server forgot this connection
-│   └── ServerError                 anything else (internal, busy)
+│   └── ServerError                 anything else (internal, busy, delivery_failed)
 ├── RequestTimeout              no answer in time: the request may or may not have been
 │                               applied; retrying it with the same id is safe
 └── ClientClosed                the client was closed while the request waited
@@ -26,7 +26,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from mediaday import errors as server
 from mediaday.protocol import ACTIONS
+from mediaday.validation import pattern_rule
 
 
 class ClientError(Exception):
@@ -113,17 +115,25 @@ class ServerError(RequestFailed):
     code = "internal"
 
 
+# Each code the server can put in an error frame (mediaday.errors, the one catalogue of
+# codes) and the client class that stands for it; unknown codes fall back to ServerError.
+_CLIENT_CLASS: dict[type[server.MediaDayError], type[RequestFailed]] = {
+    server.InvalidRequest: InvalidError,
+    server.UnknownAction: InvalidError,
+    server.MessageTooLarge: InvalidError,
+    server.Forbidden: ForbiddenError,
+    server.NotFound: NotFoundError,
+    server.Conflict: ConflictError,
+    server.InvalidState: InvalidStateError,
+    server.RateLimited: RateLimitedError,
+    server.ResyncRequired: ResyncRequiredError,
+    server.Unauthorized: UnauthorizedError,
+    server.StoreBusy: ServerError,
+    server.DeliveryError: ServerError,
+    server.MediaDayError: ServerError,
+}
 _BY_CODE: dict[str, type[RequestFailed]] = {
-    "invalid": InvalidError,
-    "unknown_action": InvalidError,
-    "too_large": InvalidError,
-    "forbidden": ForbiddenError,
-    "not_found": NotFoundError,
-    "conflict": ConflictError,
-    "invalid_state": InvalidStateError,
-    "rate_limited": RateLimitedError,
-    "resync_required": ResyncRequiredError,
-    "unauthorized": UnauthorizedError,
+    error.code: kind for error, kind in _CLIENT_CLASS.items()
 }
 
 
@@ -159,11 +169,7 @@ def describe_validation(error: ValidationError) -> str:
         # a discriminated union puts the tag (the action) first in the location: drop it
         where = ".".join(str(part) for part in problem["loc"] if part not in ACTIONS)
         message = problem["msg"].removeprefix("Value error, ")
-        if problem["type"] == "string_pattern_mismatch" and "A-Za-z0-9" in str(
-            problem.get("ctx", {}).get("pattern", "")
-        ):
-            message = "must be an id: letters, digits, '_', '.', '-' (at most 64)"
-        elif problem["type"] == "string_pattern_mismatch":
-            message = "must not contain control characters"
+        if problem["type"] == "string_pattern_mismatch":
+            message = pattern_rule(str(problem.get("ctx", {}).get("pattern", "")))
         problems.append(f"{where}: {message}" if where else message)
     return "; ".join(problems)

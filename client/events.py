@@ -14,9 +14,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from mediaday.models import Item
-from mediaday.protocol import Ack, ErrorFrame, Event, Pong, SnapshotPage, SyncPage
+from mediaday.protocol import Ack, ErrorFrame, EventFrame, Pong, SnapshotPage, SyncPage
 
-ServerFrame = Ack | ErrorFrame | Pong | SnapshotPage | SyncPage | Event
+ServerFrame = Ack | ErrorFrame | Pong | SnapshotPage | SyncPage | EventFrame
 _FRAME_ADAPTER: TypeAdapter[ServerFrame] = TypeAdapter(
     Annotated[ServerFrame, Field(discriminator="type")]
 )

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mediaday.backoff import Backoff
 from mediaday.models import PK, SK, TTL_ATTRIBUTE, Id, Role, dynamo_to_plain, plain_to_dynamo
 
 if TYPE_CHECKING:
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
 
 META_SK = "#meta"
 _BATCH = 25
+# Unprocessed batch writes (DynamoDB throttling) are retried after 50 ms doubling up to
+# 1 s, fully jittered so the Lambdas retrying together do not throttle again together.
+_UNPROCESSED = Backoff(base=0.05, cap=1.0)
 
 
 class Connection(BaseModel):
@@ -175,6 +179,6 @@ class ConnectionStore:
                 pending = response.get("UnprocessedItems") or {}
                 if not pending:
                     break
-                time.sleep(min(0.05 * 2**attempt, 1.0))
+                time.sleep(_UNPROCESSED.delay(attempt + 1))
             else:
                 raise RuntimeError("DynamoDB left batch writes unprocessed after 8 attempts")

@@ -11,7 +11,6 @@ own write already there and gets the same answer instead of a conflict.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from mediaday.errors import Conflict, MediaDayError, NotFound
+from mediaday.backoff import Backoff
+from mediaday.errors import Conflict, MediaDayError, NotFound, StoreBusy
 from mediaday.models import (
     PK,
     REV_COUNTER_SK,
@@ -42,12 +42,9 @@ if TYPE_CHECKING:
 
 COUNTER_ATTRIBUTE = "counter"
 _MAX_ATTEMPTS = 12
-
-
-class StoreBusy(MediaDayError):
-    """Too many writers raced for the media day's counter; the client may retry."""
-
-    code = "busy"
+# Writers that lost the counter race wait 5 ms doubling up to 200 ms, fully jittered, so
+# twelve attempts outlast a burst of concurrent writes without holding a request long.
+_COUNTER_RACE = Backoff(base=0.005, cap=0.2)
 
 
 @dataclass(frozen=True)
@@ -190,7 +187,7 @@ class CoordinationStore:
                         tombstone_version = current.version
                         continue
                     raise self._refusal(current, expected_version) from None
-                time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # noqa: S311
+                time.sleep(_COUNTER_RACE.delay(attempt + 1))
                 continue
             return WriteResult(stamped)
         raise StoreBusy("the media day is busy with other writes; retry")

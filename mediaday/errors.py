@@ -1,6 +1,6 @@
-"""Every failure a user or operator can act on, each with a stable code.
+"""Every failure a user or operator can act on, each with a stable code: the one catalogue.
 
-MediaDayError
+MediaDayError               internal          an unexpected failure (its code in error frames)
 ├── RequestError            a client request that is refused (mapped to an error frame)
 │   ├── InvalidRequest          invalid         malformed JSON, wrong types, unknown fields
 │   ├── UnknownAction           unknown_action  an action the protocol does not have
@@ -12,14 +12,20 @@ MediaDayError
 │   ├── ResyncRequired          resync_required the asked rev is older than what is kept
 │   ├── Unauthorized            unauthorized    no connection record (expired or never admitted)
 │   └── InvalidState            invalid_state   the item's state forbids it (ack a cancelled call)
+├── StoreBusy               busy              too many writers raced for the media day's rev
 ├── TokenError              a token that does not admit a connection
 │   ├── TokenMissing            401
 │   └── TokenRejected           403 (forged, tampered, expired, wrong key)
-├── DeliveryError           a post to a connection through the Management API failed
+├── DeliveryError           delivery_failed   a post through the Management API failed
 │   ├── ConnectionGone          410: the connection is closed
 │   ├── DeliveryThrottled       429 or 5xx: worth retrying
 │   └── DeliveryRefused         403 or payload too large: retrying cannot help
+├── UndeliverableRecord     undeliverable     a stream record no retry can deliver: skipped
+├── RecordNotDelivered      not_delivered     some subscribers unreachable: the stream retries
 └── RotationRefused         rotation_refused  a signing-key rotation step that must not run
+
+`FRAME_ERRORS` lists the errors whose code an error frame can carry (messaging.service
+sends every DeliveryError under its base code); the client maps each of those codes.
 """
 
 from __future__ import annotations
@@ -83,6 +89,12 @@ class InvalidState(RequestError):
     code = "invalid_state"
 
 
+class StoreBusy(MediaDayError):
+    """Too many writers raced for the media day's counter; the client may retry."""
+
+    code = "busy"
+
+
 class TokenError(MediaDayError):
     status: int = 403
     code = "token_rejected"
@@ -114,9 +126,45 @@ class DeliveryRefused(DeliveryError):
     code = "refused"
 
 
+class UndeliverableRecord(MediaDayError):
+    """A stream record no retry can ever deliver (a corrupt image, an event over 128 KB).
+
+    Failing it would hold back every later change of the shard until the record expires,
+    so the broadcaster logs it as an error, counts it, and moves on.
+    """
+
+    code = "undeliverable"
+
+
+class RecordNotDelivered(MediaDayError):
+    """Some subscribers of a record could not be reached: the stream must retry it."""
+
+    code = "not_delivered"
+
+
 class RotationRefused(MediaDayError):
     """Secrets Manager asked for a rotation step that cannot be taken (rotation off, a
     version that is not pending, a pending key that is unusable): the step fails and
     Secrets Manager leaves the current key in place."""
 
     code = "rotation_refused"
+
+
+# What an error frame's `code` can be: every request error, a busy store, a delivery
+# failure (snapshot or sync pages not posted) and anything unexpected.
+FRAME_ERRORS: tuple[type[MediaDayError], ...] = (
+    InvalidRequest,
+    UnknownAction,
+    MessageTooLarge,
+    Forbidden,
+    NotFound,
+    Conflict,
+    RateLimited,
+    ResyncRequired,
+    Unauthorized,
+    InvalidState,
+    StoreBusy,
+    DeliveryError,
+    MediaDayError,
+)
+FRAME_CODES = frozenset(error.code for error in FRAME_ERRORS)

@@ -16,9 +16,9 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails, from_json, to_json
 
 from mediaday.errors import InvalidRequest, MessageTooLarge, UnknownAction
-from mediaday.models import ID_PATTERN
 from mediaday.protocol import ACTIONS, Request
 from mediaday.settings import API_GATEWAY_MAX_MESSAGE_BYTES
+from mediaday.validation import pattern_rule
 
 _REQUEST: TypeAdapter[Request] = TypeAdapter(Request)
 _REQUEST_ID = re.compile(r"^[\x21-\x7e]{1,64}$")
@@ -91,21 +91,13 @@ def _sentence(problem: ErrorDetails, skip: int) -> str:
     if kind == "extra_forbidden":
         return f"unknown field `{field}`"
     if kind == "string_pattern_mismatch":
-        return f"`{field}` {_pattern_rule(str(context.get('pattern', '')))}"
+        return f"`{field}` {pattern_rule(str(context.get('pattern', '')))}"
     if kind in {"value_error", "assertion_error"} and "error" in context:
         reason = str(context["error"])
         return reason if not field else f"`{field}`: {reason}"
     text = problem["msg"]
     text = text[:1].lower() + text[1:]
     return f"`{field}`: {text}" if field else text
-
-
-def _pattern_rule(pattern: str) -> str:
-    if pattern == ID_PATTERN:
-        return "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
-    if pattern.startswith("^[\\x21-\\x7e]"):
-        return "must be printable ASCII without spaces"
-    return "must not contain control characters"
 
 
 def _path(loc: tuple[int | str, ...]) -> str:

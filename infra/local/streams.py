@@ -31,10 +31,15 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
 from infra.local.events import LambdaContext
+from mediaday.backoff import Backoff
 
 StreamTarget = Callable[[dict[str, Any], Any], Any]
 
 logger = Logger(service="local-stack")
+
+
+# Between retries of a failed batch: 100 ms doubling up to 2 s, fully jittered.
+BATCH_BACKOFF = Backoff(base=0.1, cap=2.0)
 
 
 @dataclass(frozen=True)
@@ -42,8 +47,7 @@ class PollerOptions:
     batch_size: int = 100  # Lambda's default for DynamoDB streams
     poll_interval: float = 0.05
     max_attempts: int = 5
-    backoff_base: float = 0.1
-    backoff_max: float = 2.0
+    backoff: Backoff = BATCH_BACKOFF
     describe_interval: float = 1.0
     error_pause: float = 1.0  # after a failed round (DynamoDB Local unreachable, …)
 
@@ -321,7 +325,7 @@ class StreamPoller:
                 pending = pending[1:]
                 attempts = 0
                 continue
-            delay = min(self.options.backoff_max, self.options.backoff_base * 2 ** (attempts - 1))
+            delay = self.options.backoff.delay(attempts)
             logger.warning(
                 "stream batch failed; retrying",
                 shard_id=shard_id,

@@ -11,12 +11,12 @@ import pytest
 from botocore.credentials import Credentials
 
 from broadcast.handler import on_stream
+from infra.local.events import LambdaContext
 from mediaday.connections import META_SK, Connection
 from mediaday.models import Call, Role, Slot, plain_to_dynamo
 from mediaday.poster import ManagementApiPoster
 from tests.conftest import CONNECTIONS_TABLE
 from tests.support.delivery import RecordingPoster
-from tests.support.events import FakeLambdaContext
 from tests.support.management_api import FakeManagementApi, fake_management_api
 from tests.support.streams import StreamShard, stream_event
 from tests.support.tables import table_rows
@@ -88,7 +88,7 @@ def bulk_connect(client, subscriptions: dict[str, list[str]], *, media_day: str 
 
 
 def run(event, **collaborators):
-    return on_stream(event, FakeLambdaContext(), **collaborators)
+    return on_stream(event, LambdaContext("test-function"), **collaborators)
 
 
 @pytest.fixture
@@ -231,7 +231,7 @@ def test_the_default_collaborators_post_through_the_configured_endpoint(
         monkeypatch.setenv("MEDIADAY_MANAGEMENT_ENDPOINT", f"{api.url}/test")
         connect(connection_store, "kiosk-1", ["schedule"])
         # When a stream batch arrives
-        response = on_stream(stream_event(shard.insert(SLOT)), FakeLambdaContext())
+        response = on_stream(stream_event(shard.insert(SLOT)), LambdaContext("test-function"))
     # Then the event was posted to the subscriber, signed for execute-api
     assert response == {"batchItemFailures": []}
     (received,) = api.received

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from broadcast.fanout import Fanout, RecordNotDelivered, RetryPolicy
+from broadcast.fanout import Fanout, RetryPolicy
 from broadcast.records import change_of
-from mediaday.errors import DeliveryRefused, DeliveryThrottled
+from mediaday.errors import DeliveryRefused, DeliveryThrottled, RecordNotDelivered
 from mediaday.models import Call, Shot, Slot
 from tests.support.delivery import MemoryDirectory, RecordingPoster
 from tests.support.streams import StreamShard
@@ -110,8 +110,8 @@ def test_throttled_forever_fails_the_record_after_the_last_attempt(pool, sleeps,
     assert fanout.stats.retries == 3
 
 
-def test_backoff_is_exponential_capped_and_jittered():
-    policy = RetryPolicy(max_attempts=10, base_delay=0.05, max_delay=1.0)
+def test_posts_back_off_from_50_ms_doubling_to_a_1_s_cap_fully_jittered():
+    policy = RetryPolicy(max_attempts=10)
     largest = [policy.delay(n, lambda low, high: high) for n in range(1, 9)]
     assert largest == [0.05, 0.1, 0.2, 0.4, 0.8, 1.0, 1.0, 1.0]
     assert policy.delay(3, lambda low, high: low) == 0.0

@@ -9,10 +9,10 @@ import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from broadcast.handler import on_stream
+from infra.local.events import LambdaContext
 from mediaday.errors import DeliveryRefused, DeliveryThrottled
 from mediaday.models import Shot, Slot
 from tests.support.delivery import MemoryDirectory, RecordingPoster
-from tests.support.events import FakeLambdaContext
 from tests.support.streams import StreamShard, stream_event
 
 DAY = "md-1"
@@ -49,7 +49,7 @@ def _quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def run(event, directory, poster):
-    return on_stream(event, FakeLambdaContext(), directory=directory, poster=poster)
+    return on_stream(event, LambdaContext("test-function"), directory=directory, poster=poster)
 
 
 def test_a_batch_that_is_delivered_reports_no_failures(shard, directory):

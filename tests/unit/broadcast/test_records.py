@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from broadcast.records import UndeliverableRecord, change_of
+from broadcast.records import change_of
+from mediaday.errors import UndeliverableRecord
 from mediaday.models import Call, Shot, Slot, Station, item_to_plain
-from mediaday.protocol import Event
+from mediaday.protocol import EventFrame
 from tests.support.streams import StreamShard, image_of, stream_record
 
 START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
@@ -116,7 +117,7 @@ def test_the_event_frame_carries_item_kind_version_rev_and_server_time(shard):
     change = change_of(shard.insert(call))
     assert change is not None
     frame = change.frame("calls", 1_795_615_200_123)
-    assert frame == Event(
+    assert frame == EventFrame(
         topic="calls",
         change="created",
         item_type="call",
