@@ -25,10 +25,13 @@ from client.errors import (
     ServerError,
 )
 from client.mirror import Mirror
+from mediaday.backoff import Backoff
 from mediaday.models import Shot, ShotStatus, Slot
 from mediaday.protocol import Ack
 
 _MAX_ATTEMPTS = 6
+# A busy or silent server: retry the same id after 0-0.4 s, 0-0.8 s, ... at most 5 s.
+_RETRY_BACKOFF = Backoff(base=0.4, cap=5.0)
 
 
 @dataclass(frozen=True)
@@ -228,5 +231,5 @@ async def _send(
         except (ServerError, RequestTimeout):
             if attempt == _MAX_ATTEMPTS:
                 raise
-            await asyncio.sleep(rng.uniform(0.0, min(5.0, 0.2 * 2**attempt)))
+            await asyncio.sleep(_RETRY_BACKOFF.delay(attempt, rng.uniform))
     raise AssertionError("unreachable")  # pragma: no cover

@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
-from client.connection import ClientOptions, MediaDayClient
+from client.connection import MediaDayClient
 from client.errors import (
     ClientError,
     ConflictError,
@@ -32,6 +32,7 @@ from client.errors import (
     RequestTimeout,
     TokenRefused,
 )
+from client.options import ClientOptions
 
 ENV_URL = "MEDIADAY_URL"
 ENV_TOKEN = "MEDIADAY_TOKEN"  # noqa: S105 (the name of a variable, not a secret)

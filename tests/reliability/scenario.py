@@ -9,16 +9,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from client.connection import ClientOptions
+from client.options import ClientOptions
+from infra.local.runner import LocalStack
 from tests.reliability.fleet import Fleet, token_maker, until_shown
-from tests.reliability.workload import (
-    STATIONS,
-    TALENT,
-    Ledger,
-    Operations,
-    Workload,
-    ensure_hot_slots,
-)
+from tests.reliability.ledger import Ledger
+from tests.reliability.roster import STATIONS, TALENT, ensure_hot_slots
+from tests.reliability.workload import Operations, Workload
 from tests.support.convergence import (
     ConvergenceReport,
     TableReader,
@@ -26,7 +22,6 @@ from tests.support.convergence import (
     missing_acks,
     wait_for_convergence,
 )
-from tests.support.stack import LocalStack
 
 
 @asynccontextmanager

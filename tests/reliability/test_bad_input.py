@@ -17,11 +17,11 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from client.connection import url_with_token
+from client.link import url_with_token
 from tests.reliability.fleet import fault_options, token_maker
 from tests.reliability.fuzz import KNOWN_CODES, Fuzzed, HostileFrames
+from tests.reliability.roster import STATIONS
 from tests.reliability.scenario import Stopwatch, connected_fleet, converged, producers_workload
-from tests.reliability.workload import STATIONS
 from tests.support.convergence import TableReader
 
 pytestmark = [pytest.mark.reliability, pytest.mark.e2e, pytest.mark.slow]

@@ -184,7 +184,7 @@ async def test_after_an_outage_clients_come_back_spread_out_by_backoff(
         # Then nobody hammered the door: attempts per client stay within what the backoff
         # allows (a tight loop would make hundreds), and each delay was inside its window
         per_client = refused / len(fleet.members)
-        ceiling = 2 + sizes.outage_seconds / (BACKOFF.first / 2)
+        ceiling = 2 + sizes.outage_seconds / (BACKOFF.base / 2)
         assert per_client <= ceiling, (refused, len(fleet.members))
         delays = [d for m in fleet.members for _, d in m.watch.retry_delays]
         for member in fleet.members:

@@ -16,18 +16,18 @@ from client.commands.watch import topics_for, watch
 from client.connection import MediaDayClient
 from client.errors import ConflictError
 from client.events import ConnectionState, ItemChanged
-from infra.local.stack import CONNECTIONS_TABLE
+from infra.local.layout import CONNECTIONS_TABLE
+from infra.local.runner import LocalStack
 from mediaday.models import Call, Slot
-from tests.e2e.client.helpers import OPTIONS
+from tests.support.client_options import STACK
 from tests.support.faultproxy import FaultProxy
-from tests.support.stack import LocalStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def client(stack: LocalStack, role: str = "producer", station: str | None = None, **kw):
     url = kw.pop("url", stack.ws_url)
-    return MediaDayClient(url, stack.token(role, station), options=kw.pop("options", OPTIONS), **kw)
+    return MediaDayClient(url, stack.token(role, station), options=kw.pop("options", STACK), **kw)
 
 
 def connection_id(stack: LocalStack, probe_topic: str) -> str:

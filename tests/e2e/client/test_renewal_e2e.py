@@ -12,8 +12,8 @@ import pytest
 
 from client.connection import MediaDayClient
 from client.events import ConnectionState, StateChanged
-from tests.e2e.client.helpers import OPTIONS
-from tests.support.stack import LocalStack
+from infra.local.runner import LocalStack
+from tests.support.client_options import STACK
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -33,7 +33,7 @@ def short_lived_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loca
 
 
 async def test_connections_are_renewed_before_the_gateway_closes_them(short_lived_stack):
-    renewing = replace(OPTIONS, max_lifetime=GATEWAY_LIFETIME * 0.6, lifetime_jitter=0.2)
+    renewing = replace(STACK, max_lifetime=GATEWAY_LIFETIME * 0.6, lifetime_jitter=0.2)
     stack = short_lived_stack
     watcher = MediaDayClient(stack.ws_url, stack.token("kiosk"), topics=["calls"], options=renewing)
     producer = MediaDayClient(stack.ws_url, stack.token("producer"), options=renewing)
@@ -58,6 +58,6 @@ async def test_connections_are_renewed_before_the_gateway_closes_them(short_live
 
 async def test_without_renewal_the_gateway_limit_forces_a_reconnect(short_lived_stack):
     stack = short_lived_stack
-    async with MediaDayClient(stack.ws_url, stack.token("kiosk"), options=OPTIONS) as watcher:
+    async with MediaDayClient(stack.ws_url, stack.token("kiosk"), options=STACK) as watcher:
         await watcher.wait_until(lambda: watcher.reconnects >= 1, GATEWAY_LIFETIME + 3)
         await watcher.wait_until(lambda: watcher.state is ConnectionState.CONNECTED, 5)

@@ -26,9 +26,11 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request as HttpRequest
 from websockets.http11 import Response
 
+from client.connection import MediaDayClient
 from mediaday.models import parse_item
 from mediaday.protocol import Request
 from mediaday.topics import parse_topic, topics_of
+from tests.support.client_options import FAST
 
 MEDIA_DAY = "cbtc-2026"
 _REQUESTS: TypeAdapter[Any] = TypeAdapter(Request)
@@ -360,3 +362,20 @@ def roster() -> list[dict[str, Any]]:
         {"type": "talent", "id": "t-7", "name": "John Roe", "number": "7", "team": "Red"},
         {"type": "talent", "id": "t-3", "name": "Ada Poe", "number": "3", "team": "Blue"},
     ]
+
+
+# One slot of station st-1, for tests that need an item to change, move or lose.
+SLOT = {
+    "type": "slot",
+    "id": "sl-1",
+    "station_id": "st-1",
+    "talent_id": "t-12",
+    "starts_at": "2026-05-04T09:00:00Z",
+    "ends_at": "2026-05-04T09:15:00Z",
+}
+
+
+def client_for(server: FakeServer, token: str = PRODUCER_TOKEN, **kwargs: Any) -> MediaDayClient:
+    """A client of `server` with the fast test options unless a test passes its own."""
+    kwargs.setdefault("options", FAST)
+    return MediaDayClient(server.url, token, **kwargs)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from client.cli import main
+from infra.local.ports import free_port
 from tests.unit.client.fake_server import CREW_TOKEN
 
 WRITES = {"slot.create", "slot.update", "slot.move", "shot.add", "shot.update", "shot.set_status"}
@@ -22,11 +22,6 @@ sl-3,st-2,t-3,2026-05-04T09:00:00Z,2026-05-04T09:20:00Z,Portraits
 def writes(server) -> list[dict]:
     return [r for r in server.fake.requests if r["action"] in WRITES]
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # -- calls ---------------------------------------------------------------------------------------

@@ -66,7 +66,8 @@ def test_every_bad_row_is_reported_by_its_line_number():
         "line 3: starts_at: not a date and time "
         "(use e.g. 2026-05-04 09:00 or 2026-05-04T09:00:00+02:00)",
         "line 5: station_id: no station 'st-9' on the roster",
-        "line 6: talent_id: must be an id: letters, digits, '_', '.', '-' (at most 64)",
+        "line 6: talent_id: must be 1-64 letters, digits, '.', '_' or '-', "
+        "starting with a letter or digit",
         "line 7: ends_at must be after starts_at",
         "line 8: a slot lasts at most 12 hours",
         "line 9: title: must not contain control characters",

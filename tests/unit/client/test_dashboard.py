@@ -13,7 +13,7 @@ from client.connection import MediaDayClient
 from client.dashboard import DashboardView, render, timeline
 from client.events import ConnectionState
 from client.mirror import Mirror
-from tests.unit.client.conftest import FAST
+from tests.support.client_options import FAST
 from tests.unit.client.fake_server import PRODUCER_TOKEN, roster
 
 NOW = datetime(2026, 5, 4, 9, 5, tzinfo=UTC)

@@ -13,8 +13,8 @@ from client.connection import MediaDayClient
 from client.csvio import CsvInvalid, read_schedule, read_shots
 from client.importer import apply_plans, plan_schedule, plan_shots, rate_limit_pause
 from client.mirror import Mirror
-from tests.unit.client.conftest import FAST
-from tests.unit.client.fake_server import PRODUCER_TOKEN
+from tests.support.client_options import FAST
+from tests.unit.client.fake_server import PRODUCER_TOKEN, SLOT
 
 HEADER = "id,station_id,talent_id,starts_at,ends_at,title\n"
 ROW = "sl-1,st-1,t-12,2026-05-04T09:00:00Z,2026-05-04T09:15:00Z,Feature\n"
@@ -28,15 +28,7 @@ def mirror_with(*items: dict) -> Mirror:
     return mirror
 
 
-EXISTING = {
-    "type": "slot",
-    "id": "sl-1",
-    "station_id": "st-1",
-    "talent_id": "t-12",
-    "starts_at": "2026-05-04T09:00:00Z",
-    "ends_at": "2026-05-04T09:15:00Z",
-    "title": "Feature",
-}
+EXISTING = {**SLOT, "title": "Feature"}
 
 
 def plans_for(text: str, mirror: Mirror):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from client.cli import main
-from client.commands.token import key_file
+from infra.local.layout import key_file
 from mediaday.keys import FileKeyProvider
 from mediaday.models import Role
 from mediaday.tokens import verify_token
@@ -41,3 +41,10 @@ def test_bad_duration_is_refused(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["token", "--role", "kiosk", "--ttl", "soon", "--data-dir", str(tmp_path)])
     assert "not a duration" in capsys.readouterr().err
+
+
+def test_a_lifetime_over_the_role_maximum_is_one_clear_line_and_exit_code_2(tmp_path, capsys):
+    args = ["token", "--role", "crew", "--station", "st-3", "--ttl", "3000000d"]
+    assert main([*args, "--data-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err == "mediaday token: a crew token lives at most 1d, not 3000000d\n"

@@ -1,0 +1,234 @@
+"""Matching answers to requests: pages and acks by request id, assembled into one answer.
+
+A subscribe or sync is answered by an ack and `pages` pages, in either order; the answer is
+complete when both are in, and only then is it applied to the mirror (the snapshot is the
+exact state at its rev). Requests keep their `id` across reconnects, so the server
+recognises a retried write and acknowledges it as a duplicate instead of applying it twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from websockets.exceptions import ConnectionClosed
+
+from client.errors import RequestTimeout, UnauthorizedError, error_for
+from client.events import ClientEvent, ItemChanged, Resynced, parse_frame
+from client.link import Link, LinkLost
+from client.mirror import Mirror
+from mediaday.protocol import Ack, ErrorFrame, EventFrame, Pong, SnapshotPage, SyncPage
+
+logger = logging.getLogger(__name__)
+
+MAX_TOPICS_PER_REQUEST = 20  # mediaday.protocol.Topics
+# A caller's request refused as `unauthorized` is retried on this many new connections.
+_UNAUTHORIZED_RETRIES = 2
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def chunks(topics: Sequence[str]) -> list[list[str]]:
+    """Topics in groups a single request may carry."""
+    return [
+        list(topics[i : i + MAX_TOPICS_PER_REQUEST])
+        for i in range(0, len(topics), MAX_TOPICS_PER_REQUEST)
+    ]
+
+
+def settle(future: asyncio.Future[Any], error: BaseException) -> None:
+    """Fail `future` unless it is done, without a "never retrieved" warning."""
+    if not future.done():
+        future.set_exception(error)
+        future.exception()
+
+
+@dataclass(eq=False)
+class Pending:
+    payload: dict[str, Any]
+    future: asyncio.Future[Ack | Pong]
+    # internal requests (resume, heartbeat) belong to one link and fail when it drops;
+    # callers' requests are resent on the next link with the same id
+    bound: Link | None = None
+    link: Link | None = None
+    ack: Ack | None = None
+    pages: dict[tuple[str, int], SnapshotPage | SyncPage] = field(default_factory=dict)
+    retries: int = 0
+
+    @property
+    def id(self) -> str:
+        return str(self.payload["id"])
+
+    @property
+    def action(self) -> str:
+        return str(self.payload["action"])
+
+    @property
+    def text(self) -> str:
+        return json.dumps(self.payload, separators=(",", ":"))
+
+
+class Requests:
+    """Every request waiting for its answer, and the frames that answer them.
+
+    Events go straight to the mirror; answers complete the request they name. `emit`
+    hears every change the mirror made, and the Resynced that closes a snapshot or sync.
+    """
+
+    def __init__(self, mirror: Mirror, emit: Callable[[ClientEvent], None]) -> None:
+        self._mirror = mirror
+        self._emit = emit
+        self._pending: dict[str, Pending] = {}
+        self.background: set[asyncio.Task[None]] = set()
+
+    # -- waiting ---------------------------------------------------------------------------
+    async def request(
+        self,
+        payload: dict[str, Any],
+        link: Link | None,
+        within: float,
+        state: Callable[[], str],
+    ) -> Ack:
+        """A caller's request: sent on `link` if there is one, else on the next live link;
+        RequestTimeout (naming the connection's `state()`) when no answer comes in time."""
+        if payload["id"] in self._pending:
+            raise ValueError(f"request {payload['id']} is already waiting for its answer")
+        pending = Pending(payload, asyncio.get_running_loop().create_future())
+        self._pending[pending.id] = pending
+        try:
+            if link is not None:
+                await self._send(pending, link)
+            async with asyncio.timeout(within):
+                answer = await pending.future
+        except TimeoutError:
+            raise RequestTimeout(
+                f"no answer to {pending.action} within {within:g}s "
+                f"(state: {state()}); retrying with the same id is safe",
+                request_id=pending.id,
+            ) from None
+        finally:
+            self._pending.pop(pending.id, None)
+        assert isinstance(answer, Ack)
+        return answer
+
+    async def call(self, payload: dict[str, Any], link: Link, within: float) -> Ack | Pong:
+        """An internal request on one link (resume, heartbeat); LinkLost if it drops."""
+        pending = Pending(payload, asyncio.get_running_loop().create_future(), bound=link)
+        self._pending[pending.id] = pending
+        try:
+            await self._send(pending, link)
+            if pending.link is None:
+                raise LinkLost(link.reason or "the link closed")
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
+            async with asyncio.timeout(within):
+                return await pending.future
+        except TimeoutError:
+            raise RequestTimeout(
+                f"no answer to {pending.action} on link {link.number}", request_id=pending.id
+            ) from None
+        finally:
+            self._pending.pop(pending.id, None)
+
+    async def _send(self, pending: Pending, link: Link) -> None:
+        pending.link, pending.ack = link, None
+        pending.pages.clear()
+        try:
+            await link.send(pending.text)
+        except ConnectionClosed:
+            pending.link = None  # the reader notices the drop; the request waits for a link
+
+    def resend_orphans(self, link: Link | None) -> None:
+        """Send every caller request not on a live link on `link` (the live one)."""
+        if link is None:
+            return
+        for pending in list(self._pending.values()):
+            if pending.bound is None and (pending.link is None or pending.link.lost.is_set()):
+                task = asyncio.create_task(self._send(pending, link))
+                self.background.add(task)
+                task.add_done_callback(self.background.discard)
+
+    def link_lost(self, link: Link) -> None:
+        """Requests bound to `link` fail; callers' requests sent on it wait for the next."""
+        for pending in list(self._pending.values()):
+            if pending.bound is link:
+                settle(pending.future, LinkLost(link.reason))
+            elif pending.link is link:
+                pending.link = None
+
+    def fail_all(self, error: BaseException) -> None:
+        for pending in list(self._pending.values()):
+            settle(pending.future, error)
+
+    # -- frames ----------------------------------------------------------------------------
+    def on_frame(self, link: Link, raw: str | bytes) -> None:
+        try:
+            frame = parse_frame(raw)
+        except ValueError as error:
+            logger.warning("ignored a frame that is not protocol: %s", str(error)[:200])
+            return
+        if isinstance(frame, EventFrame):
+            change = self._mirror.apply(frame.item, topic=frame.topic)
+            if change is not None:
+                self._emit(change)
+            return
+        pending = self._pending.get(frame.id) if frame.id is not None else None
+        if pending is None:
+            if isinstance(frame, ErrorFrame):
+                logger.warning("server error: %s %s", frame.code, frame.message)
+            return  # a late or duplicate answer to a request nobody waits for
+        if pending.future.done():
+            return
+        if isinstance(frame, ErrorFrame):
+            self._on_error(pending, link, frame)
+        elif isinstance(frame, Pong):
+            pending.future.set_result(frame)
+        elif link is pending.link:  # pages and acks of the send we are counting
+            if isinstance(frame, Ack):
+                pending.ack = frame
+            else:
+                pending.pages[(getattr(frame, "topic", ""), frame.page)] = frame
+            self._maybe_complete(pending)
+        elif isinstance(frame, Ack) and pending.action not in ("subscribe", "sync"):
+            pending.future.set_result(frame)  # a write's ack from an earlier send is as good
+
+    def _on_error(self, pending: Pending, link: Link, frame: ErrorFrame) -> None:
+        error = error_for(frame.code, frame.message, request_id=frame.id, current=frame.current)
+        if (
+            isinstance(error, UnauthorizedError)
+            and pending.bound is None
+            and pending.retries < _UNAUTHORIZED_RETRIES
+        ):
+            # The server lost this connection's record: a new connection gets a new one.
+            pending.retries += 1
+            pending.link = None
+            link.abort("the server no longer knows this connection")
+            return
+        pending.future.set_exception(error)
+
+    def _maybe_complete(self, pending: Pending) -> None:
+        """Apply a subscribe's or sync's answer once its ack and every page are in."""
+        ack = pending.ack
+        if ack is None or len(pending.pages) < (ack.pages or 0):
+            return
+        pages = sorted(pending.pages.values(), key=lambda p: (getattr(p, "topic", ""), p.page))
+        items = [item for page in pages for item in page.items]
+        topics = ack.topics or list(pending.payload.get("topics") or self._mirror.topics)
+        rev = ack.rev if ack.rev is not None else max((p.rev for p in pages), default=0)
+        via: Literal["snapshot", "sync"] | None = None
+        changes: list[ItemChanged] = []
+        if pending.action == "subscribe":
+            via, changes = "snapshot", self._mirror.apply_snapshot(topics, rev, items)
+        elif pending.action == "sync":
+            via, changes = "sync", self._mirror.apply_sync(topics, rev, items)
+        for change in changes:
+            self._emit(change)
+        if via is not None:
+            self._emit(Resynced(via=via, topics=list(topics), rev=rev, items=len(items)))
+        pending.future.set_result(ack)

@@ -1,0 +1,70 @@
+"""The link: the token in the URL, handshake failures as typed errors, the heartbeat."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from client.connection import MediaDayClient
+from client.errors import ServerUnreachable, TokenRefused
+from client.events import ConnectionState, StateChanged
+from client.link import url_with_token
+from tests.support.client_options import FAST, fast
+from tests.unit.client.fake_server import client_for
+
+
+def test_token_goes_in_the_query_string_and_replaces_an_old_one():
+    assert url_with_token("ws://h:1/local", "a.b.c") == "ws://h:1/local?token=a.b.c"
+    assert url_with_token("ws://h:1/local?x=1&token=old", "new") == "ws://h:1/local?x=1&token=new"
+
+
+async def test_a_refused_token_is_a_token_error_not_a_retry(server):
+    with pytest.raises(TokenRefused) as refused:
+        await client_for(server, token="forged", options=fast(retry_initial=True)).connect()
+    assert refused.value.status == 403
+    assert server.handshakes == 1
+    with pytest.raises(TokenRefused) as missing:
+        await client_for(server, token="").connect()
+    assert missing.value.status == 401
+
+
+async def test_an_unreachable_server_is_a_clear_error(unused_tcp_port):
+    client = MediaDayClient(f"ws://127.0.0.1:{unused_tcp_port}/local", "t", options=FAST)
+    with pytest.raises(ServerUnreachable, match=f"cannot reach ws://127.0.0.1:{unused_tcp_port}"):
+        await client.connect()
+    assert client.state is ConnectionState.CLOSED
+
+
+async def test_a_dead_link_is_detected_when_no_pong_comes_and_the_client_reconnects(server):
+    options = fast(heartbeat=(0.1, 0.15), pong_timeout=0.3)
+    async with client_for(server, options=options) as client:
+        states: list[StateChanged] = []
+        client.add_listener(lambda e: states.append(e) if isinstance(e, StateChanged) else None)
+        first_link = server.connections[0]
+        # When the server stops answering pings (a link that silently died)
+        server.answer_pings = False
+        started = asyncio.get_running_loop().time()
+        await client.wait_until(lambda: client.state is ConnectionState.RECONNECTING, 2)
+        # Then it notices within heartbeat + pong timeout
+        assert asyncio.get_running_loop().time() - started < 0.15 + 0.3 + 0.3
+        assert "no pong" in states[0].reason
+        server.answer_pings = True
+        await client.wait_until(lambda: client.state is ConnectionState.CONNECTED, 3)
+        assert server.connections and server.connections[0] is not first_link
+
+
+async def test_a_hanging_periodic_sync_does_not_hold_up_dead_link_detection(server):
+    options = fast(heartbeat=(0.1, 0.15), pong_timeout=0.3, request_timeout=5.0)
+    async with client_for(server, topics=["roster"], options=options) as client:
+        # Given the server answers pings but its sync answers never come
+        server.answer_requests = False
+        async with asyncio.timeout(2):
+            while not any(r["action"] == "sync" for r in server.requests):
+                await asyncio.sleep(0.02)
+        # When the pongs stop too
+        server.answer_pings = False
+        started = asyncio.get_running_loop().time()
+        await client.wait_until(lambda: client.state is ConnectionState.RECONNECTING, 3)
+        # Then the dead link shows within heartbeat + pong timeout, not after the sync's 5 s
+        assert asyncio.get_running_loop().time() - started < 1.5
