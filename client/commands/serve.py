@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from client.commands.token import DEFAULT_DATA_DIR
+from infra.local.layout import DEFAULT_DATA_DIR
+
+# The kiosk and crew pages belong to the client; the emulator serves whatever it is given.
+WEB_ROOT = Path(__file__).resolve().parents[1] / "web"
 
 
 def _positive_seconds(text: str) -> float:
@@ -51,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    # Imported here so `mediaday token` does not load the emulator and its dependencies.
+    # Imported here so other commands do not load the emulator and its dependencies.
     from infra.local.limits import GatewayLimits  # noqa: PLC0415
     from infra.local.stack import StackOptions, serve  # noqa: PLC0415
 
@@ -66,5 +69,6 @@ def run(args: argparse.Namespace) -> int:
             demo=not args.no_demo,
             limits=limits,
             log_level=args.log_level,
+            web_root=WEB_ROOT,
         )
     )

@@ -7,14 +7,12 @@ import re
 import sys
 from pathlib import Path
 
+from infra.local.layout import DEFAULT_DATA_DIR, DEFAULT_MEDIA_DAY, key_file
 from mediaday.aws import secretsmanager_client
 from mediaday.keys import FileKeyProvider, SecretsManagerKeyProvider
 from mediaday.models import Role
 from mediaday.tokens import KeyProvider, issue_token
 
-DEFAULT_DATA_DIR = Path(".mediaday")
-DEFAULT_MEDIA_DAY = "cbtc-2026"
-KEY_FILE_NAME = "signing-key"
 _DURATION = re.compile(r"^(\d+)([smhd]?)$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -25,10 +23,6 @@ def parse_duration(text: str) -> int:
     if match is None or int(match.group(1)) == 0:
         raise argparse.ArgumentTypeError(f"not a duration: {text!r} (use e.g. 90s, 30m, 12h, 2d)")
     return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-
-
-def key_file(data_dir: Path) -> Path:
-    return data_dir / KEY_FILE_NAME
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

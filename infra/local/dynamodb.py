@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -23,6 +22,9 @@ from typing import IO, Any
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+
+from infra.local.layout import REGION, dynamodb_dir, dynamodb_log
+from infra.local.ports import free_port
 
 MIN_JAVA_MAJOR = 17
 JAR_ENV = "MEDIADAY_DYNAMODB_LOCAL_JAR"
@@ -81,12 +83,6 @@ def find_jar(lib_dir: Path = _PACKAGE_LIB) -> Path:
     return jars[-1]
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
-
-
 def _die_with_parent() -> None:
     """In the child: get SIGKILL when the stack dies, even by `kill -9` (Linux only)."""
     with contextlib.suppress(OSError, AttributeError):
@@ -98,8 +94,8 @@ class DynamoDBLocal:
     """Start with `start()`, stop with `stop()`; `endpoint` is its http://127.0.0.1:port."""
 
     def __init__(self, data_dir: Path, *, port: int | None = None, log: Path | None = None):
-        self.db_dir = data_dir / "dynamodb"
-        self.log_path = log or data_dir / "dynamodb-local.log"
+        self.db_dir = dynamodb_dir(data_dir)
+        self.log_path = log or dynamodb_log(data_dir)
         self._port = port
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
@@ -178,7 +174,7 @@ class DynamoDBLocal:
         return boto3.client(
             service,  # type: ignore[call-overload]
             endpoint_url=self.endpoint,
-            region_name="eu-west-1",
+            region_name=REGION,
             aws_access_key_id="local",
             aws_secret_access_key="local",  # noqa: S106 (DynamoDB Local ignores it)
             config=Config(retries={"max_attempts": 1}, connect_timeout=1, read_timeout=5),

@@ -1,8 +1,9 @@
-"""API-Gateway-shaped events for the handlers, built in one place.
+"""API-Gateway-shaped events for the handlers: the one builder of them.
 
 The shapes follow what API Gateway sends a Lambda proxy integration of a WebSocket API
 (every requestContext field Powertools' models read), so the handlers cannot tell the
-emulator from the cloud.
+emulator from the cloud. The tests build their events with these functions too
+(tests/support/events.py only adds test defaults), so both see the same shapes.
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ from typing import Any
 
 API_ID = "local"
 _ID_ALPHABET = string.ascii_letters + string.digits
+
+
+def now_ms() -> int:
+    """Wall-clock epoch milliseconds, API Gateway's unit for every timestamp it sends."""
+    return int(time.time() * 1000)
 
 
 def new_connection_id() -> str:
@@ -42,8 +48,10 @@ class ConnectionInfo:
 
 
 @dataclass(frozen=True)
-class Handshake:
-    """The HTTP upgrade request, as the $connect event carries it."""
+class UpgradeRequest:
+    """The browser's HTTP upgrade request as the emulator received it, before API Gateway
+    flattens it into a $connect event (connect.logic.Handshake is what the handler reads
+    back out of that event)."""
 
     headers: list[tuple[str, str]]  # as received, repeated names kept
     query: list[tuple[str, str]]
@@ -83,7 +91,9 @@ def _single_and_multi(
     return single, multi
 
 
-def connect_event(info: ConnectionInfo, handshake: Handshake, *, now_ms: int) -> dict[str, Any]:
+def connect_event(
+    info: ConnectionInfo, handshake: UpgradeRequest, *, now_ms: int
+) -> dict[str, Any]:
     forwarded = [
         ("X-Amzn-Trace-Id", f"Root=1-{now_ms // 1000:08x}-{uuid.uuid4().hex[:24]}"),
         ("X-Forwarded-For", info.source_ip),

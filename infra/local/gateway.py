@@ -17,6 +17,9 @@ Gateway splits them into frames of 32 KB; WebSocket clients reassemble either wa
 
 Handlers are synchronous Lambda functions that call back into this server through the
 Management API, so they run in a thread pool, never on the event loop.
+
+This module is the WebSocket API; the Management API is management.py, the web pages
+pages.py, and what both APIs do to one client (send, close) clients.py.
 """
 
 from __future__ import annotations
@@ -24,14 +27,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import mimetypes
 import socket
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -39,67 +38,35 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from aiohttp.http_websocket import WebSocketError
 from aws_lambda_powertools import Logger
 
+from infra.local.clients import Client, GatewayWebSocket, close_client, close_of, send
 from infra.local.events import (
     ConnectionInfo,
-    Handshake,
     LambdaContext,
+    UpgradeRequest,
     connect_event,
     disconnect_event,
     message_event,
     new_connection_id,
+    now_ms,
 )
-from infra.local.faults import FaultPlan, PostFault
-from infra.local.frames import FrameSizeGuard
+from infra.local.faults import FaultPlan
 from infra.local.limits import GatewayLimits, TokenBucket
+from infra.local.management import ManagementApi
+from infra.local.pages import static_pages
+from infra.local.responses import gateway_error, json_response, refusal
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
 CONNECT = "$connect"
 DISCONNECT = "$disconnect"
 DEFAULT = "$default"
-# API Gateway sends the body of POST @connections as it came; we send UTF-8 as text.
-_GONE = {"message": "The connection with the provided id no longer exists."}
-_SEND_TIMEOUT_SECONDS = 5.0
-# Bytes queued to a client that does not read before POSTs answer 429, as API Gateway's
-# LimitExceededException does when "the WebSocket client side buffer is full".
-_CLIENT_BUFFER_BYTES = 4 * 1024 * 1024
 
 logger = Logger(service="local-stack")
 
 
-@dataclass
-class _Client:
-    info: ConnectionInfo
-    ws: web.WebSocketResponse
-    transport: asyncio.Transport | None
-    opened: float  # monotonic
-    last_active_ms: int
-    send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    # Set when the server closes the connection, for the $disconnect event.
-    server_close: tuple[int, str] | None = None
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
-
-
-class _GatewayWebSocket(web.WebSocketResponse):
-    """aiohttp's WebSocket response with API Gateway's per-frame size limit in front."""
-
-    def __init__(self, *, max_frame_bytes: int, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._max_frame_bytes = max_frame_bytes
-
-    def _post_start(self, request: web.BaseRequest, protocol: str | None, writer: Any) -> None:
-        super()._post_start(request, protocol, writer)
-        # aiohttp has no per-frame limit: wrap the frame parser it just installed.
-        # tests/integration/infra/test_gateway.py proves the 1009 close, so an aiohttp
-        # upgrade that moves these internals fails loudly rather than silently.
-        server_protocol: Any = request.protocol
-        assert self._reader is not None  # set by super()._post_start
-        server_protocol._payload_parser = FrameSizeGuard(
-            server_protocol._payload_parser, self._reader, self._max_frame_bytes
-        )
-
-
 class WebSocketGateway:
+    """One port: the WebSocket API, the Management API and the pages, on shared clients."""
+
     def __init__(
         self,
         routes: Mapping[str, Handler],
@@ -114,13 +81,14 @@ class WebSocketGateway:
         self.stage = stage
         self.limits = limits or GatewayLimits()
         self._routes = dict(routes)
-        self._faults = faults  # the reliability suite's fault plan (infra/local/faults.py)
         # Called once a message's handler returned (the stack nudges the stream poller).
         self._after_message = after_message
-        self._web_root = web_root
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="lambda")
         self._bucket = TokenBucket(self.limits.new_connections_per_second)
-        self._clients: dict[str, _Client] = {}
+        self._clients: dict[str, Client] = {}
+        # the reliability suite's fault plan (infra/local/faults.py) acts on posts only
+        self._management = ManagementApi(self._clients, self.limits, faults)
+        self._pages = static_pages(web_root)
         self._handlers: set[asyncio.Task[Any]] = set()
         self._background: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None
@@ -134,13 +102,9 @@ class WebSocketGateway:
     def _build_app(self) -> web.Application:
         # Room above 128 KB so oversized POSTs get API Gateway's 413, not aiohttp's.
         app = web.Application(client_max_size=4 * self.limits.max_message_bytes)
-        stage = self.stage
-        app.router.add_get(f"/{stage}", self._websocket)
-        connections = f"/{stage}/@connections/{{connection_id}}"
-        app.router.add_post(connections, self._post_to_connection)
-        app.router.add_get(connections, self._get_connection)
-        app.router.add_delete(connections, self._delete_connection)
-        app.router.add_get("/{path:.*}", self._static)
+        app.router.add_get(f"/{self.stage}", self._websocket)
+        self._management.add_routes(app, self.stage)
+        app.router.add_get("/{path:.*}", self._pages)  # last: it matches every path
         return app
 
     async def start(self, host: str, port: int) -> int:
@@ -169,7 +133,7 @@ class WebSocketGateway:
                 await self._sweeper
         await asyncio.gather(
             *(
-                self._close_client(client, WSCloseCode.GOING_AWAY, "Server shutting down")
+                close_client(client, WSCloseCode.GOING_AWAY, "Server shutting down")
                 for client in list(self._clients.values())
             ),
             return_exceptions=True,
@@ -187,36 +151,36 @@ class WebSocketGateway:
     # -- the WebSocket API ---------------------------------------------------------------
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
         if request.headers.get("Upgrade", "").lower() != "websocket":
-            return _json(426, {"message": "Upgrade Required: this is a WebSocket endpoint"})
+            return json_response(426, {"message": "Upgrade Required: this is a WebSocket endpoint"})
         if self._closing:
-            return _json(503, {"message": "Service Unavailable"})
+            return json_response(503, {"message": "Service Unavailable"})
         if not self._bucket.take():
-            return _json(429, {"message": "Too Many Requests"})
-        now_ms = _now_ms()
+            return json_response(429, {"message": "Too Many Requests"})
+        opened_ms = now_ms()
         info = ConnectionInfo(
             connection_id=new_connection_id(),
             stage=self.stage,
             domain_name=request.host,
             source_ip=request.remote or "127.0.0.1",
             user_agent=request.headers.get("User-Agent", ""),
-            connected_at_ms=now_ms,
+            connected_at_ms=opened_ms,
         )
-        handshake = Handshake(
+        handshake = UpgradeRequest(
             headers=list(request.headers.items()),
             query=list(request.query.items()),
             host_port=self.port,
         )
-        response = await self._invoke(CONNECT, connect_event(info, handshake, now_ms=now_ms))
+        response = await self._invoke(CONNECT, connect_event(info, handshake, now_ms=opened_ms))
         if isinstance(response, Exception):
-            return _json(500, {"message": "Internal server error"})
+            return json_response(500, {"message": "Internal server error"})
         status = int(response.get("statusCode", 200)) if isinstance(response, dict) else 200
         if not 200 <= status < 300:
-            return _refusal(status, response)
+            return refusal(status, response)
         headers = (response.get("headers") or {}) if isinstance(response, dict) else {}
         chosen = {name.lower(): value for name, value in headers.items()}.get(
             "sec-websocket-protocol"
         )
-        ws = _GatewayWebSocket(
+        ws = GatewayWebSocket(
             max_frame_bytes=self.limits.max_frame_bytes,
             # aiohttp refuses a message of exactly max_msg_size; API Gateway accepts 128 KB.
             max_msg_size=self.limits.max_message_bytes + 1,
@@ -229,15 +193,17 @@ class WebSocketGateway:
             await ws.prepare(request)
         except (ConnectionError, RuntimeError):
             # The client left during the upgrade: $connect admitted it, so $disconnect runs.
-            gone = disconnect_event(info, status_code=1006, reason="Connection lost", now_ms=now_ms)
+            gone = disconnect_event(
+                info, status_code=1006, reason="Connection lost", now_ms=opened_ms
+            )
             await self._invoke(DISCONNECT, gone)
             return ws
-        client = _Client(
+        client = Client(
             info=info,
             ws=ws,
             transport=request.transport,
             opened=time.monotonic(),
-            last_active_ms=now_ms,
+            last_active_ms=opened_ms,
         )
         self._clients[info.connection_id] = client
         task = asyncio.current_task()
@@ -253,13 +219,13 @@ class WebSocketGateway:
                 self._handlers.discard(task)
         return ws
 
-    async def _serve(self, client: _Client) -> None:
+    async def _serve(self, client: Client) -> None:
         """Read messages until the connection ends, routing each one concurrently."""
         ws = client.ws
         while True:
             message = await ws.receive()
             if message.type in (WSMsgType.TEXT, WSMsgType.BINARY):
-                client.last_active_ms = _now_ms()
+                client.last_active_ms = now_ms()
                 routed = asyncio.create_task(self._route(client, message.data))
                 client.tasks.add(routed)
                 routed.add_done_callback(client.tasks.discard)
@@ -271,27 +237,27 @@ class WebSocketGateway:
                 client.server_close = (code, "Message too big" if too_big else "Protocol error")
             return
 
-    async def _route(self, client: _Client, data: str | bytes) -> None:
+    async def _route(self, client: Client, data: str | bytes) -> None:
         route_key = self._select_route(data)
         if route_key is None:
-            await self._reply(client, _gateway_error("Forbidden", client.info.connection_id))
+            await self._reply(client, gateway_error("Forbidden", client.info.connection_id))
             return
-        event = message_event(client.info, route_key, data, now_ms=_now_ms())
+        event = message_event(client.info, route_key, data, now_ms=now_ms())
         response = await self._invoke(route_key, event)
         if self._after_message is not None:
             self._after_message()
         if isinstance(response, Exception):
-            error = _gateway_error("Internal server error", client.info.connection_id)
+            error = gateway_error("Internal server error", client.info.connection_id)
             await self._reply(client, error)
             return
         body = response.get("body") if isinstance(response, dict) else None
         if body is not None:
             await self._reply(client, body if isinstance(body, str | bytes) else json.dumps(body))
 
-    async def _reply(self, client: _Client, data: str | bytes) -> None:
+    async def _reply(self, client: Client, data: str | bytes) -> None:
         """A route's answer; lost, as on AWS, if the caller has gone meanwhile."""
         try:
-            await self._send(client, data)
+            await send(client, data)
         except (ConnectionError, RuntimeError):
             logger.debug("reply to a closed connection", connection_id=client.info.connection_id)
 
@@ -319,23 +285,10 @@ class WebSocketGateway:
             logger.exception("handler failed", route=route_key, error=str(error))
             return error
 
-    async def _fire_disconnect(self, client: _Client, close: tuple[int, str]) -> None:
+    async def _fire_disconnect(self, client: Client, close: tuple[int, str]) -> None:
         code, reason = close
-        event = disconnect_event(client.info, status_code=code, reason=reason, now_ms=_now_ms())
+        event = disconnect_event(client.info, status_code=code, reason=reason, now_ms=now_ms())
         await self._invoke(DISCONNECT, event)
-
-    async def _send(self, client: _Client, data: str | bytes) -> None:
-        async with client.send_lock:
-            if isinstance(data, bytes):
-                await client.ws.send_bytes(data)
-            else:
-                await client.ws.send_str(data)
-
-    async def _close_client(self, client: _Client, code: int, reason: str) -> None:
-        if client.server_close is None:
-            client.server_close = (code, reason)
-        with contextlib.suppress(Exception):
-            await client.ws.close(code=code, message=reason.encode())
 
     async def _sweep(self) -> None:
         """Close connections past the idle timeout or the lifetime limit."""
@@ -343,159 +296,17 @@ class WebSocketGateway:
         interval = min(1.0, limits.idle_timeout_seconds / 4, limits.max_lifetime_seconds / 4)
         while True:
             await asyncio.sleep(interval)
-            now_ms, now = _now_ms(), time.monotonic()
+            wall_ms, now = now_ms(), time.monotonic()
             for client in list(self._clients.values()):
                 if client.server_close is not None:
                     continue
                 if now - client.opened >= limits.max_lifetime_seconds:
                     reason = "Connection lifetime exceeded"
-                elif now_ms - client.last_active_ms >= limits.idle_timeout_seconds * 1000:
+                elif wall_ms - client.last_active_ms >= limits.idle_timeout_seconds * 1000:
                     reason = "Idle timeout"
                 else:
                     continue
                 client.server_close = (int(WSCloseCode.GOING_AWAY), reason)  # once only
-                closing = asyncio.create_task(
-                    self._close_client(client, WSCloseCode.GOING_AWAY, reason)
-                )
+                closing = asyncio.create_task(close_client(client, WSCloseCode.GOING_AWAY, reason))
                 self._background.add(closing)
                 closing.add_done_callback(self._background.discard)
-
-    # -- the Management API --------------------------------------------------------------
-    async def _post_to_connection(self, request: web.Request) -> web.Response:
-        data = await request.read()
-        if len(data) > self.limits.max_message_bytes:
-            return _error(
-                413,
-                "PayloadTooLargeException",
-                f"Message of {len(data)} bytes exceeds the {self.limits.max_message_bytes} limit",
-            )
-        if self._faults is not None:
-            fault = self._faults.for_post(request.match_info["connection_id"], data)
-            if fault is not None:
-                return self._injected(fault, request.match_info["connection_id"])
-        client = self._live_client(request.match_info["connection_id"])
-        if client is None:
-            return _gone()
-        transport = client.transport
-        if transport is not None and transport.get_write_buffer_size() > _CLIENT_BUFFER_BYTES:
-            return _error(429, "LimitExceededException", "The client side buffer is full")
-        try:
-            text = data.decode()
-        except UnicodeDecodeError:
-            payload: str | bytes = data
-        else:
-            payload = text
-        try:
-            await asyncio.wait_for(self._send(client, payload), _SEND_TIMEOUT_SECONDS)
-        except TimeoutError:
-            return _error(429, "LimitExceededException", "The client is not reading")
-        except (ConnectionError, RuntimeError):
-            return _gone()
-        return web.Response(status=200)
-
-    def _injected(self, fault: PostFault, connection_id: str) -> web.Response:
-        """A fault the plan asks for, answered as API Gateway answers the real one."""
-        if fault is PostFault.GONE:
-            client = self._live_client(connection_id)
-            if client is not None and client.transport is not None:
-                client.transport.abort()  # the client vanished: no close frame
-            return _gone()
-        if fault is PostFault.THROTTLE:
-            return _error(429, "LimitExceededException", "Rate exceeded (injected fault)")
-        return _error(403, "ForbiddenException", "Forbidden (injected poison record)")
-
-    async def _get_connection(self, request: web.Request) -> web.Response:
-        client = self._live_client(request.match_info["connection_id"])
-        if client is None:
-            return _gone()
-        info = client.info
-        return _json(
-            200,
-            {
-                "connectedAt": _iso(info.connected_at_ms),
-                "identity": {"sourceIp": info.source_ip, "userAgent": info.user_agent},
-                "lastActiveAt": _iso(client.last_active_ms),
-            },
-        )
-
-    async def _delete_connection(self, request: web.Request) -> web.Response:
-        client = self._live_client(request.match_info["connection_id"])
-        if client is None:
-            return _gone()
-        await self._close_client(client, WSCloseCode.OK, "Connection deleted")
-        return web.Response(status=204)
-
-    def _live_client(self, connection_id: str) -> _Client | None:
-        client = self._clients.get(connection_id)
-        if client is None or client.server_close is not None or client.ws.closed:
-            return None
-        return client
-
-    # -- the web pages -------------------------------------------------------------------
-    async def _static(self, request: web.Request) -> web.StreamResponse:
-        """Files of the web root; `/kiosk` serves `kiosk.html` (or `kiosk/index.html`)."""
-        if self._web_root is None or not self._web_root.is_dir():
-            raise web.HTTPNotFound()
-        root = self._web_root.resolve()
-        relative = request.match_info["path"].strip("/") or "index.html"
-        for candidate in (relative, f"{relative}.html", f"{relative}/index.html"):
-            path = (root / candidate).resolve()
-            if path.is_relative_to(root) and path.is_file():
-                content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-                return web.FileResponse(
-                    path, headers={"Content-Type": content_type, "Cache-Control": "no-cache"}
-                )
-        raise web.HTTPNotFound()
-
-
-def close_of(client: _Client) -> tuple[int, str]:
-    """The close code and reason for $disconnect: the server's, the client's, or 1006."""
-    if client.server_close is not None:
-        return client.server_close
-    ws = client.ws
-    if ws.close_code is not None and ws.close_code != WSCloseCode.ABNORMAL_CLOSURE:
-        return int(ws.close_code), "Client closed the connection"
-    return int(WSCloseCode.ABNORMAL_CLOSURE), "Connection lost"
-
-
-def _refusal(status: int, response: Any) -> web.Response:
-    body = response.get("body") if isinstance(response, dict) else None
-    if isinstance(body, str) and body:
-        return _json(status, {"message": body})
-    try:
-        phrase = HTTPStatus(status).phrase
-    except ValueError:
-        phrase = "Refused"
-    return _json(status, {"message": phrase})
-
-
-def _gateway_error(message: str, connection_id: str) -> str:
-    """The frame API Gateway sends a caller when it cannot route or the handler failed."""
-    return json.dumps(
-        {"message": message, "connectionId": connection_id, "requestId": new_connection_id()}
-    )
-
-
-def _json(
-    status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None
-) -> web.Response:
-    return web.Response(
-        status=status, text=json.dumps(body), content_type="application/json", headers=headers
-    )
-
-
-def _error(status: int, error_type: str, message: str) -> web.Response:
-    return _json(status, {"message": message}, {"x-amzn-ErrorType": error_type})
-
-
-def _gone() -> web.Response:
-    return _json(410, _GONE, {"x-amzn-ErrorType": "GoneException"})
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def _iso(epoch_ms: int) -> str:
-    moment = datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

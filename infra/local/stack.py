@@ -26,23 +26,26 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger
 
-import client
-from client.commands.token import DEFAULT_MEDIA_DAY, key_file
 from infra.local.demo import seed_demo
 from infra.local.dynamodb import DynamoDBLocal, DynamoDBLocalError
 from infra.local.faults import FaultPlan, FaultPlanError
 from infra.local.gateway import CONNECT, DEFAULT, DISCONNECT, WebSocketGateway
+from infra.local.layout import (
+    CONNECTIONS_TABLE,
+    COORDINATION_TABLE,
+    DEFAULT_DATA_DIR,
+    DEFAULT_MEDIA_DAY,
+    REGION,
+    STAGE,
+    key_file,
+    stack_file,
+)
 from infra.local.limits import GatewayLimits
 from infra.local.streams import StreamPoller
 from mediaday.keys import FileKeyProvider
 from mediaday.models import Role
 from mediaday.tokens import issue_token
 
-STAGE = "local"
-CONNECTIONS_TABLE = "mediaday-connections"
-COORDINATION_TABLE = "mediaday-coordination"
-REGION = "eu-west-1"
-STACK_FILE = "stack.json"
 TOKEN_TTL_SECONDS = 12 * 3600
 ROUTES = {
     CONNECT: "connect.handler.on_connect",
@@ -50,19 +53,22 @@ ROUTES = {
     DEFAULT: "messaging.handler.on_message",
 }
 STREAM_TARGET = "broadcast.handler.on_stream"
-WEB_ROOT = Path(client.__file__).parent / "web"
 
 logger = Logger(service="local-stack")
 
 
 @dataclass(frozen=True)
 class StackOptions:
+    """What `mediaday serve` asks for. The CLI owns the web pages, so it passes their
+    directory down as `web_root` (None: no pages, the APIs only)."""
+
     host: str = "127.0.0.1"
     port: int = 8080
-    data_dir: Path = Path(".mediaday")
+    data_dir: Path = DEFAULT_DATA_DIR
     demo: bool = True
     limits: GatewayLimits = field(default_factory=GatewayLimits)
     log_level: str = "WARNING"
+    web_root: Path | None = None
 
 
 class StackError(RuntimeError):
@@ -90,7 +96,7 @@ def serve(options: StackOptions) -> int:
     finally:
         listener.close()
         database.stop()
-        (data_dir / STACK_FILE).unlink(missing_ok=True)
+        stack_file(data_dir).unlink(missing_ok=True)
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -213,7 +219,7 @@ async def _run(
         {route: _handler(path) for route, path in ROUTES.items()},
         stage=STAGE,
         limits=options.limits,
-        web_root=WEB_ROOT,
+        web_root=options.web_root,
         faults=faults,
         after_message=poller.nudge,  # a write's record is on the stream once it is acked
     )
@@ -228,7 +234,7 @@ async def _run(
         stations = [item.id for item in store.items_of_type(DEFAULT_MEDIA_DAY, "station")]
         info = stack_info(data_dir, http_url, stations)
         info["dynamodb_endpoint"] = database.endpoint
-        _write_json(data_dir / STACK_FILE, info)
+        _write_json(stack_file(data_dir), info)
         print(banner(info, database.endpoint, data_dir), flush=True)
         watchdog = asyncio.create_task(_watch(database, stopping))
         await stopping.wait()

@@ -23,14 +23,13 @@ from typing import Any, Protocol
 import boto3
 from botocore.config import Config
 
-from client.commands.token import DEFAULT_MEDIA_DAY
 from client.connection import MediaDayClient
 from client.events import ConnectionState
+from infra.local.layout import COORDINATION_TABLE, DEFAULT_MEDIA_DAY, REGION
 from mediaday.coordination import COUNTER_ATTRIBUTE
 from mediaday.models import PK, REV_COUNTER_SK, SK, Item, item_from_dynamo, media_day_pk
 from mediaday.topics import parse_topic
 
-COORDINATION_TABLE = "mediaday-coordination"  # infra/local/stack.py
 ItemKey = tuple[str, str]
 
 
@@ -56,7 +55,7 @@ class TableReader:
             self._clients[endpoint] = boto3.client(
                 "dynamodb",
                 endpoint_url=endpoint,
-                region_name="eu-west-1",
+                region_name=REGION,
                 aws_access_key_id="local",
                 aws_secret_access_key="local",
                 config=Config(retries={"max_attempts": 3}, connect_timeout=2, read_timeout=10),

@@ -1,36 +1,35 @@
-"""API-Gateway-shaped events, built in one place for every test."""
+"""Handler events for tests, built by the emulator's own builders (infra/local/events.py).
+
+One builder, so a test event is shaped exactly as the local stack's events are. This
+module only fills in test defaults: a cloud-like domain and stage, a fixed source address,
+and headers and query parameters given as dicts. The Lambda context is the emulator's
+too: `infra.local.events.LambdaContext`.
+"""
 
 from __future__ import annotations
 
 import json
-import time
-import uuid
 from typing import Any
+
+from infra.local import events
+from infra.local.layout import REGION
 
 API_ID = "abc123defg"
 STAGE = "test"
-DOMAIN = f"{API_ID}.execute-api.eu-west-1.amazonaws.com"
+DOMAIN = f"{API_ID}.execute-api.{REGION}.amazonaws.com"
+SOURCE_IP = "203.0.113.7"
+_PORT = 443
 
 
-def _request_context(
-    connection_id: str, route_key: str, event_type: str, *, source_ip: str = "203.0.113.7"
-) -> dict[str, Any]:
-    now_ms = int(time.time() * 1000)
-    return {
-        "routeKey": route_key,
-        "eventType": event_type,
-        "extendedRequestId": uuid.uuid4().hex[:16],
-        "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime()),
-        "messageDirection": "IN",
-        "stage": STAGE,
-        "connectedAt": now_ms - 5,
-        "requestTimeEpoch": now_ms,
-        "identity": {"sourceIp": source_ip, "userAgent": "pytest"},
-        "requestId": uuid.uuid4().hex[:16],
-        "domainName": DOMAIN,
-        "connectionId": connection_id,
-        "apiId": API_ID,
-    }
+def _info(connection_id: str) -> events.ConnectionInfo:
+    return events.ConnectionInfo(
+        connection_id=connection_id,
+        stage=STAGE,
+        domain_name=DOMAIN,
+        source_ip=SOURCE_IP,
+        user_agent="pytest",
+        connected_at_ms=events.now_ms() - 5,
+    )
 
 
 def connect_event(
@@ -44,56 +43,30 @@ def connect_event(
         "Host": DOMAIN,
         "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
         "Sec-WebSocket-Version": "13",
-        "X-Forwarded-For": "203.0.113.7",
+        "X-Forwarded-For": SOURCE_IP,
         **(headers or {}),
     }
     params = dict(query or {})
     if token is not None:
         params["token"] = token
-    return {
-        "headers": all_headers,
-        "multiValueHeaders": {name: [value] for name, value in all_headers.items()},
-        "queryStringParameters": params or None,
-        "multiValueQueryStringParameters": {k: [v] for k, v in params.items()} or None,
-        "requestContext": _request_context(connection_id, "$connect", "CONNECT"),
-        "isBase64Encoded": False,
-    }
+    handshake = events.UpgradeRequest(
+        headers=list(all_headers.items()),
+        query=list(params.items()),
+        host_port=_PORT,
+        scheme="wss",
+    )
+    return events.connect_event(_info(connection_id), handshake, now_ms=events.now_ms())
 
 
 def disconnect_event(connection_id: str = "conn-1", *, status: int = 1001) -> dict[str, Any]:
-    headers = {"Host": DOMAIN, "x-api-key": "", "x-restapi": ""}
-    context = _request_context(connection_id, "$disconnect", "DISCONNECT")
-    context.update({"disconnectStatusCode": status, "disconnectReason": "Client closed"})
-    return {
-        "headers": headers,
-        "multiValueHeaders": {name: [value] for name, value in headers.items()},
-        "requestContext": context,
-        "isBase64Encoded": False,
-    }
+    return events.disconnect_event(
+        _info(connection_id), status_code=status, reason="Client closed", now_ms=events.now_ms()
+    )
 
 
 def message_event(
     connection_id: str = "conn-1", body: Any = None, *, raw: str | None = None
 ) -> dict[str, Any]:
     """A $default message; `raw` sends the body text exactly as given."""
-    context = _request_context(connection_id, "$default", "MESSAGE")
-    context["messageId"] = uuid.uuid4().hex[:16]
-    return {
-        "requestContext": context,
-        "body": raw if raw is not None else json.dumps(body),
-        "isBase64Encoded": False,
-    }
-
-
-class FakeLambdaContext:
-    function_name = "test-function"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:test-function"
-    memory_limit_in_mb = 256
-    aws_request_id = "req-0000"
-    log_group_name = "/aws/lambda/test-function"
-    log_stream_name = "stream"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 30_000
+    text = raw if raw is not None else json.dumps(body)
+    return events.message_event(_info(connection_id), "$default", text, now_ms=events.now_ms())

@@ -22,6 +22,7 @@ def test_serve_options_reach_the_stack(monkeypatch):
     assert (options.port, options.data_dir, options.demo) == (9000, Path("d"), False)
     assert options.limits.idle_timeout_seconds == 1.5
     assert options.limits.max_lifetime_seconds == 7200
+    assert (options.web_root / "kiosk.html").is_file()  # the CLI hands its pages down
 
 
 def test_serve_defaults_match_the_local_stack_contract():

@@ -13,8 +13,8 @@ from aws_lambda_powertools.utilities.parser.models import (
 
 from infra.local.events import (
     ConnectionInfo,
-    Handshake,
     LambdaContext,
+    UpgradeRequest,
     connect_event,
     disconnect_event,
     message_event,
@@ -38,7 +38,7 @@ def test_connection_ids_look_like_api_gateways_and_are_fresh():
 
 
 def test_connect_event_keeps_repeated_headers_and_query_values():
-    handshake = Handshake(
+    handshake = UpgradeRequest(
         headers=[("Host", "h"), ("X-Multi", "a"), ("X-Multi", "b")],
         query=[("token", "t"), ("x", "1"), ("x", "2")],
         host_port=8080,
@@ -53,7 +53,7 @@ def test_connect_event_keeps_repeated_headers_and_query_values():
 
 
 def test_connect_event_without_query_has_none_like_api_gateway():
-    event = connect_event(INFO, Handshake(headers=[], query=[], host_port=1), now_ms=1)
+    event = connect_event(INFO, UpgradeRequest(headers=[], query=[], host_port=1), now_ms=1)
     assert event["queryStringParameters"] is None
     assert event["multiValueQueryStringParameters"] is None
 

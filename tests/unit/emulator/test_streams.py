@@ -1,5 +1,5 @@
 """The stream poller against an in-memory stream: batches, batchItemFailures, dead
-letters, checkpoints, shard rollover. (tests/integration/infra/test_stream_poller.py runs
+letters, checkpoints, shard rollover. (tests/integration/emulator/test_stream_poller.py runs
 it against DynamoDB Local.)"""
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ import pytest
 from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamModel
 
 from infra.local.streams import PollerOptions, StreamPoller, first_failure, lambda_record
+from mediaday.backoff import Backoff
 
 ARN = "arn:aws:dynamodb:ddblocal:000000000000:table/coord/stream/2026-11-25T00:00:00.000"
-FAST = PollerOptions(batch_size=3, max_attempts=3, backoff_base=0.0, backoff_max=0.0)
+FAST = PollerOptions(batch_size=3, max_attempts=3, backoff=Backoff(base=0.0, cap=0.0))
 
 
 def record(sequence: int, key: str | None = None) -> dict[str, Any]:
