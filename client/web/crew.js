@@ -77,6 +77,7 @@
     },
   });
   window.mediadayClient = client;
+  var mirror = client.mirror; // one mirror for the page's life: reconnects refill it
 
   var busy = new Set(); // item keys with a write in flight
   var pickedTalent = "";
@@ -86,22 +87,6 @@
     pickedTalent = els.picker.value;
     render();
   });
-
-  function talentName(id) {
-    var t = client.mirror.get("talent", id);
-    return t ? t.name : id;
-  }
-
-  function talentMeta(id) {
-    var t = client.mirror.get("talent", id);
-    if (!t) return "";
-    return [t.number ? "#" + t.number : "", t.team, t.position].filter(Boolean).join(" · ");
-  }
-
-  function stationName(id) {
-    var s = client.mirror.get("station", id);
-    return s ? s.name : id;
-  }
 
   /** A write from a button: one at a time per item; errors are shown in plain words. */
   function send(key, fields) {
@@ -136,7 +121,6 @@
   }
 
   function model(now) {
-    var mirror = client.mirror;
     var slots = mirror.ofType("slot").filter(function (s) { return s.station_id === stationId; });
     var line = M.stationTimeline(slots, now);
     var calls = mirror.ofType("call").filter(M.isActiveCall);
@@ -171,8 +155,8 @@
     var parts = [];
     if (slot) {
       parts.push(
-        h("p", { class: "talent" }, talentName(slot.talent_id)),
-        h("p", { class: "talent-meta" }, [talentMeta(slot.talent_id), slot.title].filter(Boolean).join(" — ")),
+        h("p", { class: "talent" }, M.talentName(mirror, slot.talent_id)),
+        h("p", { class: "talent-meta" }, [M.talentMeta(mirror, slot.talent_id), slot.title].filter(Boolean).join(" — ")),
         h("p", { class: "countdown" }, h("span", { class: "num", "data-until": Date.parse(slot.ends_at) }, ""), " left · until ", M.hourMinute(Date.parse(slot.ends_at)))
       );
     } else {
@@ -180,11 +164,11 @@
     }
     if (next) {
       parts.push(
-        h("p", { class: "muted" }, "Next: ", h("strong", null, talentName(next.talent_id)), " in ", h("span", { class: "num", "data-until": Date.parse(next.starts_at) }, ""), " at " + M.hourMinute(Date.parse(next.starts_at)))
+        h("p", { class: "muted" }, "Next: ", h("strong", null, M.talentName(mirror, next.talent_id)), " in ", h("span", { class: "num", "data-until": Date.parse(next.starts_at) }, ""), " at " + M.hourMinute(Date.parse(next.starts_at)))
       );
     }
     m.elsewhere.forEach(function (call) {
-      parts.push(h("p", { class: "call-flag", "data-call-id": call.id }, talentName(call.talent_id) + " is called to " + stationName(call.station_id) + " (" + call.state.replace("-", " ") + ")."));
+      parts.push(h("p", { class: "call-flag", "data-call-id": call.id }, M.talentName(mirror, call.talent_id) + " is called to " + M.stationName(mirror, call.station_id) + " (" + call.state.replace("-", " ") + ")."));
     });
     els.nowBody.replaceChildren.apply(els.nowBody, parts);
     els.nowCard.classList.toggle("is-called", m.elsewhere.length > 0);
@@ -196,8 +180,8 @@
       var opts = [h("option", { value: "" }, "Follow the schedule")].concat(
         m.talentIds
           .slice()
-          .sort(function (a, b) { return talentName(a).localeCompare(talentName(b)); })
-          .map(function (id) { return h("option", { value: id }, talentName(id)); })
+          .sort(function (a, b) { return M.talentName(mirror, a).localeCompare(M.talentName(mirror, b)); })
+          .map(function (id) { return h("option", { value: id }, M.talentName(mirror, id)); })
       );
       els.picker.replaceChildren.apply(els.picker, opts);
       els.picker.setAttribute("data-ids", wanted);
@@ -223,7 +207,7 @@
   }
 
   function renderShots(m) {
-    var who = m.focus ? talentName(m.focus) : "";
+    var who = m.focus ? M.talentName(mirror, m.focus) : "";
     els.shotsTitle.textContent = who ? "Shot list — " + who : "Shot list";
     var done = m.shots.filter(function (s) { return statusOf(s) !== "pending"; }).length;
     var progress = m.focus
@@ -259,7 +243,7 @@
         h(
           "span",
           { class: "call-text" },
-          h("strong", null, talentName(call.talent_id)),
+          h("strong", null, M.talentName(mirror, call.talent_id)),
           " to this station ",
           h("span", { class: "badge", "data-state": call.state }, call.state.replace("-", " ")),
           call.note ? h("span", { class: "muted" }, " — " + call.note) : null
@@ -274,7 +258,7 @@
                 type: "button",
                 class: "btn btn-ack",
                 "data-focus-key": "ack-" + state + "-" + call.id,
-                "aria-label": ACK_WORDS[state] + ": " + talentName(call.talent_id),
+                "aria-label": ACK_WORDS[state] + ": " + M.talentName(mirror, call.talent_id),
                 disabled: busy.has("call#" + call.id),
                 onclick: function () { ackCall(call, state); },
               },
@@ -298,7 +282,7 @@
         "li",
         { class: state, "data-slot-id": slot.id, "aria-current": slot === m.line.current ? "true" : null },
         h("span", { class: "num" }, M.hourMinute(start) + "–" + M.hourMinute(end)),
-        h("span", null, talentName(slot.talent_id), slot.title ? h("span", { class: "muted" }, " — " + slot.title) : null),
+        h("span", null, M.talentName(mirror, slot.talent_id), slot.title ? h("span", { class: "muted" }, " — " + slot.title) : null),
         h("span", { class: "muted" }, state === "is-current" ? "now" : state === "is-next" ? "next" : "")
       );
     });
@@ -313,12 +297,12 @@
     var current = { now: m.line.current ? m.line.current.talent_id : "", calls: {} };
     var messages = [];
     if (previous && current.now && previous.now !== current.now) {
-      messages.push("Now in front of you: " + talentName(current.now) + ".");
+      messages.push("Now in front of you: " + M.talentName(mirror, current.now) + ".");
     }
     m.ours.concat(m.elsewhere).forEach(function (call) {
       current.calls[call.id] = true;
       if (previous && !previous.calls[call.id]) {
-        messages.push("New call: " + talentName(call.talent_id) + " to " + stationName(call.station_id) + ".");
+        messages.push("New call: " + M.talentName(mirror, call.talent_id) + " to " + M.stationName(mirror, call.station_id) + ".");
       }
     });
     if (client.status.ready) previous = current;
@@ -357,32 +341,14 @@
   function tick() {
     var now = client.serverNow();
     els.clock.textContent = M.clockTime(now);
-    var nodes = els.main.querySelectorAll("[data-until]");
-    for (var i = 0; i < nodes.length; i++) {
-      nodes[i].textContent = M.countdown(Number(nodes[i].getAttribute("data-until")) - now);
-    }
+    M.showCountdowns(els.main, now);
     if (keyOf(model(now)) !== timelineKey) render();
   }
 
   function renderStatus() {
     var label = M.connectionLabel(client.status, client, STALE_MS);
-    if (els.conn.getAttribute("data-state") !== label.state || els.conn.textContent !== label.text) {
-      els.conn.setAttribute("data-state", label.state);
-      els.conn.textContent = label.text;
-    }
-    document.body.classList.toggle("is-stale", label.stale);
-    els.banner.hidden = !label.stale;
-    if (label.stale) {
-      var text = label.text + ". What you see may be out of date; changes cannot be sent until the connection is back.";
-      if (els.banner.textContent !== text) els.banner.textContent = text;
-    }
+    M.showConnection(els, label, "What you see may be out of date; changes cannot be sent until the connection is back.");
   }
 
-  setInterval(function () {
-    tick();
-    renderStatus();
-  }, 500);
-  render();
-  renderStatus();
-  client.start();
+  M.startView(client, { render: render, tick: tick, renderStatus: renderStatus }, 500);
 })();

@@ -47,6 +47,7 @@
   });
   // Exposed for diagnostics and for the browser tests.
   window.mediadayClient = client;
+  var mirror = client.mirror; // one mirror for the page's life: reconnects refill it
 
   var timelineKey = "";
   var previous = null; // what was announced last: station id -> now talent, call ids
@@ -64,12 +65,7 @@
 
   /** Everything the board shows at `now` (server time), derived from the mirror. */
   function model(now) {
-    var mirror = client.mirror;
     var day = mirror.ofType("day")[0] || null;
-    var talent = new Map();
-    mirror.ofType("talent").forEach(function (t) {
-      talent.set(t.id, t);
-    });
     var stations = mirror.ofType("station").sort(byName);
     var known = new Set(stations.map(function (s) { return s.id; }));
     var slotsBy = new Map();
@@ -84,7 +80,6 @@
     var calls = mirror.ofType("call").filter(M.isActiveCall).sort(byCallUrgency);
     return {
       day: day,
-      talent: talent,
       calls: calls,
       stations: stations.map(function (station) {
         var line = M.stationTimeline(slotsBy.get(station.id) || [], now);
@@ -104,23 +99,7 @@
     };
   }
 
-  function talentName(talent, id) {
-    var t = talent.get(id);
-    return t ? t.name : id;
-  }
-
-  function talentMeta(talent, id) {
-    var t = talent.get(id);
-    if (!t) return "";
-    return [t.number ? "#" + t.number : "", t.team, t.position].filter(Boolean).join(" · ");
-  }
-
-  function stationName(id) {
-    var s = client.mirror.get("station", id);
-    return s ? s.name : id;
-  }
-
-  function nowCard(view, talent) {
+  function nowCard(view) {
     var slot = view.current;
     if (!slot) {
       return h("div", { class: "slot-now" }, h("span", { class: "label" }, "Now"), h("p", { class: "empty" }, "Open"));
@@ -131,8 +110,8 @@
       "div",
       { class: "slot-now", "data-slot-id": slot.id },
       h("span", { class: "label" }, "Now"),
-      h("p", { class: "talent" }, talentName(talent, slot.talent_id)),
-      h("p", { class: "talent-meta" }, [talentMeta(talent, slot.talent_id), slot.title].filter(Boolean).join(" — ")),
+      h("p", { class: "talent" }, M.talentName(mirror, slot.talent_id)),
+      h("p", { class: "talent-meta" }, [M.talentMeta(mirror, slot.talent_id), slot.title].filter(Boolean).join(" — ")),
       h(
         "p",
         { class: "countdown" },
@@ -156,7 +135,7 @@
     );
   }
 
-  function nextCard(view, talent) {
+  function nextCard(view) {
     var slot = view.next;
     if (!slot) {
       return h("div", { class: "slot-next" }, h("span", { class: "label" }, "Next"), h("p", { class: "empty" }, "Nothing more scheduled"));
@@ -166,13 +145,13 @@
       "div",
       { class: "slot-next", "data-slot-id": slot.id },
       h("span", { class: "label" }, "Next"),
-      h("p", { class: "talent" }, talentName(talent, slot.talent_id)),
-      h("p", { class: "talent-meta" }, talentMeta(talent, slot.talent_id)),
+      h("p", { class: "talent" }, M.talentName(mirror, slot.talent_id)),
+      h("p", { class: "talent-meta" }, M.talentMeta(mirror, slot.talent_id)),
       h("p", { class: "countdown" }, "in ", h("span", { class: "num", "data-until": start }, ""), " · at ", M.hourMinute(start))
     );
   }
 
-  function stationCard(view, talent) {
+  function stationCard(view) {
     var s = view.station;
     var called = view.calls.length > 0;
     return h(
@@ -191,24 +170,24 @@
           return h(
             "p",
             { class: "call-flag", "data-call-id": call.id },
-            "Call: " + talentName(talent, call.talent_id) + " — " + call.state.replace("-", " ")
+            "Call: " + M.talentName(mirror, call.talent_id) + " — " + call.state.replace("-", " ")
           );
         })
       ),
-      nowCard(view, talent),
-      nextCard(view, talent)
+      nowCard(view),
+      nextCard(view)
     );
   }
 
-  function callRow(call, talent) {
+  function callRow(call) {
     return h(
       "li",
       { class: "call", "data-call-id": call.id, "data-state": call.state },
-      h("p", { class: "who" }, talentName(talent, call.talent_id)),
+      h("p", { class: "who" }, M.talentName(mirror, call.talent_id)),
       h(
         "p",
         { class: "where" },
-        "to " + stationName(call.station_id) + " ",
+        "to " + M.stationName(mirror, call.station_id) + " ",
         h("span", { class: "badge", "data-state": call.state }, call.state.replace("-", " "))
       ),
       call.note ? h("p", { class: "note" }, call.note) : null,
@@ -235,12 +214,12 @@
       document.title = m.day.name + " — Kiosk";
     }
     var stationItems = m.stations.map(function (view) {
-      return stationCard(view, m.talent);
+      return stationCard(view);
     });
     if (stationItems.length === 0) stationItems = [h("li", { class: "empty" }, "No stations yet.")];
     els.stations.replaceChildren.apply(els.stations, stationItems);
     var callItems = m.calls.map(function (call) {
-      return callRow(call, m.talent);
+      return callRow(call);
     });
     if (callItems.length === 0) callItems = [h("li", { class: "empty" }, "No active calls.")];
     els.calls.replaceChildren.apply(els.calls, callItems);
@@ -279,14 +258,14 @@
     var current = { now: {}, calls: {} };
     var messages = [];
     m.stations.forEach(function (v) {
-      var who = v.current ? talentName(m.talent, v.current.talent_id) : "";
+      var who = v.current ? M.talentName(mirror, v.current.talent_id) : "";
       current.now[v.station.id] = who;
       if (previous && who && previous.now[v.station.id] !== who) messages.push("Now at " + v.station.name + ": " + who + ".");
     });
     m.calls.forEach(function (call) {
       current.calls[call.id] = call.state;
       if (previous && !previous.calls[call.id]) {
-        messages.push("Call: " + talentName(m.talent, call.talent_id) + " to " + stationName(call.station_id) + ".");
+        messages.push("Call: " + M.talentName(mirror, call.talent_id) + " to " + M.stationName(mirror, call.station_id) + ".");
       }
     });
     if (client.status.ready) previous = current;
@@ -296,10 +275,7 @@
   function tick() {
     var now = client.serverNow();
     els.clock.textContent = M.clockTime(now);
-    var nodes = els.stations.querySelectorAll("[data-until]");
-    for (var i = 0; i < nodes.length; i++) {
-      nodes[i].textContent = M.countdown(Number(nodes[i].getAttribute("data-until")) - now);
-    }
+    M.showCountdowns(els.stations, now);
     var bars = els.stations.querySelectorAll("[data-from]");
     for (var j = 0; j < bars.length; j++) {
       var from = Number(bars[j].getAttribute("data-from"));
@@ -312,26 +288,8 @@
 
   function renderStatus() {
     var label = M.connectionLabel(client.status, client, STALE_MS);
-    if (els.conn.getAttribute("data-state") !== label.state || els.conn.textContent !== label.text) {
-      els.conn.setAttribute("data-state", label.state);
-      els.conn.textContent = label.text;
-    }
-    document.body.classList.toggle("is-stale", label.stale);
-    if (els.banner.hidden === label.stale) {
-      els.banner.hidden = !label.stale;
-      fitToScreen(); // the banner takes room
-    }
-    if (label.stale) {
-      var text = label.text + ". The board may be out of date.";
-      if (els.banner.textContent !== text) els.banner.textContent = text;
-    }
+    M.showConnection(els, label, "The board may be out of date.", fitToScreen); // the banner takes room
   }
 
-  setInterval(function () {
-    tick();
-    renderStatus();
-  }, 250);
-  render();
-  renderStatus();
-  client.start();
+  M.startView(client, { render: render, tick: tick, renderStatus: renderStatus }, 250);
 })();

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Page, sync_playwright
 
+from tests.browser.scripted import load_client
 from tests.support.stack import local_stack  # noqa: F401 (a fixture, found by name)
 
 CHROMIUM = Path(os.environ.get("MEDIADAY_CHROMIUM", "/usr/bin/chromium"))
@@ -64,3 +65,9 @@ def page(browser_context: BrowserContext) -> Iterator[Page]:
     finally:
         tab.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def js(page: Page) -> Page:
+    """A tab with the client's scripts over a scripted WebSocket (tests/browser/scripted.py)."""
+    return load_client(page)

@@ -9,15 +9,18 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from playwright.sync_api import Page
 
-from client.connection import Backoff, ClientOptions, MediaDayClient
+from client.connection import MediaDayClient
 from client.events import ConnectionState
+from client.options import ClientOptions
 from mediaday.protocol import Ack
+from tests.support.client_options import STACK
 
 T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +35,7 @@ class ThreadedClient:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
         # Quick retries: the restart test waits for this client to come back.
-        options = ClientOptions(backoff=Backoff(first=0.3, cap=1.0), pong_timeout=5.0)
+        options = replace(ClientOptions(), backoff=STACK.backoff, pong_timeout=5.0)
         self.client = MediaDayClient(url, token, topics=topics, options=options)
         self.run(self.client.connect(), timeout=30)
 

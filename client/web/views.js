@@ -1,0 +1,215 @@
+/*
+ * views.js: what the kiosk and crew views share: times in the venue's zone, countdowns,
+ * a station's timeline, names from the mirror, the connection label and a tiny element
+ * builder. Loaded after the client scripts (see mediaday.js); nothing here talks to the
+ * server.
+ */
+(function (global) {
+  "use strict";
+
+  var M = global.MediaDay;
+  var ACTIVE_CALL_STATES = ["pending", "en-route", "arrived"];
+
+  function pad(n) {
+    return (n < 10 ? "0" : "") + n;
+  }
+
+  // Times show in the media day's time zone (the venue's), whatever the screen is set to.
+  var formats = null;
+
+  function setTimeZone(zone) {
+    try {
+      var base = { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: zone || undefined };
+      formats = {
+        zone: zone,
+        hm: new Intl.DateTimeFormat("en-GB", base),
+        hms: new Intl.DateTimeFormat("en-GB", Object.assign({ second: "2-digit" }, base)),
+      };
+    } catch (e) {
+      formats = null; // an unknown zone name: fall back to the screen's own
+    }
+  }
+
+  /** "hh:mm:ss" of an epoch-ms moment. */
+  function clockTime(ms) {
+    if (formats) return formats.hms.format(new Date(ms));
+    var d = new Date(ms);
+    return pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
+  }
+
+  function hourMinute(ms) {
+    if (formats) return formats.hm.format(new Date(ms));
+    var d = new Date(ms);
+    return pad(d.getHours()) + ":" + pad(d.getMinutes());
+  }
+
+  /** "4:05" or "1:02:03" for a duration; never negative. */
+  function countdown(ms) {
+    var total = Math.max(0, Math.ceil(ms / 1000));
+    var h = Math.floor(total / 3600);
+    var m = Math.floor((total % 3600) / 60);
+    var s = total % 60;
+    return h > 0 ? h + ":" + pad(m) + ":" + pad(s) : m + ":" + pad(s);
+  }
+
+  /** A station's slots in time order, with the current one and the next one at `now`. */
+  function stationTimeline(slots, now) {
+    var sorted = slots.slice().sort(function (a, b) {
+      return Date.parse(a.starts_at) - Date.parse(b.starts_at) || (a.id < b.id ? -1 : 1);
+    });
+    var current = null;
+    var next = null;
+    sorted.forEach(function (slot) {
+      var start = Date.parse(slot.starts_at);
+      var end = Date.parse(slot.ends_at);
+      if (start <= now && now < end && current === null) current = slot;
+      else if (start > now && next === null) next = slot;
+    });
+    return { slots: sorted, current: current, next: next };
+  }
+
+  function isActiveCall(call) {
+    return !call.deleted && ACTIVE_CALL_STATES.indexOf(call.state) >= 0;
+  }
+
+  /** A talent's name from the mirror; the id while the roster has not arrived. */
+  function talentName(mirror, id) {
+    var t = mirror.get("talent", id);
+    return t ? t.name : id;
+  }
+
+  /** A talent's number, team and position ("#7 · team · position"); empty when unknown. */
+  function talentMeta(mirror, id) {
+    var t = mirror.get("talent", id);
+    if (!t) return "";
+    return [t.number ? "#" + t.number : "", t.team, t.position].filter(Boolean).join(" · ");
+  }
+
+  /** A station's name from the mirror; the id while the roster has not arrived. */
+  function stationName(mirror, id) {
+    var s = mirror.get("station", id);
+    return s ? s.name : id;
+  }
+
+  /** The page's options from its own URL: token, an optional `ws` override, test knobs. */
+  function pageOptions() {
+    var params = new URLSearchParams(global.location.search);
+    var scheme = global.location.protocol === "https:" ? "wss:" : "ws:";
+    var options = {
+      token: params.get("token") || "",
+      url: params.get("ws") || scheme + "//" + global.location.host + "/local",
+    };
+    [
+      ["heartbeat_ms", "heartbeatMs"],
+      ["pong_timeout_ms", "pongTimeoutMs"],
+      ["backoff_max_ms", "backoffMaxMs"],
+      ["stale_ms", "staleMs"],
+    ].forEach(function (pair) {
+      var value = Number(params.get(pair[0]));
+      if (value > 0) options[pair[1]] = value;
+    });
+    return options;
+  }
+
+  /** A tiny element builder: h("div", {class: "x"}, child, "text"). Text is never HTML. */
+  function h(tag, attrs) {
+    var el = global.document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      var value = attrs[name];
+      if (value === null || value === undefined || value === false) return;
+      if (name.slice(0, 2) === "on") el.addEventListener(name.slice(2), value);
+      else el.setAttribute(name, value === true ? "" : String(value));
+    });
+    for (var i = 2; i < arguments.length; i++) append(el, arguments[i]);
+    return el;
+  }
+
+  function append(el, child) {
+    if (child === null || child === undefined || child === false) return;
+    if (Array.isArray(child)) child.forEach(function (c) { append(el, c); });
+    else el.appendChild(typeof child === "object" ? child : global.document.createTextNode(String(child)));
+  }
+
+  /**
+   * The connection pill both views show: unobtrusive when live, plain words otherwise.
+   * `stale` turns true once the view has been cut off for longer than `staleMs`: from then
+   * on the data on screen must not pass for current. (A silently dead socket is caught by
+   * the pong timeout, which closes it and so starts this clock.)
+   */
+  function connectionLabel(status, client, staleMs) {
+    var last = status.lastContact
+      ? " — last update " + clockTime(status.lastContact + client.clockOffsetMs)
+      : "";
+    if (status.state === "live") return { state: "live", text: "Live", stale: false };
+    var claims = client.claims;
+    if (claims && typeof claims.exp === "number" && claims.exp * 1000 <= client.serverNow()) {
+      // The server refuses an expired token; retrying cannot help, a new link can.
+      return { state: "reconnecting", text: "Access expired — ask a producer for a new link", stale: true };
+    }
+    if (!status.everLive) {
+      // Nothing on screen yet, so nothing can be stale.
+      var text = status.attempts > 0 ? "Cannot reach the server — retrying" : "Connecting…";
+      return { state: "connecting", text: text, stale: false };
+    }
+    var stale = status.state === "stopped" || Date.now() - status.since > staleMs;
+    return { state: "reconnecting", text: "Reconnecting" + last, stale: stale };
+  }
+
+  /**
+   * A connection label in a page's pill (`els.conn`), its stale dimming and its banner
+   * (`els.banner`: the label, then the page's `warning`). `onBannerToggle` runs when the
+   * banner appears or goes away (the kiosk refits the board to the screen).
+   */
+  function showConnection(els, label, warning, onBannerToggle) {
+    if (els.conn.getAttribute("data-state") !== label.state || els.conn.textContent !== label.text) {
+      els.conn.setAttribute("data-state", label.state);
+      els.conn.textContent = label.text;
+    }
+    global.document.body.classList.toggle("is-stale", label.stale);
+    if (els.banner.hidden === label.stale) {
+      els.banner.hidden = !label.stale;
+      if (onBannerToggle) onBannerToggle();
+    }
+    if (label.stale) {
+      var text = label.text + ". " + warning;
+      if (els.banner.textContent !== text) els.banner.textContent = text;
+    }
+  }
+
+  /** Start a view: draw it, connect, then redraw its clocks and label every `everyMs`. */
+  function startView(client, view, everyMs) {
+    global.setInterval(function () {
+      view.tick();
+      view.renderStatus();
+    }, everyMs);
+    view.render();
+    view.renderStatus();
+    client.start();
+  }
+
+  /** Every countdown under `root` (`data-until`, epoch ms) shows the time left at `now`. */
+  function showCountdowns(root, now) {
+    var nodes = root.querySelectorAll("[data-until]");
+    for (var i = 0; i < nodes.length; i++) {
+      nodes[i].textContent = countdown(Number(nodes[i].getAttribute("data-until")) - now);
+    }
+  }
+
+  Object.assign(M, {
+    clockTime: clockTime,
+    setTimeZone: setTimeZone,
+    hourMinute: hourMinute,
+    countdown: countdown,
+    stationTimeline: stationTimeline,
+    isActiveCall: isActiveCall,
+    talentName: talentName,
+    talentMeta: talentMeta,
+    stationName: stationName,
+    pageOptions: pageOptions,
+    connectionLabel: connectionLabel,
+    showConnection: showConnection,
+    startView: startView,
+    showCountdowns: showCountdowns,
+    h: h,
+  });
+})(window);
