@@ -58,6 +58,8 @@ def admit(
         claims = verify_token(token, keys, now=now)
     except TokenError as error:
         raise Refused(error.status, error.message) from error
+    except (ValueError, RecursionError) as error:  # the client's bytes broke a parser
+        raise Refused(403, "token is not well formed") from error
     connection = _connection_for(handshake, claims, connection_ttl_seconds, now)
     store.add(connection)
     return Admission(connection, subprotocol)

@@ -7,6 +7,7 @@ that `sync` can report it; the tombstone expires through the table's TTL.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -14,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -22,17 +24,41 @@ from pydantic import (
     TypeAdapter,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 # Ids end up inside DynamoDB keys ("slot#<id>"), topic names and URLs: no separators, no
 # control characters, short.
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
-# Human text: printable, bounded. Control characters would corrupt dashboards and CSVs.
-_PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
-Name = Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=_PRINTABLE)]
-ShortText = Annotated[str, StringConstraints(max_length=200, pattern=_PRINTABLE)]
-Note = Annotated[str, StringConstraints(max_length=1000, pattern=_PRINTABLE)]
-Subject = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=_PRINTABLE)]
+# Human text: bounded, and free of the characters that corrupt dashboards and CSVs or make
+# a screen show something other than what was sent (see refuse_unsafe_characters).
+UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+TEXT_RULE = "must not contain control characters"
+
+
+def refuse_unsafe_characters(value: str) -> str:
+    """Refuse control (Cc), format (Cf), surrogate (Cs) and line/paragraph separator (Zl, Zp)
+    characters: C0/C1 controls, newline and tab, bidi overrides like U+202E, zero-width
+    characters, U+2028. No text field is multi-line, so none is allowed anywhere; the error
+    names the code point, never quotes the text."""
+    for character in value:
+        if unicodedata.category(character) in UNSAFE_CATEGORIES:
+            raise PydanticCustomError(
+                "unsafe_character",
+                TEXT_RULE + " ({character} is not allowed)",
+                {"character": f"U+{ord(character):04X}"},
+            )
+    return value
+
+
+SafeText = AfterValidator(refuse_unsafe_characters)
+Name = Annotated[str, StringConstraints(min_length=1, max_length=120), SafeText]
+ShortText = Annotated[str, StringConstraints(max_length=200), SafeText]
+Note = Annotated[str, StringConstraints(max_length=1000), SafeText]
+Subject = Annotated[str, StringConstraints(min_length=1, max_length=128), SafeText]
+Number = Annotated[str, StringConstraints(max_length=8), SafeText]
+RequestKey = Annotated[str, StringConstraints(max_length=256), SafeText]
+Author = Annotated[str, StringConstraints(max_length=128), SafeText]  # a subject, or ""
 
 MAX_SLOT_DURATION = timedelta(hours=12)
 
@@ -78,10 +104,10 @@ class ItemBase(BaseModel):
     version: int = Field(default=0, ge=0)
     rev: int = Field(default=0, ge=0)
     updated_at: int = Field(default=0, ge=0, description="epoch milliseconds")
-    updated_by: str = Field(default="", max_length=128)
+    updated_by: Author = ""
     # "<subject>/<client request id>" of the write that produced this version: lets a
     # retried request be recognised as already applied.
-    request_key: str | None = Field(default=None, max_length=256)
+    request_key: RequestKey | None = None
     deleted: bool = False
 
 
@@ -102,7 +128,7 @@ class Station(ItemBase):
 class Talent(ItemBase):
     type: Literal["talent"] = "talent"
     name: Name
-    number: Annotated[str, StringConstraints(max_length=8, pattern=_PRINTABLE)] = ""
+    number: Number = ""
     team: ShortText = ""
     position: ShortText = ""
 
@@ -139,7 +165,7 @@ class Call(ItemBase):
     station_id: Id
     note: Note = ""
     state: CallState = CallState.PENDING
-    acked_by: str | None = Field(default=None, max_length=128)
+    acked_by: Author | None = None
 
 
 Item = MediaDay | Station | Talent | Slot | Shot | Call

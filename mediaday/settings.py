@@ -35,6 +35,22 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=600, gt=0)
     broadcast_max_workers: int = Field(default=32, gt=0, le=256)
     broadcast_max_attempts: int = Field(default=5, gt=0, le=20)
+    # The longest a token may live, per role: a stolen tablet's token dies within a day; a
+    # kiosk set up the night before must still work in the morning.
+    token_max_seconds_producer: int = Field(default=24 * 3600, gt=0)
+    token_max_seconds_crew: int = Field(default=24 * 3600, gt=0)
+    token_max_seconds_kiosk: int = Field(default=7 * 24 * 3600, gt=0)
+    # How far a token's `iat` may be ahead of our clock (the minting machine's clock drifts).
+    token_clock_skew_seconds: int = Field(default=60, ge=0, le=600)
+
+    def token_max_seconds(self, role: str) -> int:
+        """The longest lifetime (exp - iat) a token of `role` may have."""
+        limits = {
+            "producer": self.token_max_seconds_producer,
+            "crew": self.token_max_seconds_crew,
+            "kiosk": self.token_max_seconds_kiosk,
+        }
+        return limits[role]
 
 
 @lru_cache(maxsize=1)

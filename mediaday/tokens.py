@@ -3,7 +3,12 @@
 Format: ``mdl1.<base64url(claims JSON)>.<base64url(HMAC-SHA256)>``. Only URL-safe
 characters and dots, so a token fits in a query string and in a
 ``Sec-WebSocket-Protocol`` value. The claims name the signing key (`kid`) so a rotated key
-can be found without trying every key.
+can be found without trying every key, and carry a random id (`jti`) so one token can be
+revoked on its own.
+
+Only the canonical encoding verifies (no padding, no stray bits, no `+`/`/`), a token lives
+no longer than its role's maximum (settings), and its `iat` is not in the future beyond a
+small clock skew. Any failure to parse what a client sent is a refusal, never a crash.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Protocol
@@ -21,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from mediaday.errors import TokenMissing, TokenRejected
 from mediaday.models import Id, Role, Subject
+from mediaday.settings import get_settings
 
 # Browsers pass the token as a second subprotocol; the server answers with this one. It
 # lives here, not in mediaday.protocol, so that $connect does not import the whole wire
@@ -29,6 +36,11 @@ SUBPROTOCOL = "mediaday.v1"
 
 TOKEN_PREFIX = "mdl1"  # noqa: S105 (a format tag, not a secret)
 MAX_TOKEN_LENGTH = 2048
+TOKEN_ID_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"  # noqa: S105 (a pattern, not a secret)
+
+
+class LifetimeTooLong(ValueError):
+    """A token was asked to live longer than its role allows (settings.token_max_seconds_*)."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,7 @@ class Claims(BaseModel):
     issued_at: int = Field(alias="iat", ge=0)
     expires_at: int = Field(alias="exp", ge=0)
     key_id: str = Field(alias="kid", max_length=64)
+    token_id: str = Field(alias="jti", pattern=TOKEN_ID_PATTERN)
 
     @model_validator(mode="after")
     def _crew_has_a_station(self) -> Claims:
@@ -81,6 +94,7 @@ def issue_token(
     station: str | None = None,
     now: float | None = None,
 ) -> str:
+    _check_lifetime(role, ttl_seconds)
     issued = int(time.time() if now is None else now)
     claims = Claims.model_validate(
         {
@@ -91,6 +105,7 @@ def issue_token(
             "iat": issued,
             "exp": issued + ttl_seconds,
             "kid": key.key_id,
+            "jti": secrets.token_urlsafe(16),
         }
     )
     payload = _b64encode(
@@ -113,7 +128,8 @@ def verify_token(token: str | None, keys: KeyProvider, *, now: float | None = No
     try:
         signature = _b64decode(parts[2])
         raw_claims = json.loads(_b64decode(parts[1]))
-    except (binascii.Error, ValueError) as error:
+    except (binascii.Error, ValueError, RecursionError) as error:
+        # RecursionError: deeply nested JSON ("[[[[..."), sent before any signature check.
         raise TokenRejected("token is not well formed") from error
     moment = time.time() if now is None else now
     if not isinstance(raw_claims, dict):
@@ -127,7 +143,39 @@ def verify_token(token: str | None, keys: KeyProvider, *, now: float | None = No
         raise TokenRejected("token claims are invalid") from error
     if claims.expires_at <= moment:
         raise TokenRejected("token expired")
+    _check_times(claims, moment)
     return claims
+
+
+def max_lifetime_seconds(role: Role) -> int:
+    """The longest a token of `role` may live (settings, read when first needed)."""
+    return get_settings().token_max_seconds(role.value)
+
+
+def _check_lifetime(role: Role, ttl_seconds: int) -> None:
+    limit = max_lifetime_seconds(role)
+    if ttl_seconds <= 0:
+        raise LifetimeTooLong(f"a token must live at least 1 second, not {ttl_seconds}")
+    if ttl_seconds > limit:
+        raise LifetimeTooLong(
+            f"a {role.value} token lives at most {_duration(limit)}, not {_duration(ttl_seconds)}"
+        )
+
+
+def _check_times(claims: Claims, now: float) -> None:
+    if claims.issued_at > now + get_settings().token_clock_skew_seconds:
+        raise TokenRejected("token issued in the future")
+    lifetime = claims.expires_at - claims.issued_at
+    if lifetime <= 0 or lifetime > max_lifetime_seconds(claims.role):
+        raise TokenRejected(f"token lifetime exceeds the {claims.role.value} maximum")
+
+
+def _duration(seconds: int) -> str:
+    """Whole days, hours or minutes when exact ("7d", "24h"), otherwise seconds."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 def _key_for(key_id: str, keys: KeyProvider, now: float) -> SigningKey:
@@ -155,6 +203,11 @@ def _b64encode(raw: bytes) -> str:
 
 
 def _b64decode(text: str) -> bytes:
+    """Only the one canonical spelling decodes: what _b64encode gives back for the bytes.
+    Padding, unused low bits set, `+`/`/` or ignored characters are all refused."""
     if not text or len(text) % 4 == 1:
         raise binascii.Error("bad base64 length")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64encode(raw) != text:
+        raise binascii.Error("not the canonical base64url encoding")
+    return raw

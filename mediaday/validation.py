@@ -7,11 +7,10 @@ end refused it.
 
 from __future__ import annotations
 
-from mediaday.models import ID_PATTERN
+from mediaday.models import ID_PATTERN, TEXT_RULE
 
 ID_RULE = "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
 PRINTABLE_RULE = "must be printable ASCII without spaces"
-TEXT_RULE = "must not contain control characters"
 
 
 def pattern_rule(pattern: str) -> str:

@@ -92,6 +92,8 @@ def _sentence(problem: ErrorDetails, skip: int) -> str:
         return f"unknown field `{field}`"
     if kind == "string_pattern_mismatch":
         return f"`{field}` {pattern_rule(str(context.get('pattern', '')))}"
+    if kind == "unsafe_character":  # mediaday.models: the rule and the code point
+        return f"`{field}` {problem['msg']}"
     if kind in {"value_error", "assertion_error"} and "error" in context:
         reason = str(context["error"])
         return reason if not field else f"`{field}`: {reason}"

@@ -70,7 +70,7 @@ def test_every_bad_row_is_reported_by_its_line_number():
         "starting with a letter or digit",
         "line 7: ends_at must be after starts_at",
         "line 8: a slot lasts at most 12 hours",
-        "line 9: title: must not contain control characters",
+        "line 9: title: must not contain control characters (U+0007 is not allowed)",
     ]
 
 
@@ -105,7 +105,7 @@ def test_line_numbers_count_physical_lines_of_quoted_multi_line_cells():
         "st-1,t-12,nope,2026-05-04T09:15Z,x\n"
     )
     first, second = errors_of(text)
-    assert first == "line 2: title: must not contain control characters"
+    assert first == "line 2: title: must not contain control characters (U+000A is not allowed)"
     assert second.startswith("line 4: starts_at")
 
 

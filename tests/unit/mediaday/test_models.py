@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from mediaday.models import (
+    ITEM_TYPES,
     Call,
     CallState,
     Shot,
@@ -99,3 +100,81 @@ def test_parse_item_dispatches_on_type():
     assert isinstance(parse_item(plain), Station)
     with pytest.raises(ValidationError):
         parse_item({**plain, "type": "spaceship"})
+
+
+# -- text that cannot spoof a screen (issue #15) ------------------------------------------
+MINIMAL = {
+    "day": {"name": "Media Day"},
+    "station": {"name": "Room 1"},
+    "talent": {"name": "Zoë"},
+    "slot": {
+        "station_id": "st-1",
+        "talent_id": "t-1",
+        "starts_at": START.isoformat(),
+        "ends_at": (START + timedelta(minutes=10)).isoformat(),
+    },
+    "shot": {"station_id": "st-1", "talent_id": "t-1", "description": "Wide"},
+    "call": {"station_id": "st-1", "talent_id": "t-1"},
+}
+SPOOFERS = {
+    "\x85": "U+0085",  # C1 control (NEL)
+    "\x1b": "U+001B",  # escape: terminal colours on a CLI dashboard
+    "\n": "U+000A",  # no text field is multi-line
+    "\t": "U+0009",
+    "\u202e": "U+202E",  # right-to-left override: "gpj.exe" shows as "exe.jpg"
+    "\u2066": "U+2066",  # left-to-right isolate
+    "\u200b": "U+200B",  # zero-width space
+    "\u200d": "U+200D",  # zero-width joiner
+    "\ufeff": "U+FEFF",  # byte order mark
+    "\u2028": "U+2028",  # line separator (Zl): a line break JavaScript renders
+    "\u2029": "U+2029",  # paragraph separator (Zp)
+    "\U000e0041": "U+E0041",  # tag character: invisible
+}
+
+
+def text_fields() -> list[tuple[str, str]]:
+    """Every str field of every item type (ids included: they refuse by their pattern)."""
+    return [
+        (item_type, name)
+        for item_type, model in ITEM_TYPES.items()
+        for name, field in model.model_fields.items()
+        if field.annotation in (str, str | None) and name != "type"
+    ]
+
+
+@pytest.mark.parametrize("item_type,field", text_fields())
+@pytest.mark.parametrize("character,code_point", SPOOFERS.items())
+def test_every_text_field_refuses_control_and_format_characters(
+    item_type, field, character, code_point
+):
+    plain = {"type": item_type, "media_day": "md-1", "id": "x-1", **MINIMAL[item_type]}
+    plain[field] = f"ok{character}ok"
+    with pytest.raises(ValidationError) as refused:
+        parse_item(plain)
+    if field not in {"media_day", "id", "station_id", "talent_id"}:  # ids: their own rule
+        (problem,) = refused.value.errors(include_input=False)
+        assert (
+            problem["msg"] == f"must not contain control characters ({code_point} is not allowed)"
+        )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Zoë Ünal",
+        "Ørsted \u2013 10",
+        "東京 ドーム",
+        "محمد",
+        "שלום",
+        "Straße 😀",
+        "O'Neil & co. <b>",
+    ],
+)
+def test_text_in_any_script_and_emoji_is_accepted(text):
+    call = parse_item({"type": "call", "media_day": "md-1", "id": "c-1", **MINIMAL["call"]})
+    assert Call.model_validate({**call.model_dump(), "note": text}).note == text
+    assert Station(media_day="md-1", id="st-1", name=text).name == text
+
+
+def test_every_item_type_has_minimal_fields_in_this_test():
+    assert set(MINIMAL) == set(ITEM_TYPES)
