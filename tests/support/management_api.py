@@ -61,9 +61,12 @@ class _Handler(BaseHTTPRequestHandler):
                 )
             )
             status = self.server.statuses.popleft() if self.server.statuses else 200
-        payload = b"" if status == 200 else b'{"message": "scripted"}'
+        # 204 carries no body on the wire (RFC 9110 §15.3.5): a body here would be read as
+        # the start of the next response on the kept-alive connection.
+        payload = b"" if status in (200, 204) else b'{"message": "scripted"}'
         self.send_response(status)
-        self.send_header("Content-Length", str(len(payload)))
+        if status != 204:
+            self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
 
