@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from pydantic import ValidationError
 
@@ -47,6 +47,8 @@ _TIME_HELP = "use e.g. 2026-05-04 09:00 or 2026-05-04T09:00:00+02:00"
 _FREE_TEXT = frozenset({"title", "description"})
 # text a spreadsheet would run as a formula, behind any apostrophes already guarding it
 _FORMULA_LIKE = re.compile(r"'*[=+\-@\t\r]")
+_New = TypeVar("_New", NewSlot, NewShot)
+_Row = TypeVar("_Row", "SlotRow", "ShotRow")
 
 
 @dataclass(frozen=True)
@@ -100,9 +102,8 @@ def read_schedule(stream: TextIO, *, tz: tzinfo, roster: Roster | None = None) -
     rows: list[SlotRow] = []
     errors: list[RowError] = []
     keys = _RowKeys("schedule")
-    for line, cells in _records(stream, "schedule", SCHEDULE_COLUMNS, errors):
+    for line, fields in _records(stream, "schedule", SCHEDULE_COLUMNS, errors):
         problems: list[str] = []
-        fields: dict[str, Any] = {k: v for k, v in cells.items() if v != ""}
         for name in ("starts_at", "ends_at"):
             if name in fields:
                 parsed = _parse_time(fields[name], tz)
@@ -121,25 +122,18 @@ def read_schedule(stream: TextIO, *, tz: tzinfo, roster: Roster | None = None) -
                 )
             except ValidationError as error:
                 problems.append(describe_validation(error))
-        if slot is not None and not problems and roster is not None:
-            problems.extend(_missing(roster, slot.station_id, slot.talent_id))
-        if problems or slot is None:
-            errors.append(RowError(line, "; ".join(problems)))
-            continue
-        rows.append(SlotRow(line, keys.key(slot.model_dump(mode="json")), slot))
-    errors.extend(_duplicate_ids((row.line, row.slot.id) for row in rows))
-    if errors:
-        raise CsvInvalid(sorted(errors, key=lambda e: e.line))
-    return rows
+        slot = _checked(line, slot, problems, roster, errors)
+        if slot is not None:
+            rows.append(SlotRow(line, keys.key(slot.model_dump(mode="json")), slot))
+    return _refused_if_bad(rows, errors, [(row.line, row.slot.id) for row in rows])
 
 
 def read_shots(stream: TextIO, *, roster: Roster | None = None) -> list[ShotRow]:
     rows: list[ShotRow] = []
     errors: list[RowError] = []
     keys = _RowKeys("shots")
-    for line, cells in _records(stream, "shots", SHOT_COLUMNS, errors):
+    for line, fields in _records(stream, "shots", SHOT_COLUMNS, errors):
         problems: list[str] = []
-        fields: dict[str, Any] = {k: v for k, v in cells.items() if v != ""}
         status: ShotStatus | None = None
         raw_status = fields.pop("status", None)
         if raw_status is not None:
@@ -159,23 +153,17 @@ def read_shots(stream: TextIO, *, roster: Roster | None = None) -> list[ShotRow]
             shot = NewShot.model_validate(fields)
         except ValidationError as error:
             problems.append(describe_validation(error))
-        if shot is not None and not problems and roster is not None:
-            problems.extend(_missing(roster, shot.station_id, shot.talent_id))
-        if problems or shot is None:
-            errors.append(RowError(line, "; ".join(problems)))
-            continue
-        content = {**shot.model_dump(mode="json"), "status": status}
-        rows.append(ShotRow(line, keys.key(content), shot, status))
-    errors.extend(_duplicate_ids((row.line, row.shot.id) for row in rows))
-    if errors:
-        raise CsvInvalid(sorted(errors, key=lambda e: e.line))
-    return rows
+        shot = _checked(line, shot, problems, roster, errors)
+        if shot is not None:
+            content = {**shot.model_dump(mode="json"), "status": status}
+            rows.append(ShotRow(line, keys.key(content), shot, status))
+    return _refused_if_bad(rows, errors, [(row.line, row.shot.id) for row in rows])
 
 
 def _records(
     stream: TextIO, kind: str, columns: Sequence[str], errors: list[RowError]
-) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line number, cells by column) for every non-empty row after a valid header."""
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, non-empty cells by column) for every non-empty row after a valid header."""
     reader = csv.reader(stream)
     try:
         header = next(reader)
@@ -210,7 +198,7 @@ def _records(
             errors.append(RowError(line, f"{len(row)} cells but {len(names)} columns"))
             continue
         cells = {name: cell.strip() for name, cell in zip(names, row, strict=False)}
-        yield line, {name: _unguarded(name, cell) for name, cell in cells.items()}
+        yield line, {name: _unguarded(name, cell) for name, cell in cells.items() if cell}
 
 
 def _guarded(text: str) -> str:
@@ -231,6 +219,32 @@ def _parse_time(text: str, tz: tzinfo) -> datetime | None:
     except ValueError:
         return None
     return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
+
+
+def _checked(
+    line: int,
+    item: _New | None,
+    problems: list[str],
+    roster: Roster | None,
+    errors: list[RowError],
+) -> _New | None:
+    """The row's item if it is good (roster checked last); None, its error recorded, if not."""
+    if item is not None and not problems and roster is not None:
+        problems.extend(_missing(roster, item.station_id, item.talent_id))
+    if problems or item is None:
+        errors.append(RowError(line, "; ".join(problems)))
+        return None
+    return item
+
+
+def _refused_if_bad(
+    rows: list[_Row], errors: list[RowError], ids: Iterable[tuple[int, str | None]]
+) -> list[_Row]:
+    """The rows, unless any row (a repeated id included) is bad: CsvInvalid lists them all."""
+    errors.extend(_duplicate_ids(ids))
+    if errors:
+        raise CsvInvalid(sorted(errors, key=lambda e: e.line))
+    return rows
 
 
 def _missing(roster: Roster, station: str, talent: str) -> list[str]:

@@ -31,12 +31,8 @@ from mediaday.protocol import ACTIONS
 from mediaday.validation import pattern_rule
 
 
-class ClientError(Exception):
-    code: str = "client_error"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class ClientError(server.CodedError):
+    code = "client_error"
 
 
 # -- connecting ---------------------------------------------------------------------------

@@ -90,33 +90,25 @@ class CoordinationStore:
 
     def items_of_type(self, media_day: str, item_type: str) -> Iterator[Item]:
         """Live items of one type (tombstones left out), in key order."""
-        for row in self._query(
-            KeyConditionExpression="#pk = :pk AND begins_with(#sk, :prefix)",
-            ExpressionAttributeNames={"#pk": PK, "#sk": SK},
-            ExpressionAttributeValues={
-                ":pk": {"S": media_day_pk(media_day)},
-                ":prefix": {"S": item_type_prefix(item_type)},
-            },
+        for item in self._day_items(
+            media_day,
+            "begins_with(#sk, :prefix)",
+            names={"#sk": SK},
+            values={":prefix": {"S": item_type_prefix(item_type)}},
         ):
-            item = item_from_dynamo(row)
-            if item is not None and not item.deleted:
+            if not item.deleted:
                 yield item
 
     def changes_since(self, media_day: str, since_rev: int) -> Iterator[Item]:
         """Every item (tombstones included) whose last change has rev > since_rev, oldest
         first, from a strongly consistent Query of the local rev index."""
-        for row in self._query(
+        return self._day_items(
+            media_day,
+            "#rev > :since",
+            names={"#rev": REV_ATTRIBUTE},
+            values={":since": {"N": str(since_rev)}},
             IndexName=REV_INDEX,
-            KeyConditionExpression="#pk = :pk AND #rev > :since",
-            ExpressionAttributeNames={"#pk": PK, "#rev": REV_ATTRIBUTE},
-            ExpressionAttributeValues={
-                ":pk": {"S": media_day_pk(media_day)},
-                ":since": {"N": str(since_rev)},
-            },
-        ):
-            item = item_from_dynamo(row)
-            if item is not None:
-                yield item
+        )
 
     # -- writes --------------------------------------------------------------------------
     def create(self, item: Item, *, actor: str, request_key: str | None = None) -> WriteResult:
@@ -256,6 +248,26 @@ class CoordinationStore:
             f"stale version {expected_version}: the item is at version {current.version}",
             item_to_plain(current),
         )
+
+    def _day_items(
+        self,
+        media_day: str,
+        condition: str,
+        *,
+        names: dict[str, str],
+        values: dict[str, dict[str, str]],
+        **kwargs: Any,
+    ) -> Iterator[Item]:
+        """The media day's items (tombstones included) that also meet `condition`."""
+        for row in self._query(
+            KeyConditionExpression=f"#pk = :pk AND {condition}",
+            ExpressionAttributeNames={"#pk": PK, **names},
+            ExpressionAttributeValues={":pk": {"S": media_day_pk(media_day)}, **values},
+            **kwargs,
+        ):
+            item = item_from_dynamo(row)
+            if item is not None:
+                yield item
 
     def _query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
         paginator = self._client.get_paginator("query")

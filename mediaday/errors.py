@@ -33,12 +33,19 @@ from __future__ import annotations
 from typing import Any
 
 
-class MediaDayError(Exception):
-    code: str = "internal"
+class CodedError(Exception):
+    """A failure with a stable `code` and its `message`: the server's errors and the
+    client library's (`client.errors`) share this one shape."""
+
+    code: str
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class MediaDayError(CodedError):
+    code = "internal"
 
 
 class RequestError(MediaDayError):

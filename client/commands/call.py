@@ -13,11 +13,10 @@ from client.commands.common import (
     EXIT_OK,
     EXIT_REFUSED,
     add_connection_arguments,
-    connection_of,
     fail,
     open_client,
     run,
-    token_claims,
+    token_station,
 )
 from client.connection import MediaDayClient
 from mediaday.models import Call
@@ -91,9 +90,8 @@ def run_cancel(args: argparse.Namespace) -> int:
 
 def _call_topics(args: argparse.Namespace) -> list[str]:
     """A crew reads its own station's topic (all it may act on); others read `calls`."""
-    _, token = connection_of(args)
-    station = token_claims(token).get("st")
-    return [f"station:{station}"] if isinstance(station, str) else ["calls"]
+    station = token_station(args)
+    return [f"station:{station}"] if station is not None else ["calls"]
 
 
 def _current_call(client: MediaDayClient, call_id: str) -> Call | None:

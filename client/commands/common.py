@@ -81,6 +81,13 @@ def token_claims(token: str) -> dict[str, Any]:
     return claims if isinstance(claims, dict) else {}
 
 
+def token_station(args: argparse.Namespace) -> str | None:
+    """The station a crew token names (read, not verified); None for any other token."""
+    _, token = connection_of(args)
+    station = token_claims(token).get("st")
+    return station if isinstance(station, str) else None
+
+
 def open_client(
     args: argparse.Namespace, topics: Iterable[str] = (), **options: Any
 ) -> MediaDayClient:

@@ -12,11 +12,10 @@ from client.commands.common import (
     EXIT_OK,
     EXIT_REFUSED,
     add_connection_arguments,
-    connection_of,
     fail,
     open_client,
     run,
-    token_claims,
+    token_station,
 )
 from client.commands.sheets import register_import_export, subscribe_shot_lists
 from mediaday.models import Shot, ShotStatus
@@ -33,9 +32,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run_set(args: argparse.Namespace) -> int:
     async def main() -> int:
-        _, token = connection_of(args)
-        station = token_claims(token).get("st")
-        own = station if isinstance(station, str) else None
+        own = token_station(args)
         async with open_client(args, [] if own else ["roster"]) as client:
             await subscribe_shot_lists(client, own)
             shot = client.mirror.get("shot", args.shot_id)

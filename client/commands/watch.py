@@ -19,10 +19,9 @@ from rich.live import Live
 from client.commands.common import (
     EXIT_OK,
     add_connection_arguments,
-    connection_of,
     open_client,
     run,
-    token_claims,
+    token_station,
 )
 from client.connection import MediaDayClient
 from client.dashboard import DashboardView, render
@@ -90,9 +89,7 @@ async def watch(
 
 def run_watch(args: argparse.Namespace) -> int:
     async def main() -> int:
-        _, token = connection_of(args)
-        claimed = token_claims(token).get("st")
-        station = args.station or (claimed if isinstance(claimed, str) else None)
+        station = args.station or token_station(args)
         console = Console()
         async with open_client(args, topics_for(station)) as client:
             if args.once:
