@@ -7,6 +7,11 @@ STAMP := $(VENV)/.installed
 DATA_DIR ?= .mediaday
 HOST ?= 127.0.0.1
 PORT ?= 8080
+# The suite on every core (pytest-xdist): unit and integration tests spread one by one;
+# tests sharing a stack, Chromium, the fault stack or the Lambda build stay together on
+# one worker (tests/conftest.py). Coverage is combined across workers by pytest-cov.
+# PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= auto
 
 .PHONY: run test lint typecheck unit install clean chromium java dynamodb-local \
 	package infra-tools infra-check bench soak
@@ -32,7 +37,7 @@ typecheck: install
 	$(BIN)/mypy mediaday connect messaging broadcast client infra
 
 unit: install
-	$(BIN)/pytest tests/unit tests/integration
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup tests/unit tests/integration
 
 # The browser tests drive Debian's Chromium (Playwright's own download is not used): install
 # it only when it is missing.
@@ -86,7 +91,7 @@ infra-check: $(STAMP) infra-tools
 	$(BIN)/pytest -m infra tests/infra
 
 test: lint typecheck $(CHROMIUM) infra-tools
-	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --cov --cov-report=term $(PYTEST_ARGS)
 
 # The reliability suite at full size (200 clients, 500 changes, 10,000 fuzzed frames, ...);
 # `make test` runs it smoke-sized. Figures are printed and written to reliability-soak.json.

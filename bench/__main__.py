@@ -37,7 +37,14 @@ from bench.common import (
 )
 
 # Quick and steady first; the local-stack ones last.
-BENCHMARKS = ("cold_start", "throughput", "broadcast_cost", "fanout_latency", "gateway_capacity")
+BENCHMARKS = (
+    "cold_start",
+    "throughput",
+    "broadcast_cost",
+    "fanout_latency",
+    "e2e_latency",
+    "gateway_capacity",
+)
 TIMEOUT_SECONDS = {"full": 420.0, "smoke": 120.0}
 
 

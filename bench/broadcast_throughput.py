@@ -39,6 +39,7 @@ from botocore.config import Config
 from moto import mock_aws
 
 from broadcast.fanout import RetryPolicy, open_fanout
+from infra.local.layout import DEFAULT_MEDIA_DAY
 from mediaday.aws import management_api_poster
 from mediaday.connections import META_SK, ConnectionStore
 from mediaday.models import Slot, item_to_dynamo, plain_to_dynamo
@@ -50,7 +51,7 @@ from mediaday.topics import topics_of
 
 RESULTS = Path(__file__).parent / "results"
 CONNECTIONS, COORDINATION = "bench-connections", "bench-coordination"
-DAY = "cbtc-2026"
+DAY = DEFAULT_MEDIA_DAY
 FAR_FUTURE = 4_000_000_000
 START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 SLOT = Slot(

@@ -16,7 +16,6 @@ import platform
 import resource
 import select
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -255,12 +254,6 @@ def children(pid: int) -> list[int]:
         if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
             found.append(int(entry.name))
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def offline_aws_env() -> None:

@@ -1,49 +1,55 @@
-"""End-to-end latency of the local stack: a producer's write → every subscribed client.
+"""6. Per-subscriber latency through the local stack: a producer's write → each subscriber.
 
-Starts `mediaday serve` (demo day) on a free port, subscribes N kiosk clients to the
-schedule, then a producer retitles one slot M times, one write at a time. For each write
-it records the ack latency and, for every subscriber, the time from sending the write to
-receiving its event (which goes DynamoDB Local → stream poller → broadcaster → @connections
-→ WebSocket). Prints percentiles and writes bench/results/e2e_latency.json.
+Starts `mediaday serve` (demo day) on a free port, subscribes N kiosk clients (the suite's
+protocol client, tests/support/wsclient.py) to the schedule, then a producer retitles one
+slot M times, one write at a time. For each write it records the ack latency and, for
+every subscriber, the time from sending the write to receiving its event (DynamoDB Local →
+stream poller → broadcaster → @connections → WebSocket), and from the ack to that event
+(the stream → broadcaster → @connections leg alone).
 
-    .venv/bin/python bench/e2e_latency.py                  # 1 and 100 subscribers
-    .venv/bin/python bench/e2e_latency.py --clients 1 10 --writes 20
+Unlike `fanout_latency` (the last of N against a bare websockets broadcast), every
+subscriber's delivery is a sample here; the reference is the producer's own ack in the
+same run, which takes one write through the same gateway and DynamoDB Local.
+
+    .venv/bin/python -m bench.e2e_latency [--smoke] [--json PATH]
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
-import statistics
-import sys
-import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from tests.support.stack import LocalStack
+from bench.common import Figure, Outcome, benchmark_main, percentile, scratch_dir
+from infra.local.runner import LocalStack
 from tests.support.wsclient import ProtocolClient
 
-
-def percentiles(values: list[float]) -> dict[str, float]:
-    ordered = sorted(values)
-
-    def at(share: float) -> float:
-        return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-    return {
-        "n": len(ordered),
-        "p50_ms": round(at(0.50) * 1000, 1),
-        "p95_ms": round(at(0.95) * 1000, 1),
-        "p99_ms": round(at(0.99) * 1000, 1),
-        "max_ms": round(ordered[-1] * 1000, 1),
-        "mean_ms": round(statistics.fmean(ordered) * 1000, 1),
-    }
+DELIVERY_TIMEOUT = 10.0
 
 
-async def measure(stack: LocalStack, clients: int, writes: int) -> dict[str, object]:
+@dataclass(frozen=True)
+class Plan:
+    clients: tuple[int, ...]
+    writes: int
+
+
+FULL = Plan(clients=(1, 100), writes=30)
+SMOKE = Plan(clients=(1, 3), writes=3)
+
+
+@dataclass
+class Samples:
+    """Seconds per write (ack) and per delivery (write → client, ack → client)."""
+
+    acks: list[float]
+    write_to_client: list[float]
+    ack_to_client: list[float]
+    lost: int
+
+
+async def measure(stack: LocalStack, clients: int, writes: int) -> Samples:
     subscribers = []
     for _ in range(clients):
         client = await ProtocolClient.open(stack.url_for("kiosk"))
@@ -52,10 +58,7 @@ async def measure(stack: LocalStack, clients: int, writes: int) -> dict[str, obj
     producer = await ProtocolClient.open(stack.url_for("producer"))
     slot = sorted(subscribers[0].items("schedule").values(), key=lambda s: s["id"])[0]
     version = slot["version"]
-    acks: list[float] = []
-    deliveries: list[float] = []
-    after_ack: list[float] = []  # the stream → broadcaster → @connections leg
-    lost = 0
+    samples = Samples([], [], [], 0)
     try:
         for n in range(writes):
             sent = time.perf_counter()
@@ -63,66 +66,94 @@ async def measure(stack: LocalStack, clients: int, writes: int) -> dict[str, obj
                 "slot.update", slot_id=slot["id"], version=version, changes={"title": f"w{n}"}
             )
             acked_at = time.perf_counter()
-            acks.append(acked_at - sent)
-            assert ack["type"] == "ack", ack
+            if ack["type"] != "ack":
+                raise RuntimeError(f"slot.update refused: {ack}")
+            samples.acks.append(acked_at - sent)
             version = ack["version"]
             key = (slot["id"], version)
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + DELIVERY_TIMEOUT
             while time.monotonic() < deadline:
                 if all(key in c.received_at for c in subscribers):
                     break
                 await asyncio.sleep(0.002)
             for client in subscribers:
                 if key in client.received_at:
-                    deliveries.append(client.received_at[key] - sent)
-                    after_ack.append(client.received_at[key] - acked_at)
+                    samples.write_to_client.append(client.received_at[key] - sent)
+                    samples.ack_to_client.append(client.received_at[key] - acked_at)
                 else:
-                    lost += 1
+                    samples.lost += 1
     finally:
         await producer.close()
         for client in subscribers:
             await client.close()
+    return samples
+
+
+def summary(seconds: list[float]) -> dict[str, float]:
+    """Milliseconds: the count and the percentiles bench.common computes for every bench."""
+    values = [value * 1000 for value in seconds]
+    if not values:
+        return {"n": 0}
     return {
-        "clients": clients,
-        "writes": writes,
-        "ack": percentiles(acks),
-        "write_to_client": percentiles(deliveries),
-        "ack_to_client": percentiles(after_ack),
-        "not_received_in_10s": lost,
+        "n": len(values),
+        "p50_ms": round(percentile(values, 50), 1),
+        "p95_ms": round(percentile(values, 95), 1),
+        "p99_ms": round(percentile(values, 99), 1),
+        "max_ms": round(max(values), 1),
+        "mean_ms": round(sum(values) / len(values), 1),
     }
 
 
-async def main(args: argparse.Namespace) -> None:
-    results = []
-    with tempfile.TemporaryDirectory(prefix="mediaday-bench-") as data_dir:
+def run(smoke: bool) -> Outcome:
+    plan = SMOKE if smoke else FULL
+    results: dict[int, Samples] = {}
+    with scratch_dir("bench-e2e-") as data_dir:
         stack = LocalStack(Path(data_dir), args=["--log-level", "ERROR"]).start()
         try:
-            for clients in args.clients:
-                result = await measure(stack, clients, args.writes)
-                results.append(result)
-                ack, e2e, leg = (
-                    result["ack"],
-                    result["write_to_client"],
-                    result["ack_to_client"],
-                )
-                print(
-                    f"{clients:>4} subscribers: write→client p50 {e2e['p50_ms']} ms, "  # type: ignore[index]
-                    f"p95 {e2e['p95_ms']} ms, max {e2e['max_ms']} ms "  # type: ignore[index]
-                    f"({e2e['n']} deliveries); ack p50 {ack['p50_ms']} ms, "  # type: ignore[index]
-                    f"p95 {ack['p95_ms']} ms; ack→client p50 {leg['p50_ms']} ms, "  # type: ignore[index]
-                    f"p95 {leg['p95_ms']} ms; missing {result['not_received_in_10s']}",  # type: ignore[index]
-                    flush=True,
-                )
+            for clients in plan.clients:
+                results[clients] = asyncio.run(measure(stack, clients, plan.writes))
         finally:
             stack.stop()
-    out = Path(__file__).parent / "results" / "e2e_latency.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"written to {out}")
+
+    figures: list[Figure] = []
+    details: dict[str, Any] = {}
+    for clients, samples in results.items():
+        if not samples.write_to_client:
+            raise RuntimeError(f"no write reached any of {clients} subscriber(s)")
+        ack = percentile(samples.acks, 50) * 1000
+        for label, q in (("p50", 50.0), ("p95", 95.0)):
+            figures.append(
+                Figure(
+                    metric="6 e2e latency",
+                    name=f"write -> each of {clients} subscriber(s), {label}",
+                    value=round(percentile(samples.write_to_client, q) * 1000, 2),
+                    unit="ms",
+                    reference=round(ack, 2),
+                    reference_name="producer ack p50",
+                )
+            )
+        details[str(clients)] = {
+            "ack": summary(samples.acks),
+            "write_to_client": summary(samples.write_to_client),
+            "ack_to_client": summary(samples.ack_to_client),
+            "not_received": samples.lost,  # within DELIVERY_TIMEOUT of the write
+        }
+    notes = [
+        f"{plan.writes} writes per size, one at a time; every subscriber's delivery is a "
+        "sample; ack -> client is the stream -> broadcaster -> @connections leg alone"
+    ]
+    return Outcome(
+        benchmark="e2e_latency",
+        figures=figures,
+        parameters={"clients": list(plan.clients), "writes": plan.writes, "topic": "schedule"},
+        details=details,
+        notes=notes,
+    )
+
+
+def main() -> None:
+    benchmark_main("e2e_latency", run, __doc__.splitlines()[0])
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, nargs="+", default=[1, 100])
-    parser.add_argument("--writes", type=int, default=30)
-    asyncio.run(main(parser.parse_args()))
+    main()

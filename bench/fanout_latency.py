@@ -1,6 +1,6 @@
 """1. End-to-end fan-out: one producer write → the last of N subscribed clients has it.
 
-The system: `mediaday serve` (tests/support/stack.py: a subprocess on a free port with its
+The system: `mediaday serve` (infra/local/runner.py: a subprocess on a free port with its
 own DynamoDB Local), N `websockets` clients subscribed to `station:st-1` and one producer,
 all in this process. Each write is a `slot.update` of a st-1 slot with a unique title; the
 figure is the time from the producer's send to the moment the last of the N clients has
@@ -26,13 +26,13 @@ import http.client
 import json
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
-from websockets.asyncio.client import ClientConnection, connect
 
+from bench.audience import Audience, connect_client, reply, request_ack
 from bench.common import (
     Figure,
     Outcome,
@@ -46,17 +46,15 @@ from bench.common import (
     raise_fd_limit,
     scratch_dir,
 )
-from infra.local.stack import CONNECTIONS_TABLE
+from infra.local.layout import CONNECTIONS_TABLE
+from infra.local.runner import LocalStack
 from mediaday.aws import management_api_poster
 from mediaday.connections import META_SK
-from tests.support.stack import LocalStack
 
 TOPIC = "station:st-1"
 TARGET_RATIO = 4.0
 TARGET_SIZE = 1000
-CONNECT_CONCURRENCY = 50
 WRITE_TIMEOUT = 60.0
-SETUP_TIMEOUT = 300.0
 
 
 @dataclass(frozen=True)
@@ -70,117 +68,13 @@ FULL = Plan(sizes=(1, 100, 1000), writes=25, warmup=3)
 SMOKE = Plan(sizes=(5,), writes=3, warmup=1)
 
 
-@dataclass
-class _Expected:
-    """One write awaited by every client: `done` resolves with the time the last has it."""
-
-    marker: str
-    remaining: int
-    first: float = 0.0
-    seen: set[int] = field(default_factory=set)  # clients that have it (a retry may repeat)
-    done: asyncio.Future[float] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
-
-
-class Audience:
-    """N client connections in this process; `expect(marker).done` resolves with the time
-    (perf_counter) the last of them received a frame holding the marker."""
-
-    def __init__(self) -> None:
-        self.clients: list[ClientConnection] = []
-        self._readers: list[asyncio.Task[None]] = []
-        self._expected: _Expected | None = None
-        self.sample: str | None = None  # one frame as received, for the reference
-
-    async def open(self, url: str, count: int, *, subscribe: bool) -> None:
-        gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
-
-        async def one() -> ClientConnection:
-            async with gate:
-                ws = await _connect(url)
-                if subscribe:
-                    await _request(ws, "subscribe", topics=[TOPIC])
-                return ws
-
-        tasks = [asyncio.create_task(one()) for _ in range(count)]
-        try:
-            self.clients = list(await asyncio.wait_for(asyncio.gather(*tasks), SETUP_TIMEOUT))
-        except BaseException:
-            for task in tasks:
-                task.cancel()
-            opened = await asyncio.gather(*tasks, return_exceptions=True)
-            for ws in opened:
-                if isinstance(ws, ClientConnection):
-                    ws.transport.abort()
-            raise
-        self._readers = [asyncio.create_task(self._read(ws)) for ws in self.clients]
-
-    def expect(self, marker: str) -> _Expected:
-        self._expected = _Expected(marker, len(self.clients))
-        return self._expected
-
-    async def _read(self, ws: ClientConnection) -> None:
-        async for message in ws:
-            expected = self._expected
-            if expected is None or not isinstance(message, str) or expected.marker not in message:
-                continue
-            now = time.perf_counter()
-            if id(ws) in expected.seen:
-                continue
-            expected.seen.add(id(ws))
-            expected.remaining -= 1
-            if not expected.first:
-                expected.first = now
-                self.sample = message
-            if expected.remaining == 0 and not expected.done.done():
-                expected.done.set_result(now)
-
-    async def close(self) -> None:
-        for reader in self._readers:
-            reader.cancel()
-        await asyncio.gather(*(ws.close() for ws in self.clients), return_exceptions=True)
-        await asyncio.gather(*self._readers, return_exceptions=True)
-
-
-async def _connect(url: str) -> ClientConnection:
-    # No compression and no keepalive pings: API Gateway offers neither.
-    return await connect(url, compression=None, ping_interval=None, max_size=None, open_timeout=30)
-
-
-async def _reply(ws: ClientConnection, request_id: str) -> dict[str, Any]:
-    """The next frame answering `request_id`: events for the connection's own
-    subscriptions (the demo seed may still be broadcasting) can arrive in between."""
-    while True:
-        frame: dict[str, Any] = json.loads(await ws.recv())
-        if frame.get("id") == request_id:
-            return frame
-
-
-async def _request(ws: ClientConnection, action: str, **fields: Any) -> dict[str, Any]:
-    """Send a request and read until its ack (snapshot pages may come first)."""
-    request_id = uuid.uuid4().hex
-    await ws.send(json.dumps({"action": action, "id": request_id, **fields}))
-    async with asyncio.timeout(60):
-        pages: list[dict[str, Any]] = []
-        while True:
-            frame = await _reply(ws, request_id)
-            if frame["type"] in ("snapshot", "sync"):
-                pages.append(frame)
-            elif frame["type"] == "ack":
-                frame["pages_received"] = pages
-                return frame
-            else:
-                raise RuntimeError(f"{action} refused: {frame}")
-
-
 async def _stack_round(stack: LocalStack, size: int, plan: Plan) -> dict[str, Any]:
     audience = Audience()
-    producer = await _connect(stack.url_for("producer"))
+    producer = await connect_client(stack.url_for("producer"))
     try:
-        await audience.open(stack.url_for("kiosk"), size, subscribe=True)
-        snapshot = await _request(producer, "subscribe", topics=[TOPIC])
-        await _request(producer, "unsubscribe", topics=[TOPIC])
+        await audience.open(stack.url_for("kiosk"), size, topic=TOPIC)
+        snapshot = await request_ack(producer, "subscribe", topics=[TOPIC])
+        await request_ack(producer, "unsubscribe", topics=[TOPIC])
         slot = next(
             item
             for page in snapshot["pages_received"]
@@ -208,7 +102,7 @@ async def _stack_round(stack: LocalStack, size: int, plan: Plan) -> dict[str, An
             }
             started = time.perf_counter()
             await producer.send(json.dumps(request))
-            ack = await asyncio.wait_for(_reply(producer, request_id), WRITE_TIMEOUT)
+            ack = await asyncio.wait_for(reply(producer, request_id), WRITE_TIMEOUT)
             ack_at = time.perf_counter()
             if ack.get("type") != "ack":
                 raise RuntimeError(f"slot.update refused: {ack}")
@@ -283,9 +177,9 @@ def _post_costs(stack: LocalStack, count: int) -> dict[str, float]:
 
 async def _reference_round(url: str, size: int, plan: Plan, sample: str) -> dict[str, Any]:
     audience = Audience()
-    producer = await _connect(url)
+    producer = await connect_client(url)
     try:
-        await audience.open(url, size, subscribe=False)
+        await audience.open(url, size, topic=None)
         old_marker = _marker_in(sample)
         run = uuid.uuid4().hex[:6]
         latencies = []

@@ -44,7 +44,7 @@ from bench.common import (
     rss_bytes,
     scratch_dir,
 )
-from tests.support.stack import LocalStack
+from infra.local.runner import LocalStack
 
 TARGET_HELD = 5000
 TARGET_RATE = 500.0
@@ -116,7 +116,7 @@ def _recorded(stack: LocalStack) -> int:
     """Connections the `$connect` handler recorded (rows `conn#<id>`, `#meta`)."""
     import boto3  # noqa: PLC0415
 
-    from infra.local.stack import CONNECTIONS_TABLE  # noqa: PLC0415
+    from infra.local.layout import CONNECTIONS_TABLE  # noqa: PLC0415
     from mediaday.connections import META_SK  # noqa: PLC0415
 
     offline_aws_env()

@@ -1,8 +1,8 @@
 """2. Broadcaster throughput: deliveries per second for one stream record to 1,000
 subscribers, against a Management API endpoint that takes 10 ms per post.
 
-The measurement is bench/broadcast_throughput.py's (the broadcaster engineer's, whose
-functions this module calls): the real fan-out (one Query per topic, a bounded thread pool
+The measurement is bench/broadcast_throughput.py's (the standalone fan-out benchmark,
+whose functions this module calls): the real fan-out (one Query per topic, a bounded thread pool
 sharing the service's signed Management API poster) against the reference, the naive
 approach of the well-known AWS sample (one Scan of every connection, then one boto3 post
 after another), both posting to a fake @connections endpoint in its own process. One difference: the

@@ -1,4 +1,5 @@
-"""Shared fixtures: fake AWS credentials, moto-backed tables, a local signing key."""
+"""Shared fixtures: fake AWS credentials, moto-backed tables, a local signing key, and the
+plugins that hold the DynamoDB Local and local-stack fixtures."""
 
 from __future__ import annotations
 
@@ -14,6 +15,36 @@ from mediaday.coordination import CoordinationStore
 from mediaday.factories import reset_all
 from mediaday.keys import FileKeyProvider
 from mediaday.tables import create_tables
+
+# Fixtures shared across folders, registered once here instead of re-exported by conftests:
+# a bare DynamoDB Local (one per session, or per xdist worker; fresh tables per test) and
+# the local stack (one `mediaday serve` per test module).
+pytest_plugins = ["tests.support.dynamodb_local", "tests.support.stack"]
+
+TESTS = Path(__file__).resolve().parent
+# Folders whose tests stand alone (function-scoped moto, or one DynamoDB Local per worker):
+# xdist spreads them test by test. Everything else shares a stack, a browser or a build
+# per module or package, so it runs as one group on one worker (see pytest_collection_...).
+SPREAD_FOLDERS = frozenset({"unit", "integration"})
+PER_MODULE_FOLDERS = frozenset({"e2e"})  # one `mediaday serve` per module
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`make test` runs `-n auto --dist loadgroup`), keep the tests that
+    share a module-, package- or session-scoped fixture on one worker, so each stack,
+    Chromium, fault stack and Lambda build starts once, as in a serial run."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        try:
+            parts = item.path.resolve().relative_to(TESTS).parts
+        except ValueError:
+            continue
+        if len(parts) < 2 or parts[0] in SPREAD_FOLDERS:
+            continue
+        group = "/".join(parts) if parts[0] in PER_MODULE_FOLDERS else parts[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+
 
 CONNECTIONS_TABLE = "test-connections"
 COORDINATION_TABLE = "test-coordination"
@@ -48,19 +79,19 @@ def aws() -> Iterator[None]:
 
 
 @pytest.fixture
-def dynamodb(aws: None):  # type: ignore[no-untyped-def]
+def dynamodb(aws: None):
     client = boto3.client("dynamodb")
     create_tables(client, connections=CONNECTIONS_TABLE, coordination=COORDINATION_TABLE)
     return client
 
 
 @pytest.fixture
-def connection_store(dynamodb) -> ConnectionStore:  # type: ignore[no-untyped-def]
+def connection_store(dynamodb) -> ConnectionStore:
     return ConnectionStore(CONNECTIONS_TABLE, dynamodb)
 
 
 @pytest.fixture
-def coordination_store(dynamodb) -> CoordinationStore:  # type: ignore[no-untyped-def]
+def coordination_store(dynamodb) -> CoordinationStore:
     return CoordinationStore(COORDINATION_TABLE, dynamodb)
 
 

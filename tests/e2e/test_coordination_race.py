@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from mediaday.coordination import CoordinationStore, StoreBusy
-from mediaday.errors import Conflict
+from mediaday.coordination import CoordinationStore
+from mediaday.errors import Conflict, StoreBusy
 from mediaday.models import Slot
 
 pytestmark = [pytest.mark.e2e]

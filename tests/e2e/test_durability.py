@@ -18,7 +18,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.support.stack import LocalStack
+from infra.local.runner import LocalStack
 from tests.support.wsclient import ProtocolClient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.reliability]

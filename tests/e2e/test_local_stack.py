@@ -13,10 +13,10 @@ from botocore.config import Config
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from infra.local.stack import COORDINATION_TABLE
+from infra.local.layout import COORDINATION_TABLE
+from infra.local.runner import LocalStack
 from mediaday.coordination import CoordinationStore
 from mediaday.models import item_to_plain
-from tests.support.stack import LocalStack
 from tests.support.wsclient import ProtocolClient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

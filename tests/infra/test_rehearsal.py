@@ -9,265 +9,40 @@ deny-insecure-transport statement (moto applies conditional Denys to every reque
 the signing key's rotation schedule (configuring it rotates at once, and moto would run the
 rotation function in a Docker container). The rotation function and the permission that
 lets Secrets Manager invoke it are still deployed and checked.
+
+The moto server and the apply are conftest.py's fixtures (once for this module); the
+names and table shapes compared are in rehearsal.py.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import signal
-import subprocess
-import sys
-import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
 
 from mediaday.models import TTL_ATTRIBUTE
-from mediaday.tables import connections_table_spec, coordination_table_spec
-from tests.infra.tools import INFRA, ROOT, Packages, Terraform, free_port
+from tests.infra.rehearsal import (
+    EXPECTED_TABLES,
+    NAME,
+    REGION,
+    ROTATION_FUNCTION,
+    ROUTES,
+    Deployment,
+    planned_resources,
+    shape_of_planned,
+    shape_of_table,
+)
 
 pytestmark = [pytest.mark.infra, pytest.mark.slow]
-
-REGION = "us-east-1"
-CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-STATE_BUCKET = "rehearsal-tfstate"
-NAME = "mediaday-dev"
-ROUTES = {
-    "$connect": (f"{NAME}-connect", "connect.handler.on_connect"),
-    "$disconnect": (f"{NAME}-disconnect", "connect.handler.on_disconnect"),
-    "$default": (f"{NAME}-message", "messaging.handler.on_message"),
-}
-ROTATION_FUNCTION = f"{NAME}-rotate-signing-key"
-
-
-# ---------------------------------------------------------------------------------------
-# Table shapes, compared between the Python definitions, the plan and the deployed tables
-# ---------------------------------------------------------------------------------------
-
-
-def shape_of_spec(spec: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "keys": {key["KeyType"]: key["AttributeName"] for key in spec["KeySchema"]},
-        "attributes": {
-            a["AttributeName"]: a["AttributeType"] for a in spec["AttributeDefinitions"]
-        },
-        "local_indexes": {
-            index["IndexName"]: (
-                {key["KeyType"]: key["AttributeName"] for key in index["KeySchema"]},
-                index["Projection"]["ProjectionType"],
-            )
-            for index in spec.get("LocalSecondaryIndexes", [])
-        },
-        "stream": spec["StreamSpecification"]["StreamViewType"]
-        if spec.get("StreamSpecification", {}).get("StreamEnabled")
-        else None,
-        "billing": spec.get("BillingMode", "PROVISIONED"),
-    }
-
-
-def shape_of_planned(values: dict[str, Any]) -> dict[str, Any]:
-    keys = {
-        "HASH": values["hash_key"],
-        **({"RANGE": values["range_key"]} if values["range_key"] else {}),
-    }
-    return {
-        "keys": keys,
-        "attributes": {a["name"]: a["type"] for a in values["attribute"]},
-        "local_indexes": {
-            index["name"]: (
-                {"HASH": values["hash_key"], "RANGE": index["range_key"]},
-                index["projection_type"],
-            )
-            for index in values["local_secondary_index"]
-        },
-        "stream": values["stream_view_type"] if values["stream_enabled"] else None,
-        "billing": values["billing_mode"],
-    }
-
-
-def shape_of_table(table: dict[str, Any]) -> dict[str, Any]:
-    stream = table.get("StreamSpecification", {})
-    return {
-        "keys": {key["KeyType"]: key["AttributeName"] for key in table["KeySchema"]},
-        "attributes": {
-            a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]
-        },
-        "local_indexes": {
-            index["IndexName"]: (
-                {key["KeyType"]: key["AttributeName"] for key in index["KeySchema"]},
-                index["Projection"]["ProjectionType"],
-            )
-            for index in table.get("LocalSecondaryIndexes", [])
-        },
-        "stream": stream.get("StreamViewType") if stream.get("StreamEnabled") else None,
-        "billing": table.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED"),
-    }
-
-
-EXPECTED_TABLES = {
-    f"{NAME}-connections": shape_of_spec(connections_table_spec("x")),
-    f"{NAME}-coordination": shape_of_spec(coordination_table_spec("x")),
-}
-
-
-# ---------------------------------------------------------------------------------------
-# The moto server and the deployment
-# ---------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        env={**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=2):
-                break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail(f"moto server did not start on {endpoint}")
-            time.sleep(0.2)
-    try:
-        yield endpoint
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=10)
-        log.close()
-
-
-def client(service: Any, endpoint: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id=CREDENTIALS["aws_access_key_id"],
-        aws_secret_access_key=CREDENTIALS["aws_secret_access_key"],
-    )
-
-
-@dataclass
-class Deployment:
-    endpoint: str
-    plan: dict[str, Any]
-    state: dict[str, Any]
-    outputs: dict[str, Any]
-    apply_seconds: float
-
-    def client(self, service: str) -> Any:
-        return client(service, self.endpoint)
-
-
-def _planned_resources(module: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield from module.get("resources", [])
-    for child in module.get("child_modules", []):
-        yield from _planned_resources(child)
-
-
-@pytest.fixture(scope="module")
-def deployment(
-    moto_endpoint: str,
-    make_terraform: Any,
-    packages: Packages,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Deployment]:
-    work = tmp_path_factory.mktemp("rehearsal")
-    package_dir = work / "build"
-    package_dir.mkdir()
-    for service, zip_path in packages.zips.items():
-        shutil.copy(zip_path, package_dir / f"{service}.zip")
-    # A snapshot of the pages, so an edit during the run cannot change a planned hash.
-    web_dir = work / "web"
-    shutil.copytree(ROOT / "client" / "web", web_dir)
-    (work / "rehearsal.tfvars.json").write_text(
-        json.dumps(
-            {
-                "aws_endpoint_url": moto_endpoint,
-                "package_dir": str(package_dir),
-                "web_dir": str(web_dir),
-                "rehearsal_omit": [
-                    "api_deployment",
-                    "tls_only_bucket_policy",
-                    "signing_key_rotation",
-                ],
-            }
-        )
-    )
-    var_files = [
-        f"-var-file={INFRA / 'environments' / 'dev.tfvars'}",
-        f"-var-file={work / 'rehearsal.tfvars.json'}",
-    ]
-    tf: Terraform = make_terraform(
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_REGION=REGION,
-        AWS_EC2_METADATA_DISABLED="true",
-    )
-    client("s3", moto_endpoint).create_bucket(Bucket=STATE_BUCKET)
-    tf.run(
-        "init",
-        "-input=false",
-        f"-backend-config=bucket={STATE_BUCKET}",
-        "-backend-config=key=dev/terraform.tfstate",
-        f"-backend-config=region={REGION}",
-        f'-backend-config=endpoints={{s3="{moto_endpoint}"}}',
-        "-backend-config=use_path_style=true",
-        "-backend-config=use_lockfile=true",
-        "-backend-config=skip_credentials_validation=true",
-        "-backend-config=skip_requesting_account_id=true",
-        "-backend-config=skip_metadata_api_check=true",
-        "-backend-config=skip_region_validation=true",
-    )
-    started = time.monotonic()
-    plan_file = str(work / "rehearsal.tfplan")
-    tf.run("plan", "-input=false", f"-out={plan_file}", *var_files)
-    plan = tf.json("show", plan_file)
-    try:
-        tf.run("apply", "-input=false", "-auto-approve", plan_file)
-        elapsed = time.monotonic() - started
-        state = tf.json("show")
-        outputs = {name: value["value"] for name, value in tf.json("output").items()}
-        yield Deployment(moto_endpoint, plan, state, outputs, elapsed)
-    finally:
-        destroyed = tf.run(
-            "destroy", "-input=false", "-auto-approve", "-refresh=false", *var_files, check=False
-        )
-        assert destroyed.returncode == 0, f"terraform destroy failed:\n{destroyed.stderr[-4000:]}"
-        assert "Destroy complete!" in destroyed.stdout
-        leftovers = client("dynamodb", moto_endpoint).list_tables()["TableNames"]
-        assert not [name for name in leftovers if name.startswith(NAME)], leftovers
-        assert not client("lambda", moto_endpoint).list_functions()["Functions"]
-
-
-# ---------------------------------------------------------------------------------------
-# Checks
-# ---------------------------------------------------------------------------------------
 
 
 def test_planned_tables_match_the_python_definitions(deployment: Deployment) -> None:
     planned = {
         resource["values"]["name"]: resource["values"]
-        for resource in _planned_resources(deployment.plan["planned_values"]["root_module"])
+        for resource in planned_resources(deployment.plan["planned_values"]["root_module"])
         if resource["type"] == "aws_dynamodb_table"
     }
     assert set(planned) == set(EXPECTED_TABLES)
@@ -327,7 +102,7 @@ def test_routes_integrate_the_right_functions_and_handlers(deployment: Deploymen
     assert routes["$default"]["RouteResponseSelectionExpression"] == "$default"
     (route_response,) = [
         resource["values"]
-        for resource in _planned_resources(deployment.state["values"]["root_module"])
+        for resource in planned_resources(deployment.state["values"]["root_module"])
         if resource["type"] == "aws_apigatewayv2_route_response"
     ]
     fetched = gateway.get_route_response(

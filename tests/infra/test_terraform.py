@@ -34,13 +34,18 @@ def test_mocked_plan_assertions_pass(terraform: Terraform) -> None:
 
 
 def test_every_variable_and_output_is_typed_and_described() -> None:
+    checked = 0
     for path in sorted(INFRA.rglob("*.tf")):
         if ".terraform" in path.parts or "local" in path.relative_to(INFRA).parts[:1]:
             continue
         text = path.read_text()
-        for kind, name, body in re.findall(
+        blocks = re.findall(
             r'^(variable|output) "([^"]+)" \{\n(.*?)^\}', text, flags=re.MULTILINE | re.DOTALL
-        ):
+        )
+        # every block header must be parsed, or a block the regex misses would go unchecked
+        headers = re.findall(r'^(?:variable|output) "[^"]+"', text, flags=re.MULTILINE)
+        assert len(blocks) == len(headers), f"{path.relative_to(INFRA)}: unparsed blocks"
+        for kind, name, body in blocks:
             assert re.search(r"^\s+description\s*=", body, re.MULTILINE), (
                 f"{path.relative_to(INFRA)}: {kind} {name} has no description"
             )
@@ -48,6 +53,10 @@ def test_every_variable_and_output_is_typed_and_described() -> None:
                 assert re.search(r"^\s+type\s*=", body, re.MULTILINE), (
                     f"{path.relative_to(INFRA)}: variable {name} has no type"
                 )
+            checked += 1
+    # the root module declares its variables and outputs; none found means the walk is broken
+    declared = (INFRA / "variables.tf").read_text()
+    assert checked >= len(re.findall(r'^variable "', declared, re.MULTILINE)) > 0
 
 
 @pytest.mark.parametrize("environment", ["dev", "prod"])

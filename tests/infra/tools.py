@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -114,13 +113,6 @@ def ensure_tools_venv() -> None:
     if stamp.exists() and stamp.stat().st_mtime >= TOOLS_REQUIREMENTS.stat().st_mtime:
         return
     subprocess.run(["make", "-s", "infra-tools"], cwd=ROOT, check=True, timeout=600)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def run_tool(command: Sequence[str | Path], **kwargs: Any) -> subprocess.CompletedProcess[str]:

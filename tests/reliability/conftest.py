@@ -18,13 +18,15 @@ from typing import Any
 import pytest
 
 from client.connection import MediaDayClient
+from infra.local.runner import LocalStack
 from tests.reliability.fleet import fast_options, token_maker
+from tests.reliability.roster import seed_roster
 from tests.reliability.sizes import Sizes, current_sizes
-from tests.reliability.workload import seed_roster
-from tests.support.stack import LocalStack
 
 REPORT_VAR = "MEDIADAY_RELIABILITY_REPORT"
-_FIGURES: list[dict[str, Any]] = []
+# Figures travel on the test report's user_properties, so the end-of-run summary has them
+# whether the scenario ran in this process or in a pytest-xdist worker.
+FIGURES_PROPERTY = "reliability_figures"
 
 
 class FaultPlanFile:
@@ -99,18 +101,33 @@ def figures(request: pytest.FixtureRequest, sizes: Sizes) -> Callable[..., None]
     """`figures(**values)`: the scenario's figures, for the end-of-run summary."""
 
     def record(**values: Any) -> None:
-        _FIGURES.append({"scenario": request.node.name, "sizes": sizes.name, **values})
+        entry = {"scenario": request.node.name, "sizes": sizes.name, **values}
+        request.node.user_properties.append((FIGURES_PROPERTY, json.dumps(entry, default=str)))
 
     return record
 
 
+def recorded_figures(terminalreporter: Any) -> list[dict[str, Any]]:
+    """Every scenario's figures, from the call-phase reports of this run, in order."""
+    figures = []
+    for outcome in ("passed", "failed"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if getattr(report, "when", None) != "call":
+                continue
+            for name, value in getattr(report, "user_properties", ()):
+                if name == FIGURES_PROPERTY:
+                    figures.append(json.loads(value))
+    return figures
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not _FIGURES:
+    figures = recorded_figures(terminalreporter)
+    if not figures:
         return
     terminalreporter.section("reliability figures")
-    for entry in _FIGURES:
+    for entry in figures:
         terminalreporter.write_line(json.dumps(entry, sort_keys=False, default=str))
     target = os.environ.get(REPORT_VAR)
     if target:
-        Path(target).write_text(json.dumps(_FIGURES, indent=2, default=str))
+        Path(target).write_text(json.dumps(figures, indent=2, default=str))
         terminalreporter.write_line(f"written to {target}")

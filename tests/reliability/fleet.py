@@ -14,40 +14,32 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Coroutine, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
-from client.commands.token import key_file
-from client.connection import Backoff, ClientOptions, MediaDayClient
+from client.connection import MediaDayClient
 from client.events import ClientEvent, ConnectionState, ItemChanged, StateChanged
+from client.options import ClientOptions
+from infra.local.layout import key_file
+from infra.local.runner import LocalStack
 from mediaday.keys import FileKeyProvider
 from mediaday.models import Role
 from mediaday.tokens import issue_token
-from tests.support.stack import LocalStack
+from tests.support.client_options import FLEET
 
 TokenFor = Callable[[str, str | None], str]
 T = TypeVar("T")
 
 
 def fast_options(**overrides: object) -> ClientOptions:
-    """The library's behaviour at test speed: backoff 0.25-2 s (not 5-60 s), heartbeat
-    every 1-2 s (not 60-120 s), a dead link noticed in 2 s (not 15 s)."""
-    values: dict[str, object] = {
-        "backoff": Backoff(first=0.25, cap=2.0),
-        "heartbeat": (1.0, 2.0),
-        "pong_timeout": 2.0,
-        "request_timeout": 10.0,
-        "open_timeout": 5.0,
-        "close_timeout": 1.0,
-    }
-    values.update(overrides)
-    return ClientOptions(**values)  # type: ignore[arg-type]
+    """The library's behaviour at test speed (tests/support/client_options.py's FLEET)."""
+    return replace(FLEET, **overrides)  # type: ignore[arg-type]
 
 
 # Fault scenarios: a dead link noticed in seconds, retries spread over 0.25-2 s windows.
 PONG_TIMEOUT = 1.5
 REQUEST_TIMEOUT = 8.0
-BACKOFF = Backoff(first=0.25, cap=2.0)
+BACKOFF = FLEET.backoff
 
 
 def fault_options(clients: int, **overrides: object) -> ClientOptions:

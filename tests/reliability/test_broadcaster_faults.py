@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.reliability.fleet import fault_options
+from tests.reliability.roster import POISON_PREFIX, STATIONS, TALENT
 from tests.reliability.scenario import (
     acked,
     connected_fleet,
@@ -22,7 +23,6 @@ from tests.reliability.scenario import (
     delivery_latency,
     producers_workload,
 )
-from tests.reliability.workload import POISON_PREFIX, STATIONS, TALENT
 from tests.support.convergence import TableReader
 from tests.support.wsclient import ProtocolClient
 

@@ -11,11 +11,12 @@ import time
 import pytest
 
 from client.connection import MediaDayClient
+from infra.local.runner import LocalStack
 from tests.reliability.fleet import Fleet, fault_options, token_maker
+from tests.reliability.ledger import Ledger
+from tests.reliability.roster import STATIONS, seed_roster
 from tests.reliability.scenario import converged, producers_workload
-from tests.reliability.workload import STATIONS, Ledger, seed_roster
 from tests.support.convergence import TableReader
-from tests.support.stack import LocalStack
 
 pytestmark = [pytest.mark.reliability, pytest.mark.e2e, pytest.mark.slow]
 

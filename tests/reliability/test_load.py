@@ -15,8 +15,9 @@ from tests.reliability.fleet import (
     token_maker,
     until_shown,
 )
+from tests.reliability.roster import STATIONS, TALENT, ensure_hot_slots
 from tests.reliability.scenario import delivery_latency
-from tests.reliability.workload import STATIONS, TALENT, Operations, Workload, ensure_hot_slots
+from tests.reliability.workload import Operations, Workload
 from tests.support.convergence import TableReader, missing_acks, wait_for_convergence
 
 pytestmark = [pytest.mark.reliability, pytest.mark.e2e, pytest.mark.slow]

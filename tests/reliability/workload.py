@@ -7,22 +7,18 @@ applied: the writer re-reads the item from the error and tries again, as a perso
 A request that timed out or met a busy server is retried with the same request id, which
 the service recognises (`duplicate: true`), so nothing is applied twice.
 
-The ledger keeps every acknowledged write (item, version, deleted), so the convergence
-check can prove none is missing from the table, and every conflict, so the test can prove
-conflicts happened and were refused rather than silently overwritten.
+Every answer goes into a Ledger (ledger.py); the roster, the hot slots and the patient
+setup write are in roster.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import time
 import uuid
-from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from client.connection import MediaDayClient
@@ -33,108 +29,12 @@ from client.errors import (
     InvalidError,
     InvalidStateError,
     NotFoundError,
-    RateLimitedError,
-    RequestTimeout,
-    ServerError,
-    UnauthorizedError,
 )
 from mediaday.models import Call, CallState, Item, Shot, Slot, parse_item
-from mediaday.protocol import Ack
+from tests.reliability.ledger import Ledger, WriteAck
+from tests.reliability.roster import BASE_TIME, HOT_PREFIX, POISON_PREFIX, RESEND, RETRYABLE
 
-ItemKey = tuple[str, str]
-HOT_PREFIX = "sl-hot-"
-POISON_PREFIX = "sl-poison-"  # slots a scenario keeps to itself
 WORKLOAD_PREFIX = "rl-"
-_BASE_TIME = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
-_RETRYABLE = (RequestTimeout, ServerError, RateLimitedError, UnauthorizedError)
-
-
-@dataclass(frozen=True)
-class WriteAck:
-    key: ItemKey
-    version: int
-    deleted: bool
-    action: str
-    request_id: str
-    duplicate: bool
-    latency: float
-    writer: str
-    acked_at: float  # monotonic
-
-
-@dataclass
-class Ledger:
-    acks: list[WriteAck] = field(default_factory=list)
-    conflicts: int = 0  # stale writes refused (each then re-read and retried)
-    refused: Counter[str] = field(default_factory=Counter)  # final refusals, by code
-    retried: Counter[str] = field(default_factory=Counter)  # same-id retries, by cause
-    operations: int = 0
-    gave_up: list[str] = field(default_factory=list)
-
-    def record(self, ack: Ack, action: str, request_id: str, latency: float, writer: str) -> None:
-        item = ack.item or {}
-        self.acks.append(
-            WriteAck(
-                key=(str(item.get("type")), str(item.get("id"))),
-                version=int(ack.version or item.get("version") or 0),
-                deleted=bool(item.get("deleted")),
-                action=action,
-                request_id=request_id,
-                duplicate=bool(ack.duplicate),
-                latency=latency,
-                writer=writer,
-                acked_at=time.monotonic(),
-            )
-        )
-
-    @property
-    def applied(self) -> list[WriteAck]:
-        """Acks of writes applied (a duplicate ack repeats an earlier one)."""
-        seen: set[str] = set()
-        applied = []
-        for ack in self.acks:
-            if ack.request_id not in seen:
-                seen.add(ack.request_id)
-                applied.append(ack)
-        return applied
-
-    def lost_updates(self) -> list[str]:
-        """Two different requests told they wrote the same version of one item: one of the
-        two writes was lost (must be empty)."""
-        by_version: dict[tuple[ItemKey, int], set[str]] = defaultdict(set)
-        for ack in self.acks:
-            by_version[(ack.key, ack.version)].add(ack.request_id)
-        return [
-            f"{key} v{version}: {sorted(ids)}"
-            for (key, version), ids in by_version.items()
-            if len(ids) > 1
-        ]
-
-    def applied_to(self, key: ItemKey) -> int:
-        return sum(1 for ack in self.applied if ack.key == key)
-
-    def latencies(self) -> list[float]:
-        return sorted(ack.latency for ack in self.acks)
-
-    def summary(self) -> dict[str, Any]:
-        latencies = self.latencies()
-
-        def quantile(q: float) -> float:
-            if not latencies:
-                return 0.0
-            return round(latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000, 1)
-
-        return {
-            "operations": self.operations,
-            "acked": len(self.applied),
-            "duplicate_acks": sum(1 for a in self.acks if a.duplicate),
-            "conflicts_refused": self.conflicts,
-            "refused": dict(self.refused),
-            "same_id_retries": dict(self.retried),
-            "gave_up": len(self.gave_up),
-            "ack_p50_ms": quantile(0.5),
-            "ack_p95_ms": quantile(0.95),
-        }
 
 
 Request = tuple[str, dict[str, Any]]  # action and fields
@@ -143,7 +43,7 @@ Operation = Callable[[MediaDayClient, random.Random, Item | None], Request | Non
 
 # -- operations: each builds a request from what the writer's mirror shows -----------------
 def _slot_times(rng: random.Random) -> tuple[str, str]:
-    begins = _BASE_TIME + timedelta(minutes=5 * rng.randrange(0, 200))
+    begins = BASE_TIME + timedelta(minutes=5 * rng.randrange(0, 200))
     return begins.isoformat(), (begins + timedelta(minutes=rng.choice((10, 15, 20)))).isoformat()
 
 
@@ -377,12 +277,12 @@ class Workload:
         for attempt in range(self.max_same_id_retries + 1):
             try:
                 ack = await client.request(action, request_id=request_id, **fields)
-            except _RETRYABLE as error:
+            except RETRYABLE as error:
                 if attempt == self.max_same_id_retries:
                     self.ledger.gave_up.append(f"{action} {request_id}: {error}")
                     return
                 self.ledger.retried[error.code] += 1
-                await asyncio.sleep(min(2.0, 0.1 * 2**attempt))
+                await asyncio.sleep(RESEND.window(attempt + 1))
                 continue
             except ClientClosed:
                 self.ledger.gave_up.append(f"{action} {request_id}: client closed")
@@ -391,82 +291,3 @@ class Workload:
             if self.on_ack is not None:
                 self.on_ack(self.ledger.acks[-1])
             return
-
-
-async def request_patiently(
-    client: MediaDayClient, action: str, request_id: str, *, attempts: int = 10, **fields: Any
-) -> Ack:
-    """A setup write that must happen: retried with the same id while the link is being
-    replaced or the server is busy (the service answers a repeat as a duplicate)."""
-    for attempt in range(attempts):
-        try:
-            return await client.request(action, request_id=request_id, **fields)
-        except _RETRYABLE:
-            if attempt == attempts - 1:
-                raise
-            await asyncio.sleep(min(2.0, 0.1 * 2**attempt))
-    raise AssertionError("unreachable")
-
-
-async def ensure_hot_slots(
-    producer: MediaDayClient, stations: list[str], talent: list[str], count: int
-) -> list[str]:
-    """The slots everyone will fight over (created once per media day)."""
-    ids = [f"{HOT_PREFIX}{n}" for n in range(count)]
-    for n, slot_id in enumerate(ids):
-        if producer.mirror.get("slot", slot_id) is not None:
-            continue
-        begins = _BASE_TIME + timedelta(hours=6, minutes=15 * n)
-        slot = {
-            "id": slot_id,
-            "station_id": stations[n % len(stations)],
-            "talent_id": talent[n % len(talent)],
-            "starts_at": begins.isoformat(),
-            "ends_at": (begins + timedelta(minutes=12)).isoformat(),
-            "title": "hot",
-        }
-        with contextlib.suppress(ConflictError):  # created by an earlier scenario
-            await request_patiently(producer, "slot.create", f"hot-{slot_id}", slot=slot)
-    return ids
-
-
-STATIONS = ("st-1", "st-2", "st-3", "st-4")
-TALENT = ("t-1", "t-2", "t-3", "t-4", "t-5", "t-6")
-
-
-async def seed_roster(producer: MediaDayClient, shots_per_station: int = 2) -> None:
-    """A small roster (stations, talent, a few shots each) for a stack started without the
-    demo day: a dozen writes instead of the demo's hundred and more."""
-    roster: list[tuple[str, dict[str, Any]]] = [
-        ("station.put", {"station": {"id": s, "name": f"Station {s}"}}) for s in STATIONS
-    ]
-    roster += [("talent.put", {"talent": {"id": t, "name": f"Talent {t}"}}) for t in TALENT]
-    shots: list[tuple[str, dict[str, Any]]] = [
-        (
-            "shot.add",
-            {
-                "shot": {
-                    "id": f"sh-{station}-{n}",
-                    "station_id": station,
-                    "talent_id": TALENT[n % len(TALENT)],
-                    "description": f"shot {n}",
-                    "position": n,
-                }
-            },
-        )
-        for station in STATIONS
-        for n in range(shots_per_station)
-    ]
-
-    async def write(action: str, fields: dict[str, Any]) -> None:
-        request_id = f"seed-{action}-{_seed_id(fields)}"
-        with contextlib.suppress(ConflictError):  # seeded by an earlier scenario
-            await request_patiently(producer, action, request_id, **fields)
-
-    for stage in (roster, shots):  # a shot names a station and talent that must exist
-        await asyncio.gather(*(write(action, fields) for action, fields in stage))
-
-
-def _seed_id(fields: dict[str, Any]) -> str:
-    body = next(iter(fields.values()))
-    return str(body["id"])

@@ -20,7 +20,9 @@ Script = Callable[[str, dict[str, Any], int], DeliveryError | None]
 
 
 class RecordingPoster:
-    """Records every delivered frame; `script` can refuse, throttle or declare gone.
+    """The one fake Management API poster: records every delivered frame (parsed in
+    `delivered`, raw bytes in `posted`, in order); `script` can refuse, throttle or
+    declare gone.
 
     `script(connection_id, frame, attempt)` is called with the attempt number for that
     connection and frame (1 for the first try) and returns an error to raise, or None.
@@ -39,6 +41,7 @@ class RecordingPoster:
         self._lock = threading.Lock()
         self._attempts: Counter[tuple[str, bytes]] = Counter()
         self.delivered: list[tuple[str, dict[str, Any]]] = []
+        self.posted: list[tuple[str, bytes]] = []  # as sent on the wire
         self.in_flight = 0
         self.max_in_flight = 0
 
@@ -60,6 +63,7 @@ class RecordingPoster:
                     raise error
             with self._lock:
                 self.delivered.append((connection_id, frame))
+                self.posted.append((connection_id, data))
         finally:
             with self._lock:
                 self.in_flight -= 1
@@ -76,8 +80,12 @@ class RecordingPoster:
             if all(frame.get(key) == value for key, value in match.items())
         }
 
+    def frames(self, connection_id: str | None = None) -> list[dict[str, Any]]:
+        """Delivered frames in order: all of them, or those to one connection."""
+        return [frame for target, frame in self.delivered if connection_id in (None, target)]
+
     def frames_to(self, connection_id: str) -> list[dict[str, Any]]:
-        return [frame for target, frame in self.delivered if target == connection_id]
+        return self.frames(connection_id)
 
     @property
     def attempts(self) -> int:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from connect.handler import on_disconnect
+from infra.local.events import LambdaContext
 from mediaday.connections import Connection
 from mediaday.models import Role
 from tests.conftest import CONNECTIONS_TABLE
-from tests.support.events import FakeLambdaContext, disconnect_event
+from tests.support.events import disconnect_event
 from tests.support.tables import table_rows
 
 
@@ -32,7 +33,7 @@ def test_disconnect_removes_every_subscription_of_that_connection_only(dynamodb,
     connection_store.count_message("leaving")
     before = table_rows(dynamodb, CONNECTIONS_TABLE)
     # When one of them disconnects
-    response = on_disconnect(disconnect_event("leaving"), FakeLambdaContext())
+    response = on_disconnect(disconnect_event("leaving"), LambdaContext("test-function"))
     # Then it and all its rows are gone, and the other's rows are untouched
     assert response == {"statusCode": 200}
     after = table_rows(dynamodb, CONNECTIONS_TABLE)
@@ -43,4 +44,6 @@ def test_disconnect_removes_every_subscription_of_that_connection_only(dynamodb,
 
 
 def test_disconnect_of_an_unknown_connection_is_harmless(dynamodb):
-    assert on_disconnect(disconnect_event("never-seen"), FakeLambdaContext()) == {"statusCode": 200}
+    assert on_disconnect(disconnect_event("never-seen"), LambdaContext("test-function")) == {
+        "statusCode": 200
+    }

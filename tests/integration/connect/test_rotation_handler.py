@@ -12,11 +12,11 @@ import pytest
 from moto.secretsmanager.models import secretsmanager_backends
 
 from connect.handler import on_rotate_signing_key
+from infra.local.events import LambdaContext
 from mediaday.errors import RotationRefused, TokenRejected
 from mediaday.keys import SecretsManagerKeyProvider
 from mediaday.models import Role
 from mediaday.tokens import issue_token, verify_token
-from tests.support.events import FakeLambdaContext
 
 STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
 
@@ -45,7 +45,7 @@ def start_rotation(arn: str) -> str:
 
 def step(arn: str, name: str, version_id: str) -> None:
     event = {"SecretId": arn, "ClientRequestToken": version_id, "Step": name}
-    on_rotate_signing_key(event, FakeLambdaContext())
+    on_rotate_signing_key(event, LambdaContext("test-function"))
 
 
 def kiosk_token(provider: SecretsManagerKeyProvider) -> str:
@@ -88,7 +88,7 @@ def test_a_rotation_signs_new_tokens_with_a_new_key_and_old_tokens_keep_their_gr
 )
 def test_an_event_that_is_not_a_rotation_step_is_refused_by_name(secret, event, reason):
     with pytest.raises(RotationRefused, match=reason) as refused:
-        on_rotate_signing_key(event, FakeLambdaContext())
+        on_rotate_signing_key(event, LambdaContext("test-function"))
     assert refused.value.code == "rotation_refused"
 
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
+from infra.local.events import LambdaContext
 from mediaday.connections import Connection
 from mediaday.coordination import COUNTER_ATTRIBUTE
-from mediaday.errors import DeliveryError
 from mediaday.models import (
     PK,
     REV_COUNTER_SK,
@@ -31,7 +31,8 @@ from mediaday.models import (
 )
 from messaging.handler import on_message
 from tests.conftest import CONNECTIONS_TABLE, COORDINATION_TABLE
-from tests.support.events import FakeLambdaContext, message_event
+from tests.support.delivery import RecordingPoster
+from tests.support.events import message_event
 from tests.support.tables import table_rows
 
 MEDIA_DAY = "md-test"
@@ -43,36 +44,17 @@ CONNECTIONS = {
 }
 
 
-class FakePoster:
-    """Records every posted frame, raw, in order; `fail_with` makes every post raise."""
-
-    def __init__(self) -> None:
-        self.posted: list[tuple[str, bytes]] = []
-        self.fail_with: DeliveryError | None = None
-
-    def post(self, connection_id: str, data: bytes) -> None:
-        if self.fail_with is not None:
-            raise self.fail_with
-        self.posted.append((connection_id, data))
-
-    def close(self, connection_id: str) -> None:
-        return None
-
-    def frames(self, connection_id: str | None = None) -> list[dict[str, Any]]:
-        return [json.loads(data) for cid, data in self.posted if connection_id in (None, cid)]
-
-
 @dataclass
 class Client:
     """Sends messages as one connection and keeps what came back."""
 
     connection_id: str
-    poster: FakePoster
+    poster: RecordingPoster
     replies: list[dict[str, Any]] = field(default_factory=list)
 
     def send(self, body: Any = None, *, raw: str | None = None) -> dict[str, Any]:
         event = message_event(self.connection_id, body, raw=raw)
-        response = on_message(event, FakeLambdaContext(), poster=self.poster)
+        response = on_message(event, LambdaContext("test-function"), poster=self.poster)
         assert response["statusCode"] == 200
         frame = json.loads(response["body"])
         self.replies.append(frame)
@@ -132,8 +114,8 @@ MESSAGES: dict[str, dict[str, Any]] = {
 
 
 @pytest.fixture
-def poster() -> FakePoster:
-    return FakePoster()
+def poster() -> RecordingPoster:
+    return RecordingPoster()
 
 
 @pytest.fixture

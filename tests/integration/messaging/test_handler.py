@@ -6,16 +6,17 @@ import base64
 import json
 import time
 
+from infra.local.events import LambdaContext
 from mediaday.factories import reset_all
 from messaging.handler import on_message
 from tests.support.delivery import RecordingPoster
-from tests.support.events import DOMAIN, STAGE, FakeLambdaContext, message_event
+from tests.support.events import DOMAIN, STAGE, message_event
 
 
 def test_the_route_response_is_the_frame_as_json_text(roster, clients, poster):
     response = on_message(
         message_event("c-kiosk", {"action": "ping", "id": "p-1"}),
-        FakeLambdaContext(),
+        LambdaContext("test-function"),
         poster=poster,
     )
     assert response["statusCode"] == 200
@@ -28,13 +29,13 @@ def test_the_route_response_is_the_frame_as_json_text(roster, clients, poster):
 def test_a_binary_frame_with_json_is_answered(roster, clients, poster):
     event = message_event("c-kiosk", raw=base64.b64encode(b'{"action":"ping","id":"b"}').decode())
     event["isBase64Encoded"] = True
-    frame = json.loads(on_message(event, FakeLambdaContext(), poster=poster)["body"])
+    frame = json.loads(on_message(event, LambdaContext("test-function"), poster=poster)["body"])
     assert frame["type"] == "pong"
 
 
 def test_an_unregistered_connection_is_unauthorized(dynamodb, poster):
     event = message_event("c-unknown", {"action": "ping", "id": "u-1"})
-    frame = json.loads(on_message(event, FakeLambdaContext(), poster=poster)["body"])
+    frame = json.loads(on_message(event, LambdaContext("test-function"), poster=poster)["body"])
     assert (frame["code"], frame["id"]) == ("unauthorized", "u-1")
 
 
@@ -69,7 +70,7 @@ def test_without_an_injected_poster_pages_go_through_the_apis_own_callback_url(
 
     monkeypatch.setattr("messaging.handler.management_api_poster", poster_for)
     event = message_event("c-kiosk", {"action": "subscribe", "id": "s-1", "topics": ["calls"]})
-    frame = json.loads(on_message(event, FakeLambdaContext())["body"])
+    frame = json.loads(on_message(event, LambdaContext("test-function"))["body"])
     assert frame["type"] == "ack" and frame["pages"] == 1
     (endpoint,) = posters
     assert endpoint == f"https://{DOMAIN}/{STAGE}"

@@ -23,7 +23,6 @@ def writes(server) -> list[dict]:
     return [r for r in server.fake.requests if r["action"] in WRITES]
 
 
-
 # -- calls ---------------------------------------------------------------------------------------
 def test_call_push_ack_and_cancel(threaded_server, capsys):
     assert main(["call", "push", "--talent", "t-12", "--station", "st-1", "--note", "now"]) == 0
