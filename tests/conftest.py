@@ -26,7 +26,11 @@ TESTS = Path(__file__).resolve().parent
 # xdist spreads them test by test. Everything else shares a stack, a browser or a build
 # per module or package, so it runs as one group on one worker (see pytest_collection_...).
 SPREAD_FOLDERS = frozenset({"unit", "integration"})
-PER_MODULE_FOLDERS = frozenset({"e2e"})  # one `mediaday serve` per module
+# Folders that run the local stack (DynamoDB Local, `mediaday serve`, Chromium): one group,
+# so at most one stack runs at a time. Two stacks on a 2-core machine starve each other's
+# timing (a kill -9 scenario hung and a browser wait ran out when e2e and browser ran side
+# by side); one worker runs these in a row while the other takes unit, integration, infra.
+STACK_FOLDERS = frozenset({"e2e", "browser", "reliability", "bench"})
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -42,7 +46,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         if len(parts) < 2 or parts[0] in SPREAD_FOLDERS:
             continue
-        group = "/".join(parts) if parts[0] in PER_MODULE_FOLDERS else parts[0]
+        group = "local-stack" if parts[0] in STACK_FOLDERS else parts[0]
         item.add_marker(pytest.mark.xdist_group(group))
 
 
