@@ -24,6 +24,12 @@ locals {
     # A failing rotation leaves the old key in place with nothing else to show for it.
     rotation = module.connect.rotate_signing_key.function_name
   }
+
+  # Errors and throttles of every function, one alarm each.
+  function_metrics = {
+    errors    = { metric = "Errors", description = "The %s function failed invocations (unhandled errors or timeouts)." }
+    throttles = { metric = "Throttles", description = "The %s function hit its reserved concurrency: raise it or find the flood." }
+  }
 }
 
 resource "aws_cloudwatch_metric_alarm" "stream_iterator_age" {
@@ -36,44 +42,6 @@ resource "aws_cloudwatch_metric_alarm" "stream_iterator_age" {
   period              = 60
   evaluation_periods  = 3
   threshold           = 60000
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.alarms.arn]
-  ok_actions          = [aws_sns_topic.alarms.arn]
-}
-
-resource "aws_cloudwatch_metric_alarm" "function_errors" {
-  for_each = local.alarm_functions
-
-  alarm_name          = "${local.name}-${each.key}-errors"
-  alarm_description   = "The ${each.key} function failed invocations (unhandled errors or timeouts)."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = each.value }
-  statistic           = "Sum"
-  period              = 60
-  evaluation_periods  = 5
-  datapoints_to_alarm = 2
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.alarms.arn]
-  ok_actions          = [aws_sns_topic.alarms.arn]
-}
-
-resource "aws_cloudwatch_metric_alarm" "function_throttles" {
-  for_each = local.alarm_functions
-
-  alarm_name          = "${local.name}-${each.key}-throttles"
-  alarm_description   = "The ${each.key} function hit its reserved concurrency: raise it or find the flood."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Throttles"
-  dimensions          = { FunctionName = each.value }
-  statistic           = "Sum"
-  period              = 60
-  evaluation_periods  = 5
-  datapoints_to_alarm = 2
-  threshold           = 0
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = [aws_sns_topic.alarms.arn]
@@ -94,4 +62,27 @@ resource "aws_cloudwatch_metric_alarm" "failure_queue_depth" {
   treat_missing_data  = "notBreaching"
   alarm_actions       = [aws_sns_topic.alarms.arn]
   ok_actions          = [aws_sns_topic.alarms.arn]
+}
+
+module "function_alarms" {
+  source   = "./modules/function_alarms"
+  for_each = local.function_metrics
+
+  functions   = local.alarm_functions
+  metric      = each.value.metric
+  suffix      = each.key
+  description = each.value.description
+  name_prefix = local.name
+  topic_arn   = aws_sns_topic.alarms.arn
+}
+
+# Where the two alarm sets lived before they shared a module: no alarm is replaced.
+moved {
+  from = aws_cloudwatch_metric_alarm.function_errors
+  to   = module.function_alarms["errors"].aws_cloudwatch_metric_alarm.this
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.function_throttles
+  to   = module.function_alarms["throttles"].aws_cloudwatch_metric_alarm.this
 }

@@ -5,7 +5,9 @@
 #
 # Layout: this file (naming, the stack key, the signing key, the services), tables.tf,
 # api.tf, web.tf, alarms.tf; each service's functions and least-privilege policies live in
-# services/<name>/, the shape every function shares in modules/function/.
+# services/<name>/, the shape every function shares in modules/function/ (whose platform.tf,
+# the input every service shares, services/<name>/platform.tf link to), the per-function
+# alarms in modules/function_alarms/.
 
 data "aws_caller_identity" "current" {}
 
@@ -18,13 +20,6 @@ locals {
   package_dir = coalesce(var.package_dir, "${path.module}/../build")
   web_dir     = coalesce(var.web_dir, "${path.module}/../client/web")
 
-  packages = {
-    for service in ["connect", "messaging", "broadcast"] : service => {
-      file = "${local.package_dir}/${service}.zip"
-      hash = filebase64sha256("${local.package_dir}/${service}.zip")
-    }
-  }
-
   platform = {
     partition          = local.partition
     region             = var.region
@@ -32,6 +27,26 @@ locals {
     kms_key_arn        = aws_kms_key.stack.arn
     log_retention_days = var.log_retention_days
     tracing            = var.tracing
+  }
+
+  # What each service module gets: its functions' limits, its package from `make package`,
+  # its environment and the stack-wide platform.
+  service_limits = {
+    connect = { memory_mb = var.memory_mb.connect, timeout_seconds = 10 }
+    # API Gateway waits at most 29 s for the message function's answer.
+    messaging = { memory_mb = var.memory_mb.message, timeout_seconds = 29 }
+    broadcast = { memory_mb = var.memory_mb.broadcast, timeout_seconds = 60 }
+  }
+  services = {
+    for service, limits in local.service_limits : service => merge(limits, {
+      name_prefix = local.name
+      platform    = local.platform
+      package = {
+        file = "${local.package_dir}/${service}.zip"
+        hash = filebase64sha256("${local.package_dir}/${service}.zip")
+      }
+      environment = merge(local.common_environment, { POWERTOOLS_SERVICE_NAME = service })
+    })
   }
 
   # Browsers may open the socket only from the stack's own pages and the listed origins;
@@ -132,20 +147,13 @@ module "signing_key" {
 # ---------------------------------------------------------------------------------------
 
 module "connect" {
-  source = "./services/connect"
+  source  = "./services/connect"
+  service = local.services.connect
 
-  name_prefix = local.name
-  platform    = local.platform
-  package     = local.packages.connect
-  environment = merge(local.common_environment, {
-    POWERTOOLS_SERVICE_NAME = "connect"
-  })
   connections_table_arn     = aws_dynamodb_table.connections.arn
   signing_secret_arn        = module.signing_key.secret_arn
   signing_key_rotation_days = var.signing_key_rotation_days
   rotate_automatically      = !contains(var.rehearsal_omit, "signing_key_rotation")
-  memory_mb                 = var.memory_mb.connect
-  timeout_seconds           = 10
   reserved_concurrency = {
     connect    = var.reserved_concurrency.connect
     disconnect = var.reserved_concurrency.disconnect
@@ -153,37 +161,23 @@ module "connect" {
 }
 
 module "messaging" {
-  source = "./services/messaging"
+  source  = "./services/messaging"
+  service = local.services.messaging
 
-  name_prefix = local.name
-  platform    = local.platform
-  package     = local.packages.messaging
-  environment = merge(local.common_environment, {
-    POWERTOOLS_SERVICE_NAME = "messaging"
-  })
   connections_table_arn   = aws_dynamodb_table.connections.arn
   coordination_table_arn  = aws_dynamodb_table.coordination.arn
   post_to_connections_arn = local.post_to_connections_arn
-  memory_mb               = var.memory_mb.message
-  timeout_seconds         = 29
   reserved_concurrency    = var.reserved_concurrency.message
 }
 
 module "broadcast" {
-  source = "./services/broadcast"
+  source  = "./services/broadcast"
+  service = local.services.broadcast
 
-  name_prefix = local.name
-  platform    = local.platform
-  package     = local.packages.broadcast
-  environment = merge(local.common_environment, {
-    POWERTOOLS_SERVICE_NAME = "broadcast"
-  })
   coordination_table_arn  = aws_dynamodb_table.coordination.arn
   coordination_stream_arn = aws_dynamodb_table.coordination.stream_arn
   connections_table_arn   = aws_dynamodb_table.connections.arn
   post_to_connections_arn = local.post_to_connections_arn
-  memory_mb               = var.memory_mb.broadcast
-  timeout_seconds         = 60
   reserved_concurrency    = var.reserved_concurrency.broadcast
   stream                  = var.stream
 }

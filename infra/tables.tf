@@ -1,6 +1,11 @@
 # The two tables. Their key schemas must match mediaday/tables.py exactly (the Python
 # definitions the tests, the local stack and the handlers use); tests/infra compares them.
 
+locals {
+  # Both tables key on pk (partition) and sk (sort), strings.
+  key_attributes = { pk = "S", sk = "S" }
+}
+
 resource "aws_dynamodb_table" "connections" {
   #checkov:skip=CKV_AWS_28:Connection rows live at most 2 h 15 min; restoring a backup would resurrect connections API Gateway has already closed.
   name         = "${local.name}-connections"
@@ -8,14 +13,12 @@ resource "aws_dynamodb_table" "connections" {
   hash_key     = "pk"
   range_key    = "sk"
 
-  attribute {
-    name = "pk"
-    type = "S"
-  }
-
-  attribute {
-    name = "sk"
-    type = "S"
+  dynamic "attribute" {
+    for_each = local.key_attributes
+    content {
+      name = attribute.key
+      type = attribute.value
+    }
   }
 
   ttl {
@@ -38,19 +41,12 @@ resource "aws_dynamodb_table" "coordination" {
   stream_view_type            = "NEW_AND_OLD_IMAGES"
   deletion_protection_enabled = var.deletion_protection
 
-  attribute {
-    name = "pk"
-    type = "S"
-  }
-
-  attribute {
-    name = "sk"
-    type = "S"
-  }
-
-  attribute {
-    name = "rev"
-    type = "N"
+  dynamic "attribute" {
+    for_each = merge(local.key_attributes, { rev = "N" })
+    content {
+      name = attribute.key
+      type = attribute.value
+    }
   }
 
   # "What changed since rev N" as a strongly consistent Query: exact resume.

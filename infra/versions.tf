@@ -14,6 +14,14 @@ terraform {
   backend "s3" {}
 }
 
+locals {
+  default_tags = merge(var.tags, {
+    Project     = var.project
+    Environment = var.environment
+    ManagedBy   = "terraform"
+  })
+}
+
 provider "aws" {
   region = var.region
 
@@ -41,11 +49,7 @@ provider "aws" {
   }
 
   default_tags {
-    tags = merge(var.tags, {
-      Project     = var.project
-      Environment = var.environment
-      ManagedBy   = "terraform"
-    })
+    tags = local.default_tags
   }
 }
 
@@ -65,10 +69,6 @@ provider "aws" {
   }
 
   default_tags {
-    tags = merge(var.tags, {
-      Project     = var.project
-      Environment = var.environment
-      ManagedBy   = "terraform"
-    })
+    tags = local.default_tags
   }
 }

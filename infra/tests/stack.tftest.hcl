@@ -82,43 +82,13 @@ override_resource {
   }
 }
 
-override_resource {
-  target = module.connect.module.on_connect.aws_lambda_function.this
-  values = {
-    arn        = "arn:aws:lambda:us-east-1:123456789012:function:mediaday-dev-connect"
-    invoke_arn = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:mediaday-dev-connect/invocations"
-  }
-}
-
-override_resource {
-  target = module.connect.module.on_disconnect.aws_lambda_function.this
-  values = {
-    arn        = "arn:aws:lambda:us-east-1:123456789012:function:mediaday-dev-disconnect"
-    invoke_arn = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:mediaday-dev-disconnect/invocations"
-  }
-}
-
+# The other functions' ARNs are the mock's own (distinct) values; the rotation schedule's
+# assertion names this one.
 override_resource {
   target = module.connect.module.rotate_signing_key.aws_lambda_function.this
   values = {
     arn        = "arn:aws:lambda:us-east-1:123456789012:function:mediaday-dev-rotate-signing-key"
     invoke_arn = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:mediaday-dev-rotate-signing-key/invocations"
-  }
-}
-
-override_resource {
-  target = module.messaging.module.on_message.aws_lambda_function.this
-  values = {
-    arn        = "arn:aws:lambda:us-east-1:123456789012:function:mediaday-dev-message"
-    invoke_arn = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:mediaday-dev-message/invocations"
-  }
-}
-
-override_resource {
-  target = module.broadcast.module.on_stream.aws_lambda_function.this
-  values = {
-    arn        = "arn:aws:lambda:us-east-1:123456789012:function:mediaday-dev-broadcast"
-    invoke_arn = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:mediaday-dev-broadcast/invocations"
   }
 }
 
@@ -614,9 +584,9 @@ run "web_bucket_is_private_and_alarms_watch_delivery" {
   assert {
     condition = (
       aws_cloudwatch_metric_alarm.stream_iterator_age.metric_name == "IteratorAge" &&
-      toset(keys(aws_cloudwatch_metric_alarm.function_errors)) == toset(["connect", "disconnect", "message", "broadcast", "rotation"]) &&
-      toset(keys(aws_cloudwatch_metric_alarm.function_throttles)) == toset(["connect", "disconnect", "message", "broadcast", "rotation"]) &&
-      aws_cloudwatch_metric_alarm.function_errors["rotation"].dimensions.FunctionName == "mediaday-dev-rotate-signing-key" &&
+      toset(keys(module.function_alarms["errors"].alarms)) == toset(["connect", "disconnect", "message", "broadcast", "rotation"]) &&
+      toset(keys(module.function_alarms["throttles"].alarms)) == toset(["connect", "disconnect", "message", "broadcast", "rotation"]) &&
+      module.function_alarms["errors"].alarms["rotation"].dimensions.FunctionName == "mediaday-dev-rotate-signing-key" &&
       aws_cloudwatch_metric_alarm.failure_queue_depth.dimensions.QueueName == module.broadcast.failure_queue.name
     )
     error_message = "Alarms: iterator age, errors and throttles of every function (the rotation too), failure queue depth."

@@ -1,11 +1,13 @@
 # One Lambda function with what every function needs: its own role, its own encrypted log
 # group with retention, X-Ray tracing and reserved concurrency. What the function may do
-# beyond logging and tracing comes in as `policy_statements`, so each service states its
+# beyond logging, tracing and decrypting with the stack key comes in as `policy_statements`, so each service states its
 # least privilege next to the code that needs it.
 
 locals {
-  log_group_name = "/aws/lambda/${var.name}"
-  log_group_arn  = "arn:${var.platform.partition}:logs:${var.platform.region}:${var.platform.account_id}:log-group:${local.log_group_name}"
+  platform       = var.service.platform
+  function_name  = "${var.service.name_prefix}-${var.name}"
+  log_group_name = "/aws/lambda/${local.function_name}"
+  log_group_arn  = "arn:${local.platform.partition}:logs:${local.platform.region}:${local.platform.account_id}:log-group:${local.log_group_name}"
 }
 
 # ---------------------------------------------------------------------------------------
@@ -13,15 +15,15 @@ locals {
 # ---------------------------------------------------------------------------------------
 
 resource "aws_iam_role" "this" {
-  name        = var.name
-  description = "Execution role of the ${var.name} Lambda function"
+  name        = local.function_name
+  description = "Execution role of the ${local.function_name} Lambda function"
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
       Effect    = "Allow"
       Principal = { Service = "lambda.amazonaws.com" }
       Action    = "sts:AssumeRole"
-      Condition = { StringEquals = { "aws:SourceAccount" = var.platform.account_id } }
+      Condition = { StringEquals = { "aws:SourceAccount" = local.platform.account_id } }
     }]
   })
 }
@@ -53,8 +55,14 @@ resource "aws_iam_role_policy" "service" {
   name = "service"
   role = aws_iam_role.this.id
   policy = jsonencode({
-    Version   = "2012-10-17"
-    Statement = var.policy_statements
+    Version = "2012-10-17"
+    # Every function reads its own environment, encrypted with the stack key.
+    Statement = concat(var.policy_statements, [{
+      Sid      = "DecryptWithStackKey"
+      Effect   = "Allow"
+      Action   = ["kms:Decrypt"]
+      Resource = [local.platform.kms_key_arn]
+    }])
   })
 }
 
@@ -64,33 +72,33 @@ resource "aws_iam_role_policy" "service" {
 
 resource "aws_cloudwatch_log_group" "this" {
   name              = local.log_group_name
-  retention_in_days = var.platform.log_retention_days
-  kms_key_id        = var.platform.kms_key_arn
+  retention_in_days = local.platform.log_retention_days
+  kms_key_id        = local.platform.kms_key_arn
 }
 
 resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_116:Invoked synchronously (API Gateway) or by a stream mapping with its own on-failure queue; a function DLQ only catches asynchronous invocations.
   #checkov:skip=CKV_AWS_117:Talks only to DynamoDB, Secrets Manager and the Management API over their public endpoints; a VPC would add NAT cost and cold-start latency and protect nothing.
   #checkov:skip=CKV_AWS_272:Packages are built from the reviewed repository by the deploy workflow; code signing (AWS Signer profiles) is not set up for this stack.
-  function_name                  = var.name
+  function_name                  = local.function_name
   description                    = var.description
   role                           = aws_iam_role.this.arn
   handler                        = var.handler
   runtime                        = "python3.12"
   architectures                  = ["x86_64"]
-  filename                       = var.package.file
-  source_code_hash               = var.package.hash
-  memory_size                    = var.memory_mb
-  timeout                        = var.timeout_seconds
+  filename                       = var.service.package.file
+  source_code_hash               = var.service.package.hash
+  memory_size                    = var.service.memory_mb
+  timeout                        = coalesce(var.timeout_seconds, var.service.timeout_seconds)
   reserved_concurrent_executions = var.reserved_concurrency
-  kms_key_arn                    = var.platform.kms_key_arn
+  kms_key_arn                    = local.platform.kms_key_arn
 
   environment {
-    variables = var.environment
+    variables = merge(var.service.environment, var.environment)
   }
 
   tracing_config {
-    mode = var.platform.tracing ? "Active" : "PassThrough"
+    mode = local.platform.tracing ? "Active" : "PassThrough"
   }
 
   depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.runtime]

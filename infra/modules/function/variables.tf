@@ -1,5 +1,5 @@
 variable "name" {
-  description = "Function name; also names its role and log group."
+  description = "Function name after the service's name_prefix (name_prefix-name); also names its role and log group."
   type        = string
 }
 
@@ -13,32 +13,9 @@ variable "handler" {
   type        = string
 }
 
-variable "package" {
-  description = "The deployment zip built by `make package` (file) and its base64 SHA-256 (hash), so a changed package redeploys the function."
-  type = object({
-    file = string
-    hash = string
-  })
-}
-
-variable "environment" {
-  description = "Environment variables: names and ARNs only, never secrets."
-  type        = map(string)
-}
-
 variable "policy_statements" {
-  description = "IAM statements the function needs beyond logging and tracing (least privilege)."
+  description = "IAM statements the function needs beyond logging, tracing and kms:Decrypt with the stack key (least privilege)."
   type        = any
-}
-
-variable "memory_mb" {
-  description = "Memory in MB (CPU scales with it)."
-  type        = number
-}
-
-variable "timeout_seconds" {
-  description = "Maximum run time of one invocation, in seconds."
-  type        = number
 }
 
 variable "reserved_concurrency" {
@@ -46,14 +23,14 @@ variable "reserved_concurrency" {
   type        = number
 }
 
-variable "platform" {
-  description = "Stack-wide facts: ARN parts (partition, region, account_id), the KMS key for logs and environment, log retention in days, active X-Ray tracing."
-  type = object({
-    partition          = string
-    region             = string
-    account_id         = string
-    kms_key_arn        = string
-    log_retention_days = number
-    tracing            = bool
-  })
+variable "environment" {
+  description = "Environment variables of this function only, on top of the service's (names and ARNs only)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "timeout_seconds" {
+  description = "Maximum run time of one invocation, in seconds (null: the service's)."
+  type        = number
+  default     = null
 }

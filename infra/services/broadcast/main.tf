@@ -11,15 +11,11 @@ locals {
 module "on_stream" {
   source = "../../modules/function"
 
-  name                 = "${var.name_prefix}-broadcast"
+  name                 = "broadcast"
   description          = "Coordination stream: fans each change out to the topic's subscribers"
   handler              = "broadcast.handler.on_stream"
-  package              = var.package
-  environment          = var.environment
-  memory_mb            = var.memory_mb
-  timeout_seconds      = var.timeout_seconds
   reserved_concurrency = var.reserved_concurrency
-  platform             = var.platform
+  service              = var.service
 
   policy_statements = [
     {
@@ -52,12 +48,6 @@ module "on_stream" {
       Action   = ["sqs:SendMessage"]
       Resource = [aws_sqs_queue.stream_failures.arn]
     },
-    {
-      Sid      = "DecryptWithStackKey"
-      Effect   = "Allow"
-      Action   = ["kms:Decrypt"]
-      Resource = [var.platform.kms_key_arn]
-    },
   ]
 }
 
@@ -66,7 +56,7 @@ module "on_stream" {
 # ---------------------------------------------------------------------------------------
 
 resource "aws_sqs_queue" "stream_failures" {
-  name                      = "${var.name_prefix}-broadcast-failures"
+  name                      = "${var.service.name_prefix}-broadcast-failures"
   message_retention_seconds = 14 * 24 * 3600
   # The queue holds batch metadata (shard, sequence numbers), never item contents.
   sqs_managed_sse_enabled = true

@@ -9,10 +9,6 @@ output "event_source_mapping" {
 }
 
 output "failure_queue" {
-  description = "SQS queue that receives records the mapping gave up on: name, arn, url."
-  value = {
-    name = aws_sqs_queue.stream_failures.name
-    arn  = aws_sqs_queue.stream_failures.arn
-    url  = aws_sqs_queue.stream_failures.url
-  }
+  description = "SQS queue that receives records the mapping gave up on (name, arn, url, ...)."
+  value       = aws_sqs_queue.stream_failures
 }

@@ -18,28 +18,12 @@ variable "post_to_connections_arn" {
   type        = string
 }
 
-variable "memory_mb" {
-  description = "Memory of the function, in MB (it posts from a thread pool)."
-  type        = number
-}
-
-variable "timeout_seconds" {
-  description = "Timeout of the function, in seconds."
-  type        = number
-}
-
 variable "reserved_concurrency" {
   description = "Reserved concurrency of the function."
   type        = number
 }
 
 variable "stream" {
-  description = "Event source mapping settings of the coordination stream."
-  type = object({
-    batch_size                 = number
-    batching_window_seconds    = number
-    parallelization_factor     = number
-    maximum_retry_attempts     = number
-    maximum_record_age_seconds = number
-  })
+  description = "Event source mapping settings of the coordination stream: the root's var.stream (its type and validations live there)."
+  type        = map(number)
 }

@@ -11,29 +11,18 @@ locals {
     Action   = ["secretsmanager:GetSecretValue"]
     Resource = [var.signing_secret_arn]
   }
-  decrypt = {
-    Sid      = "DecryptWithStackKey"
-    Effect   = "Allow"
-    Action   = ["kms:Decrypt"]
-    Resource = [var.platform.kms_key_arn]
-  }
 }
 
 module "on_connect" {
   source = "../../modules/function"
 
-  name        = "${var.name_prefix}-connect"
+  name        = "connect"
   description = "$connect: verifies the token and origin, records the connection"
   handler     = "connect.handler.on_connect"
-  package     = var.package
   # Only $connect verifies tokens, so only it learns where the signing key is.
-  environment = merge(var.environment, {
-    MEDIADAY_SIGNING_SECRET_ARN = var.signing_secret_arn
-  })
-  memory_mb            = var.memory_mb
-  timeout_seconds      = var.timeout_seconds
+  environment          = { MEDIADAY_SIGNING_SECRET_ARN = var.signing_secret_arn }
   reserved_concurrency = var.reserved_concurrency.connect
-  platform             = var.platform
+  service              = var.service
 
   policy_statements = [
     {
@@ -43,22 +32,17 @@ module "on_connect" {
       Resource = [var.connections_table_arn]
     },
     local.secret_read,
-    local.decrypt,
   ]
 }
 
 module "on_disconnect" {
   source = "../../modules/function"
 
-  name                 = "${var.name_prefix}-disconnect"
+  name                 = "disconnect"
   description          = "$disconnect: removes the connection and its subscriptions"
   handler              = "connect.handler.on_disconnect"
-  package              = var.package
-  environment          = var.environment
-  memory_mb            = var.memory_mb
-  timeout_seconds      = var.timeout_seconds
   reserved_concurrency = var.reserved_concurrency.disconnect
-  platform             = var.platform
+  service              = var.service
 
   policy_statements = [
     {
@@ -67,7 +51,6 @@ module "on_disconnect" {
       Action   = ["dynamodb:Query", "dynamodb:BatchWriteItem"]
       Resource = [var.connections_table_arn]
     },
-    local.decrypt,
   ]
 }
 
@@ -83,15 +66,12 @@ module "on_disconnect" {
 module "rotate_signing_key" {
   source = "../../modules/function"
 
-  name                 = "${var.name_prefix}-rotate-signing-key"
+  name                 = "rotate-signing-key"
   description          = "Secrets Manager rotation of the token signing key (createSecret, setSecret, testSecret, finishSecret)"
   handler              = "connect.handler.on_rotate_signing_key"
-  package              = var.package
-  environment          = var.environment # the secret comes in the event, not from here
-  memory_mb            = var.memory_mb
   timeout_seconds      = 30
   reserved_concurrency = 1
-  platform             = var.platform
+  service              = var.service
 
   policy_statements = [
     {
@@ -105,14 +85,12 @@ module "rotate_signing_key" {
       ]
       Resource = [var.signing_secret_arn]
     },
-    # Reads the secret and the function's own encrypted environment.
-    local.decrypt,
     {
       # PutSecretValue encrypts the new key under a data key made for this secret only.
       Sid      = "EncryptNewKeyWithStackKey"
       Effect   = "Allow"
       Action   = ["kms:GenerateDataKey"]
-      Resource = [var.platform.kms_key_arn]
+      Resource = [var.service.platform.kms_key_arn]
       Condition = {
         StringEquals = { "kms:EncryptionContext:SecretARN" = var.signing_secret_arn }
       }
@@ -126,7 +104,7 @@ resource "aws_lambda_permission" "rotate_signing_key" {
   action         = "lambda:InvokeFunction"
   function_name  = module.rotate_signing_key.function_name
   principal      = "secretsmanager.amazonaws.com"
-  source_account = var.platform.account_id
+  source_account = var.service.platform.account_id
   source_arn     = var.signing_secret_arn
 }
 

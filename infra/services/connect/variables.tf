@@ -8,16 +8,6 @@ variable "signing_secret_arn" {
   type        = string
 }
 
-variable "memory_mb" {
-  description = "Memory of each of the service's functions, in MB."
-  type        = number
-}
-
-variable "timeout_seconds" {
-  description = "Timeout of the connect and disconnect functions, in seconds (rotation has its own 30 s)."
-  type        = number
-}
-
 variable "reserved_concurrency" {
   description = "Reserved concurrency of the connect and disconnect functions."
   type = object({
@@ -27,13 +17,8 @@ variable "reserved_concurrency" {
 }
 
 variable "signing_key_rotation_days" {
-  description = "Days between automatic rotations of the signing key."
+  description = "Days between automatic rotations of the signing key (1-365: the root's variable checks it)."
   type        = number
-
-  validation {
-    condition     = var.signing_key_rotation_days >= 1 && var.signing_key_rotation_days <= 365
-    error_message = "signing_key_rotation_days must be 1-365 (Secrets Manager's range)."
-  }
 }
 
 variable "rotate_automatically" {

@@ -6,15 +6,11 @@
 module "on_message" {
   source = "../../modules/function"
 
-  name                 = "${var.name_prefix}-message"
+  name                 = "message"
   description          = "$default: validates, authorizes and applies protocol messages"
   handler              = "messaging.handler.on_message"
-  package              = var.package
-  environment          = var.environment
-  memory_mb            = var.memory_mb
-  timeout_seconds      = var.timeout_seconds
   reserved_concurrency = var.reserved_concurrency
-  platform             = var.platform
+  service              = var.service
 
   policy_statements = [
     {
@@ -45,12 +41,6 @@ module "on_message" {
       Effect   = "Allow"
       Action   = ["execute-api:ManageConnections"]
       Resource = [var.post_to_connections_arn]
-    },
-    {
-      Sid      = "DecryptWithStackKey"
-      Effect   = "Allow"
-      Action   = ["kms:Decrypt"]
-      Resource = [var.platform.kms_key_arn]
     },
   ]
 }

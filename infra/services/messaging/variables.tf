@@ -13,16 +13,6 @@ variable "post_to_connections_arn" {
   type        = string
 }
 
-variable "memory_mb" {
-  description = "Memory of the function, in MB."
-  type        = number
-}
-
-variable "timeout_seconds" {
-  description = "Timeout of the function, in seconds (API Gateway waits at most 29 s)."
-  type        = number
-}
-
 variable "reserved_concurrency" {
   description = "Reserved concurrency of the function."
   type        = number
