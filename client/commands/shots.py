@@ -8,15 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from client.commands.common import (
-    EXIT_OK,
-    EXIT_REFUSED,
-    add_connection_arguments,
-    fail,
-    open_client,
-    run,
-    token_station,
-)
+from client.commands import common
 from client.commands.sheets import register_import_export, subscribe_shot_lists
 from mediaday.models import Shot, ShotStatus
 
@@ -26,20 +18,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     status = actions.add_parser("set", help="mark a shot captured, skipped or pending")
     status.add_argument("shot_id", metavar="SHOT_ID")
     status.add_argument("--status", required=True, choices=[s.value for s in ShotStatus])
-    add_connection_arguments(status)
+    common.add_connection_arguments(status)
     status.set_defaults(handler=run_set)
 
 
 def run_set(args: argparse.Namespace) -> int:
     async def main() -> int:
-        own = token_station(args)
-        async with open_client(args, [] if own else ["roster"]) as client:
+        own = common.token_station(args)
+        async with common.open_client(args, [] if own else ["roster"]) as client:
             await subscribe_shot_lists(client, own)
             shot = client.mirror.get("shot", args.shot_id)
             if not isinstance(shot, Shot):
-                return fail("shots set", f"no shot {args.shot_id!r}", EXIT_REFUSED)
+                return common.fail("shots set", f"no shot {args.shot_id!r}", common.EXIT_REFUSED)
             ack = await client.set_shot_status(shot.id, shot.version, args.status)
         print(f"shot {shot.id}: {args.status} (version {ack.version})")
-        return EXIT_OK
+        return common.EXIT_OK
 
-    return run("shots set", main)
+    return common.run("shots set", main)

@@ -59,23 +59,18 @@
     showNotice("This access token has expired. Ask a producer for a new crew link.");
   }
 
-  var client = new M.Client({
-    url: options.url,
-    token: options.token,
-    topics: ["roster", "calls", "station:" + stationId, "shots:" + stationId],
-    heartbeatMs: options.heartbeatMs || 15000,
-    pongTimeoutMs: options.pongTimeoutMs || 6000,
-    backoffMaxMs: options.backoffMaxMs || 8000,
-    onChange: function () {
-      render();
-    },
-    onStatus: function () {
-      renderStatus();
-    },
-    onError: function (error) {
-      if (error && error.code !== "offline" && error.code !== "timeout") showNotice(M.errorWords(error));
-    },
-  });
+  var client = new M.Client(
+    M.clientOptions(options, {
+      topics: ["roster", "calls", "station:" + stationId, "shots:" + stationId],
+      heartbeatMs: 15000,
+      pongTimeoutMs: 6000,
+      onChange: render,
+      onStatus: renderStatus,
+      onError: function (error) {
+        if (error && error.code !== "offline" && error.code !== "timeout") showNotice(M.errorWords(error));
+      },
+    })
+  );
   window.mediadayClient = client;
   var mirror = client.mirror; // one mirror for the page's life: reconnects refill it
 

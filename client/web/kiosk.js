@@ -31,20 +31,9 @@
     return;
   }
 
-  var client = new M.Client({
-    url: options.url,
-    token: options.token,
-    topics: TOPICS,
-    heartbeatMs: options.heartbeatMs || 10000,
-    pongTimeoutMs: options.pongTimeoutMs || 5000,
-    backoffMaxMs: options.backoffMaxMs || 8000,
-    onChange: function () {
-      render();
-    },
-    onStatus: function () {
-      renderStatus();
-    },
-  });
+  var client = new M.Client(
+    M.clientOptions(options, { topics: TOPICS, heartbeatMs: 10000, pongTimeoutMs: 5000, onChange: render, onStatus: renderStatus })
+  );
   // Exposed for diagnostics and for the browser tests.
   window.mediadayClient = client;
   var mirror = client.mirror; // one mirror for the page's life: reconnects refill it
@@ -106,12 +95,7 @@
     }
     var start = Date.parse(slot.starts_at);
     var end = Date.parse(slot.ends_at);
-    return h(
-      "div",
-      { class: "slot-now", "data-slot-id": slot.id },
-      h("span", { class: "label" }, "Now"),
-      h("p", { class: "talent" }, M.talentName(mirror, slot.talent_id)),
-      h("p", { class: "talent-meta" }, [M.talentMeta(mirror, slot.talent_id), slot.title].filter(Boolean).join(" — ")),
+    return slotCard("slot-now", "Now", slot, [M.talentMeta(mirror, slot.talent_id), slot.title].filter(Boolean).join(" — "), [
       h(
         "p",
         { class: "countdown" },
@@ -120,7 +104,19 @@
         M.hourMinute(end),
         view.shots.length ? shotTally(view.shots) : null
       ),
-      h("div", { class: "progress", "aria-hidden": "true" }, h("span", { "data-from": start, "data-to": end }))
+      h("div", { class: "progress", "aria-hidden": "true" }, h("span", { "data-from": start, "data-to": end })),
+    ]);
+  }
+
+  /** The frame the Now and Next cards share: the label, then who is on, then that card's own lines. */
+  function slotCard(cls, label, slot, meta, lines) {
+    return h(
+      "div",
+      { class: cls, "data-slot-id": slot.id },
+      h("span", { class: "label" }, label),
+      h("p", { class: "talent" }, M.talentName(mirror, slot.talent_id)),
+      h("p", { class: "talent-meta" }, meta),
+      lines
     );
   }
 
@@ -141,14 +137,9 @@
       return h("div", { class: "slot-next" }, h("span", { class: "label" }, "Next"), h("p", { class: "empty" }, "Nothing more scheduled"));
     }
     var start = Date.parse(slot.starts_at);
-    return h(
-      "div",
-      { class: "slot-next", "data-slot-id": slot.id },
-      h("span", { class: "label" }, "Next"),
-      h("p", { class: "talent" }, M.talentName(mirror, slot.talent_id)),
-      h("p", { class: "talent-meta" }, M.talentMeta(mirror, slot.talent_id)),
-      h("p", { class: "countdown" }, "in ", h("span", { class: "num", "data-until": start }, ""), " · at ", M.hourMinute(start))
-    );
+    return slotCard("slot-next", "Next", slot, M.talentMeta(mirror, slot.talent_id), [
+      h("p", { class: "countdown" }, "in ", h("span", { class: "num", "data-until": start }, ""), " · at ", M.hourMinute(start)),
+    ]);
   }
 
   function stationCard(view) {

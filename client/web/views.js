@@ -195,6 +195,21 @@
     }
   }
 
+  /**
+   * What a page hands `new MediaDay.Client`: the page's own settings (topics, callbacks,
+   * default timings), with any timing given in the URL (`params`, see pageOptions) winning
+   * so a test or a slow venue link can tune it without a new build.
+   */
+  function clientOptions(params, page) {
+    return Object.assign({}, page, {
+      url: params.url,
+      token: params.token,
+      heartbeatMs: params.heartbeatMs || page.heartbeatMs,
+      pongTimeoutMs: params.pongTimeoutMs || page.pongTimeoutMs,
+      backoffMaxMs: params.backoffMaxMs || page.backoffMaxMs || 8000,
+    });
+  }
+
   Object.assign(M, {
     clockTime: clockTime,
     setTimeZone: setTimeZone,
@@ -206,6 +221,7 @@
     talentMeta: talentMeta,
     stationName: stationName,
     pageOptions: pageOptions,
+    clientOptions: clientOptions,
     connectionLabel: connectionLabel,
     showConnection: showConnection,
     startView: startView,
