@@ -29,8 +29,17 @@ locals {
     tracing            = var.tracing
   }
 
+  # The ARNs the services' policies and the stream mapping name (one object, not one input
+  # per ARN per service); indexes and stream ARNs are derived from the table ARNs.
+  shared = {
+    connections_table_arn   = aws_dynamodb_table.connections.arn
+    coordination_table_arn  = aws_dynamodb_table.coordination.arn
+    coordination_stream_arn = aws_dynamodb_table.coordination.stream_arn
+    post_to_connections_arn = local.post_to_connections_arn
+  }
+
   # What each service module gets: its functions' limits, its package from `make package`,
-  # its environment and the stack-wide platform.
+  # its environment, the stack-wide platform and the shared ARNs.
   service_limits = {
     connect = { memory_mb = var.memory_mb.connect, timeout_seconds = 10 }
     # API Gateway waits at most 29 s for the message function's answer.
@@ -41,6 +50,7 @@ locals {
     for service, limits in local.service_limits : service => merge(limits, {
       name_prefix = local.name
       platform    = local.platform
+      shared      = local.shared
       package = {
         file = "${local.package_dir}/${service}.zip"
         hash = filebase64sha256("${local.package_dir}/${service}.zip")
@@ -150,7 +160,6 @@ module "connect" {
   source  = "./services/connect"
   service = local.services.connect
 
-  connections_table_arn     = aws_dynamodb_table.connections.arn
   signing_secret_arn        = module.signing_key.secret_arn
   signing_key_rotation_days = var.signing_key_rotation_days
   rotate_automatically      = !contains(var.rehearsal_omit, "signing_key_rotation")
@@ -164,20 +173,13 @@ module "messaging" {
   source  = "./services/messaging"
   service = local.services.messaging
 
-  connections_table_arn   = aws_dynamodb_table.connections.arn
-  coordination_table_arn  = aws_dynamodb_table.coordination.arn
-  post_to_connections_arn = local.post_to_connections_arn
-  reserved_concurrency    = var.reserved_concurrency.message
+  reserved_concurrency = var.reserved_concurrency.message
 }
 
 module "broadcast" {
   source  = "./services/broadcast"
   service = local.services.broadcast
 
-  coordination_table_arn  = aws_dynamodb_table.coordination.arn
-  coordination_stream_arn = aws_dynamodb_table.coordination.stream_arn
-  connections_table_arn   = aws_dynamodb_table.connections.arn
-  post_to_connections_arn = local.post_to_connections_arn
-  reserved_concurrency    = var.reserved_concurrency.broadcast
-  stream                  = var.stream
+  reserved_concurrency = var.reserved_concurrency.broadcast
+  stream               = var.stream
 }

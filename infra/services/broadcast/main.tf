@@ -5,7 +5,7 @@
 # is dropped lands in an encrypted SQS queue for inspection (and the DLQ-depth alarm).
 
 locals {
-  stream_arns = "${var.coordination_table_arn}/stream/*"
+  stream_arns = "${var.service.shared.coordination_table_arn}/stream/*"
 }
 
 module "on_stream" {
@@ -34,13 +34,13 @@ module "on_stream" {
       Sid      = "SubscribersAndGoneConnections"
       Effect   = "Allow"
       Action   = ["dynamodb:Query", "dynamodb:BatchWriteItem"]
-      Resource = [var.connections_table_arn]
+      Resource = [var.service.shared.connections_table_arn]
     },
     {
       Sid      = "PostToSubscribers"
       Effect   = "Allow"
       Action   = ["execute-api:ManageConnections"]
-      Resource = [var.post_to_connections_arn]
+      Resource = [var.service.shared.post_to_connections_arn]
     },
     {
       Sid      = "ParkUndeliverableBatches"
@@ -63,7 +63,7 @@ resource "aws_sqs_queue" "stream_failures" {
 }
 
 resource "aws_lambda_event_source_mapping" "stream" {
-  event_source_arn                   = var.coordination_stream_arn
+  event_source_arn                   = var.service.shared.coordination_stream_arn
   function_name                      = module.on_stream.arn
   starting_position                  = "LATEST"
   batch_size                         = var.stream.batch_size

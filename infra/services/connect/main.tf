@@ -29,7 +29,7 @@ module "on_connect" {
       Sid      = "RecordConnection"
       Effect   = "Allow"
       Action   = ["dynamodb:PutItem"]
-      Resource = [var.connections_table_arn]
+      Resource = [var.service.shared.connections_table_arn]
     },
     local.secret_read,
   ]
@@ -49,7 +49,7 @@ module "on_disconnect" {
       Sid      = "RemoveConnection"
       Effect   = "Allow"
       Action   = ["dynamodb:Query", "dynamodb:BatchWriteItem"]
-      Resource = [var.connections_table_arn]
+      Resource = [var.service.shared.connections_table_arn]
     },
   ]
 }

@@ -1,8 +1,3 @@
-variable "connections_table_arn" {
-  description = "ARN of the connections table."
-  type        = string
-}
-
 variable "signing_secret_arn" {
   description = "ARN of the Secrets Manager secret holding the token signing key."
   type        = string

@@ -22,25 +22,25 @@ module "on_message" {
         "dynamodb:UpdateItem",
         "dynamodb:BatchWriteItem",
       ]
-      Resource = [var.connections_table_arn]
+      Resource = [var.service.shared.connections_table_arn]
     },
     {
       Sid      = "ReadCoordination"
       Effect   = "Allow"
       Action   = ["dynamodb:GetItem", "dynamodb:Query"]
-      Resource = [var.coordination_table_arn, "${var.coordination_table_arn}/index/*"]
+      Resource = [var.service.shared.coordination_table_arn, "${var.service.shared.coordination_table_arn}/index/*"]
     },
     {
       Sid      = "WriteCoordination"
       Effect   = "Allow"
       Action   = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
-      Resource = [var.coordination_table_arn]
+      Resource = [var.service.shared.coordination_table_arn]
     },
     {
       Sid      = "AnswerTheCaller"
       Effect   = "Allow"
       Action   = ["execute-api:ManageConnections"]
-      Resource = [var.post_to_connections_arn]
+      Resource = [var.service.shared.post_to_connections_arn]
     },
   ]
 }
