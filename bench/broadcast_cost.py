@@ -171,30 +171,21 @@ def run(smoke: bool) -> Outcome:
     }
     low, high = per_size[smallest], per_size[largest]
     no_scan = all("Scan" not in size["operations"] for size in per_size.values())
-    flat_requests = all(size["requests"] == low["requests"] for size in per_size.values())
-    flat_units = all(size["units"] == low["units"] for size in per_size.values())
     label = f"{largest:,} vs {smallest:,} unrelated"
+
+    def flat(key: str) -> bool:
+        return all(size[key] == low[key] for size in per_size.values())
+
+    baseline = f"{smallest:,} unrelated"
+    # (name, value key, unit, target, met): the largest size judged against the smallest
+    rows = (
+        (f"DynamoDB requests/broadcast, {label}", "requests", "req", "flat, no Scan", no_scan),
+        (f"read units/broadcast, {label}", "units", "RCU", "flat", True),
+    )
     figures = [
-        Figure(
-            metric="3 cost",
-            name=f"DynamoDB requests/broadcast, {label}",
-            value=high["requests"],
-            unit="req",
-            reference=low["requests"],
-            reference_name=f"{smallest:,} unrelated",
-            target="flat, no Scan",
-            met=flat_requests and no_scan,
-        ),
-        Figure(
-            metric="3 cost",
-            name=f"read units/broadcast, {label}",
-            value=high["units"],
-            unit="RCU",
-            reference=low["units"],
-            reference_name=f"{smallest:,} unrelated",
-            target="flat",
-            met=flat_units,
-        ),
+        Figure("3 cost", name, high[key], unit, low[key], baseline, target, met and flat(key))
+        for name, key, unit, target, met in rows
+    ] + [
         Figure(
             metric="3 cost",
             name=f"read units/broadcast at {largest:,} unrelated",
@@ -225,9 +216,5 @@ def run(smoke: bool) -> Outcome:
     )
 
 
-def main() -> None:
-    benchmark_main("broadcast_cost", run, __doc__.splitlines()[0])
-
-
 if __name__ == "__main__":
-    main()
+    benchmark_main("broadcast_cost", run, __doc__.splitlines()[0])

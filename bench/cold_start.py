@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bench.common import REPO_ROOT, Figure, Outcome, benchmark_main, median
+from bench.common import REPO_ROOT, Outcome, benchmark_main, bounded_figure, median
 
 REFERENCE = "boto3"
 HANDLERS = ("connect.handler", "messaging.handler", "broadcast.handler")
@@ -205,15 +205,8 @@ def run(smoke: bool) -> Outcome:
     for module in HANDLERS:
         value = median(cpu[module])
         figures.append(
-            Figure(
-                metric="4 cold start",
-                name=f"import {module}",
-                value=round(value, 1),
-                unit="ms",
-                reference=round(reference, 1),
-                reference_name="import boto3",
-                target=f"<= {TARGET_RATIO:g}x ref",
-                met=value <= TARGET_RATIO * reference,
+            bounded_figure(
+                "4 cold start", f"import {module}", value, reference, "import boto3", TARGET_RATIO
             )
         )
     details: dict[str, Any] = {
@@ -257,9 +250,5 @@ def run(smoke: bool) -> Outcome:
     )
 
 
-def main() -> None:
-    benchmark_main("cold_start", run, __doc__.splitlines()[0])
-
-
 if __name__ == "__main__":
-    main()
+    benchmark_main("cold_start", run, __doc__.splitlines()[0])

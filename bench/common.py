@@ -56,6 +56,26 @@ class Figure:
         return data
 
 
+def bounded_figure(
+    metric: str,
+    name: str,
+    value: float,
+    reference: float,
+    reference_name: str,
+    ratio: float | None,
+    *,
+    unit: str = "ms",
+    digits: int = 1,
+) -> Figure:
+    """A figure judged `value <= ratio x reference` on the unrounded numbers (not judged
+    when `ratio` is None): the target the latency and cold-start benchmarks share."""
+    rounded, reference_rounded = round(value, digits), round(reference, digits)
+    if ratio is None:
+        return Figure(metric, name, rounded, unit, reference_rounded, reference_name)
+    target, met = f"<= {ratio:g}x ref", value <= ratio * reference
+    return Figure(metric, name, rounded, unit, reference_rounded, reference_name, target, met)
+
+
 @dataclass
 class Outcome:
     """What one benchmark measured: its figures, parameters, raw details and notes."""
@@ -288,13 +308,18 @@ def stop_on_timeout(process: subprocess.Popen[Any], timeout: float) -> int:
     try:
         return process.wait(timeout)
     except subprocess.TimeoutExpired:
-        process.terminate()
-        try:
-            process.wait(90)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _terminate(process, grace=90)
         raise
+
+
+def _terminate(process: subprocess.Popen[Any], *, grace: float) -> None:
+    """SIGTERM, so that the process's `finally` blocks run; SIGKILL past `grace` seconds."""
+    process.terminate()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(grace)
+        return  # it stopped in time
+    process.kill()
+    process.wait()
 
 
 @contextlib.contextmanager
@@ -332,11 +357,6 @@ def child_process(
         yield process, line.strip()
     finally:
         if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            _terminate(process, grace=10)
         if process.stdout is not None:
             process.stdout.close()

@@ -151,9 +151,5 @@ def run(smoke: bool) -> Outcome:
     )
 
 
-def main() -> None:
-    benchmark_main("e2e_latency", run, __doc__.splitlines()[0])
-
-
 if __name__ == "__main__":
-    main()
+    benchmark_main("e2e_latency", run, __doc__.splitlines()[0])

@@ -37,6 +37,7 @@ from bench.common import (
     Figure,
     Outcome,
     benchmark_main,
+    bounded_figure,
     child_process,
     children,
     cpu_seconds,
@@ -236,17 +237,11 @@ def run(smoke: bool) -> Outcome:
         for label, q in (("p50", 50.0), ("p99", 99.0)):
             value = percentile(ours["latencies_ms"], q)
             reference = percentile(theirs["latencies_ms"], q)
-            judged = size == TARGET_SIZE
+            name = f"write -> last of {_clients(size)}, {label}"
+            ratio = TARGET_RATIO if size == TARGET_SIZE else None
             figures.append(
-                Figure(
-                    metric="1 fan-out",
-                    name=f"write -> last of {_clients(size)}, {label}",
-                    value=round(value, 2),
-                    unit="ms",
-                    reference=round(reference, 2),
-                    reference_name="bare websockets",
-                    target=f"<= {TARGET_RATIO:g}x ref" if judged else "",
-                    met=(value <= TARGET_RATIO * reference) if judged else None,
+                bounded_figure(
+                    "1 fan-out", name, value, reference, "bare websockets", ratio, digits=2
                 )
             )
         spread = [
@@ -312,9 +307,5 @@ def _summary(values: list[float]) -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    benchmark_main("fanout_latency", run, __doc__.splitlines()[0])
-
-
 if __name__ == "__main__":
-    main()
+    benchmark_main("fanout_latency", run, __doc__.splitlines()[0])

@@ -203,35 +203,19 @@ def run(smoke: bool) -> Outcome:
         theirs = asyncio.run(_measure(url, process.pid, plan, stack=None))
 
     held = min(ours["open_after_hold"], ours["recorded_by_connect"])
+    rate, want = ours["connections_per_second"], plan.connections
+    their_rate, rate_target = theirs["connections_per_second"], f">= {TARGET_RATE:g}/s"
+    rate_met = rate >= TARGET_RATE
+    memory, their_memory = ours["rss_per_connection_kb"], theirs["rss_per_connection_kb"]
+    # (name, ours, unit, theirs, target, met), each against bare aiohttp
+    rows: tuple[tuple[str, float, str, float, str, bool | None], ...] = (
+        ("connections held", held, "conn", theirs["open_after_hold"], f">= {want:,}", held >= want),
+        ("memory per connection (emulator RSS)", memory, "KB", their_memory, "", None),
+        ("new connections/s through $connect", rate, "/s", their_rate, rate_target, rate_met),
+    )
     figures = [
-        Figure(
-            metric="5 capacity",
-            name="connections held",
-            value=held,
-            unit="conn",
-            reference=theirs["open_after_hold"],
-            reference_name="bare aiohttp",
-            target=f">= {plan.connections:,}",
-            met=held >= plan.connections,
-        ),
-        Figure(
-            metric="5 capacity",
-            name="memory per connection (emulator RSS)",
-            value=ours["rss_per_connection_kb"],
-            unit="KB",
-            reference=theirs["rss_per_connection_kb"],
-            reference_name="bare aiohttp",
-        ),
-        Figure(
-            metric="5 capacity",
-            name="new connections/s through $connect",
-            value=ours["connections_per_second"],
-            unit="/s",
-            reference=theirs["connections_per_second"],
-            reference_name="bare aiohttp",
-            target=f">= {TARGET_RATE:g}/s",
-            met=ours["connections_per_second"] >= TARGET_RATE,
-        ),
+        Figure("5 capacity", name, value, unit, reference, "bare aiohttp", target, met)
+        for name, value, unit, reference, target, met in rows
     ]
     return Outcome(
         benchmark="gateway_capacity",
@@ -275,9 +259,5 @@ def _ceiling(result: dict[str, Any]) -> float:
     return (os.cpu_count() or 1) / per_connection if per_connection else 0.0
 
 
-def main() -> None:
-    benchmark_main("gateway_capacity", run, __doc__.splitlines()[0])
-
-
 if __name__ == "__main__":
-    main()
+    benchmark_main("gateway_capacity", run, __doc__.splitlines()[0])

@@ -134,9 +134,5 @@ def run(smoke: bool) -> Outcome:
     )
 
 
-def main() -> None:
-    benchmark_main("throughput", run, __doc__.splitlines()[0])
-
-
 if __name__ == "__main__":
-    main()
+    benchmark_main("throughput", run, __doc__.splitlines()[0])

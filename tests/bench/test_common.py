@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.common import Figure, Outcome, percentile, table
+from bench.common import Figure, Outcome, bounded_figure, percentile, table
 
 
 def test_percentile_interpolates_between_closest_ranks():
@@ -24,6 +24,18 @@ def test_ratio_is_value_over_reference_and_absent_without_one():
     assert Figure("m", "f", 90.0, "ms", reference=30.0).ratio == 3.0
     assert Figure("m", "f", 90.0, "ms").ratio is None
     assert Figure("m", "f", 90.0, "ms", reference=0.0).ratio is None
+
+
+def test_bounded_figure_judges_the_unrounded_numbers_and_only_with_a_ratio():
+    judged = bounded_figure("m", "f", 3.04, 2.0, "ref", 1.5)
+    assert (judged.value, judged.reference, judged.target, judged.met) == (
+        3.0,
+        2.0,
+        "<= 1.5x ref",
+        False,
+    )
+    unjudged = bounded_figure("m", "f", 1.234, 1.0, "ref", None, digits=2)
+    assert (unjudged.value, unjudged.unit, unjudged.target, unjudged.met) == (1.23, "ms", "", None)
 
 
 def test_table_shows_measured_reference_ratio_target_and_verdict():
