@@ -133,8 +133,19 @@ async def test_kill_9_in_the_middle_of_a_burst_loses_no_acknowledged_write(stack
     assert all(schedule[item_id]["version"] >= version for item_id, version in acked.items())
 
 
+async def _checkpoint(stack: LocalStack, within: float = 60.0) -> dict:
+    """The poller's checkpoint, once the restarted poller has written it: after a kill it
+    first catches up on the burst's backlog, which takes a while on a busy machine."""
+    path = stack.data_dir / "stream-checkpoint.json"
+    deadline = time.monotonic() + within
+    while not path.exists():
+        assert time.monotonic() < deadline, f"no {path.name} within {within} s"
+        await asyncio.sleep(0.1)
+    return json.loads(path.read_text())
+
+
 async def test_the_stream_poller_resumes_after_a_kill_and_keeps_broadcasting(stack):
-    checkpoint = json.loads((stack.data_dir / "stream-checkpoint.json").read_text())
+    checkpoint = await _checkpoint(stack)
     assert checkpoint["shards"], checkpoint
     async with (
         await ProtocolClient.open(stack.url_for("producer")) as producer,
