@@ -10,8 +10,10 @@ PORT ?= 8080
 # The suite on every core (pytest-xdist): unit and integration tests spread one by one;
 # tests sharing a stack, Chromium, the fault stack or the Lambda build stay together on
 # one worker (tests/conftest.py). Coverage is combined across workers by pytest-cov.
-# PYTEST_WORKERS=0 runs it in one process.
-PYTEST_WORKERS ?= auto
+# PYTEST_WORKERS=0 (the default) runs it in one process: under xdist the kill -9 durability
+# scenario hangs (reproduced with `pytest tests/e2e/test_durability.py -n 2`), so parallel
+# runs are opt-in (`make test PYTEST_WORKERS=auto`) until that is understood.
+PYTEST_WORKERS ?= 0
 
 .PHONY: run test lint typecheck unit install clean chromium java dynamodb-local \
 	package infra-tools infra-check bench soak
