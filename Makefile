@@ -9,14 +9,13 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 # The suite on every core (pytest-xdist): unit and integration tests spread one by one;
 # tests sharing a stack, Chromium, the fault stack or the Lambda build stay together on
-# one worker (tests/conftest.py). Coverage is combined across workers by pytest-cov.
-# PYTEST_WORKERS=0 (the default) runs it in one process: under xdist the kill -9 durability
-# scenario hangs (reproduced with `pytest tests/e2e/test_durability.py -n 2`), so parallel
-# runs are opt-in (`make test PYTEST_WORKERS=auto`) until that is understood.
-PYTEST_WORKERS ?= 0
+# one worker (tests/conftest.py groups them, and refuses to run if grouping silently stops
+# working, as it did on pytest 9.2: pytest-dev/pytest-xdist#1386, hence the pytest pin).
+# Coverage is combined across workers by pytest-cov. PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= auto
 
 .PHONY: run test lint typecheck unit install clean chromium java dynamodb-local \
-	package infra-tools infra-check bench soak
+	package lock preflight infra-tools infra-check bench soak soak-slow
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -83,9 +82,21 @@ $(TOOLS_STAMP): infra/requirements-tools.txt
 
 infra-tools: $(TOOLS_STAMP)
 
-# One Lambda zip per service in build/ (manylinux wheels for Python 3.12).
+# One Lambda zip per service in build/ (manylinux wheels for Python 3.12, installed from
+# the hashed <service>/requirements.lock, bytecode compiled by Python 3.12).
 package: $(STAMP)
 	$(BIN)/python -m infra.package
+
+# Re-pin the Lambda dependencies after a requirements.txt change (needs the package index).
+lock: $(STAMP)
+	$(BIN)/python -m infra.lock
+
+# Before the first apply to an account: read-only checks, one line each with what to do.
+# make preflight ENV=dev TF_STATE_BUCKET=my-tfstate
+ENV ?= dev
+preflight: $(STAMP)
+	@test -n "$(TF_STATE_BUCKET)" || { echo "make preflight needs TF_STATE_BUCKET=<bucket>"; exit 2; }
+	$(BIN)/python -m infra.preflight --environment $(ENV) --state-bucket $(TF_STATE_BUCKET)
 
 # Terraform fmt/validate/test, checkov, actionlint, the package import check and the moto
 # deploy rehearsal; `make test` runs them too (they are the tests under tests/infra).
@@ -100,6 +111,24 @@ test: lint typecheck $(CHROMIUM) infra-tools
 soak: install
 	MEDIADAY_SOAK=1 MEDIADAY_RELIABILITY_REPORT=$(abspath reliability-soak.json) \
 		$(BIN)/pytest -m reliability tests/reliability --timeout 1800 $(PYTEST_ARGS)
+
+# The same soak with the stack's CPU held to about a third of a core, as on a machine ~3x
+# slower: a cgroup every stack the suite starts joins (MEDIADAY_STACK_CGROUP,
+# infra/local/runner.py), capped with cgroup v1's cpu.cfs_quota_us where /sys/fs/cgroup/cpu
+# is writable (this machine; systemd-run needs a running systemd), else cgroup v2's cpu.max.
+# Needs root. Figures: reliability-soak-slow.json and docs/reliability.md.
+SOAK_SLOW_QUOTA ?= 33333
+soak-slow: install
+	@if [ -w /sys/fs/cgroup/cpu ]; then cg=/sys/fs/cgroup/cpu/mediaday-soak-slow; \
+		mkdir -p $$cg && echo 100000 > $$cg/cpu.cfs_period_us && \
+		echo $(SOAK_SLOW_QUOTA) > $$cg/cpu.cfs_quota_us; \
+	else cg=/sys/fs/cgroup/mediaday-soak-slow; \
+		mkdir -p $$cg && echo "$(SOAK_SLOW_QUOTA) 100000" > $$cg/cpu.max; fi; \
+	echo "stack CPU capped to $(SOAK_SLOW_QUOTA)/100000 of a core in $$cg"; \
+	MEDIADAY_STACK_CGROUP=$$cg MEDIADAY_SOAK=1 \
+		MEDIADAY_RELIABILITY_REPORT=$(abspath reliability-soak-slow.json) \
+		$(BIN)/pytest -m reliability tests/reliability --timeout 3600 $(PYTEST_ARGS); \
+	status=$$?; rmdir $$cg 2>/dev/null; exit $$status
 
 # Every benchmark against its reference; one table, bench/results/latest.json (< 10 min).
 bench: install

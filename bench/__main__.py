@@ -41,9 +41,12 @@ BENCHMARKS = (
     "cold_start",
     "throughput",
     "broadcast_cost",
+    "poster_cost",
     "fanout_latency",
+    "burst",
     "e2e_latency",
     "gateway_capacity",
+    "import_burst",
 )
 TIMEOUT_SECONDS = {"full": 420.0, "smoke": 120.0}
 

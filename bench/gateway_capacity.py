@@ -187,7 +187,11 @@ def run(smoke: bool) -> Outcome:
         stack = LocalStack(
             Path(data_dir),
             demo=False,
-            env={"MEDIADAY_LOCAL_CONNECTIONS_PER_SECOND": "1000000"},
+            env={
+                "MEDIADAY_LOCAL_CONNECTIONS_PER_SECOND": "1000000",
+                # 5,000 connections of one token: lift the per-subject connection limit
+                "MEDIADAY_MAX_CONNECTIONS_PER_SUBJECT": "1000000",
+            },
         ).start()
         try:
             assert stack.process is not None

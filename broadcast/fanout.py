@@ -1,29 +1,32 @@
 """Fan-out of coordination changes to the connections subscribed to them.
 
-One `Fanout` serves one stream batch. For each record, in order:
-1. map it to a `Change` (broadcast.records) or skip it;
-2. find the subscribers of each of its topics: one paginated Query per (media day, topic),
+One `Fanout` serves one stream batch, delivered as a whole (`broadcast_batch`):
+1. map each record to a `Change` (broadcast.records) or skip it; order them by rev;
+2. find the subscriptions of each topic: one paginated Query per (media day, topic),
    cached for the rest of the batch, never a Scan; expired subscriptions are skipped;
-3. post one `event` frame per (topic, subscriber) through a bounded thread pool and one
-   shared Management API client, and wait for every post before the next record, so each
-   connection sees the batch's changes in stream order.
-
-A connection subscribed to two topics of one change gets two frames (their `topic`
-differs and clients keep one mirror per topic); clients ignore versions they already hold.
+3. plan what each connection receives (broadcast.coalesce): a connection subscribed with
+   `events="batched"` gets ONE `events` frame with every change that concerns it, in rev
+   order, each change once with all its matching topics (split only under 128 KB); a v1
+   subscription gets one `event` frame per (change, topic), as before;
+4. post each connection's messages in order, connections concurrently through a bounded
+   thread pool and one shared Management API poster.
 
 Post outcomes:
-- 410 Gone: the connection and its subscriptions are removed (once per batch), it is left
-  out of the rest of the batch, and the record goes on;
+- 410 Gone: the connection and its subscriptions are removed (once per batch) and the
+  batch goes on;
 - 429 / 5xx / unreachable: retried with capped, fully jittered exponential backoff; when
-  the attempts run out the record fails (`RecordNotDelivered`) and the stream retries it;
-- refused (403: check IAM): the record fails with an error log that says why; a retry
-  after the operator's fix delivers it.
-A record fails only after all of its posts have finished, so a retry re-sends to some
-connections that already received it: at-least-once, duplicates are harmless.
+  the attempts run out that connection's later messages are not sent;
+- refused (403: check IAM): the same, at once, with an error log that says why.
+A connection's messages stop at its first failure, so what it received is a prefix of the
+batch in rev order. The batch then asks for a retry from the earliest change any
+connection missed (`BatchDelivery.retry_from`, a record index): every earlier change has
+reached every subscriber. A retry re-sends some changes: at-least-once, duplicates are
+harmless (clients apply by version).
 
-Records no retry can deliver (a corrupt image, an event frame over API Gateway's 128 KB)
-are logged as errors, counted, and skipped: failing them would block every later change of
-the shard until the record expires. Item fields are bounded, so no valid item comes near.
+Records no retry can deliver (a corrupt image, a change whose message would exceed API
+Gateway's 128 KB) are logged as errors, counted, and skipped: failing them would block
+every later change of the shard until the record expires. Item fields are bounded, so no
+valid item comes near.
 """
 
 from __future__ import annotations
@@ -31,17 +34,25 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
+from broadcast.coalesce import Outgoing, largest_message, plan_batch
+from broadcast.outcomes import (
+    BatchDelivery,
+    BatchStats,
+    Posted,
+    RecordDelivery,
+    Sent,
+    failure_summary,
+)
 from broadcast.records import Change, change_of
 from mediaday.backoff import Backoff, Uniform
 from mediaday.errors import (
     ConnectionGone,
-    DeliveryError,
     DeliveryRefused,
     DeliveryThrottled,
     RecordNotDelivered,
@@ -53,12 +64,12 @@ from mediaday.settings import API_GATEWAY_MAX_MESSAGE_BYTES
 
 
 class SubscriberDirectory(Protocol):
-    """Who listens to a topic, and forgetting connections that are gone
-    (mediaday.connections.ConnectionStore in production)."""
+    """Who listens to a topic (connection id, and whether it takes `events` frames), and
+    forgetting connections that are gone (mediaday.connections.ConnectionStore)."""
 
-    def subscribers(
+    def subscriptions(
         self, media_day: str, topic: str, *, now: float | None = None
-    ) -> Iterable[str]: ...
+    ) -> Iterable[tuple[str, bool]]: ...
 
     def remove(self, connection_id: str) -> int: ...
 
@@ -78,40 +89,6 @@ class RetryPolicy:
     def delay(self, retry: int, uniform: Uniform) -> float:
         """Seconds to wait before retry number `retry` (1 for the first retry)."""
         return self.backoff.delay(retry, uniform)
-
-
-@dataclass(frozen=True)
-class RecordDelivery:
-    """What broadcasting one record did."""
-
-    sequence_number: str
-    topics: tuple[str, ...]
-    delivered: int
-    gone: int
-    retries: int
-    duration_ms: float
-
-
-@dataclass
-class BatchStats:
-    """Running totals for one batch: the handler turns them into metrics."""
-
-    deliveries: int = 0
-    gone_removed: int = 0
-    retries: int = 0
-    broadcast: int = 0
-    skipped: int = 0
-    undeliverable: int = 0
-    durations_ms: list[float] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class _Posted:
-    connection_id: str
-    outcome: Literal["delivered", "gone", "failed"]
-    retries: int
-    removed: bool = False
-    error: DeliveryError | None = None
 
 
 class Fanout:
@@ -135,16 +112,85 @@ class Fanout:
         self._sleep = sleep
         self._clock = clock
         self._uniform = uniform
-        self._subscribers: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._subscriptions: dict[tuple[str, str], tuple[tuple[str, bool], ...]] = {}
         self._gone: set[str] = set()
         self._gone_lock = threading.Lock()
         self.stats = BatchStats()
 
     # -- entry points --------------------------------------------------------------------
-    def broadcast_record(self, record: Mapping[str, Any]) -> RecordDelivery | None:
-        """Broadcast one Lambda-shaped stream record; None when it was skipped.
+    def broadcast_batch(self, records: Sequence[Mapping[str, Any]]) -> BatchDelivery:
+        """Deliver a Lambda-shaped stream batch; never raises for a delivery failure, it
+        names the first record to retry instead (see the module docstring)."""
+        started = time.perf_counter()
+        server_time = int(self._clock() * 1000)
+        positioned: list[tuple[int, Change]] = []
+        for position, record in enumerate(records):
+            change = self._change_of(record, server_time)
+            if change is not None:
+                positioned.append((position, change))
+        positioned.sort(key=lambda entry: (entry[1].item.rev, entry[0]))  # stream = rev order
+        return self._deliver(positioned, len(records), server_time, started)
 
-        Raises RecordNotDelivered (or a store error) when the record must be retried."""
+    def broadcast_record(self, record: Mapping[str, Any]) -> RecordDelivery | None:
+        """Broadcast one record as a batch of its own; None when it was skipped.
+
+        Raises RecordNotDelivered when it must be retried."""
+        before = (self.stats.skipped, self.stats.undeliverable)
+        delivery = self.broadcast_batch([record])
+        if delivery.retry_from is not None:
+            raise RecordNotDelivered(delivery.reason)
+        if (self.stats.skipped, self.stats.undeliverable) != before:
+            return None
+        return self._as_record(record, delivery)
+
+    def deliver(self, change: Change) -> RecordDelivery:
+        """Post one change to every subscriber of its topics (a batch of one change)."""
+        started = time.perf_counter()
+        delivery = self._deliver([(0, change)], 1, int(self._clock() * 1000), started)
+        if delivery.retry_from is not None:
+            raise RecordNotDelivered(delivery.reason)
+        record = {"dynamodb": {"SequenceNumber": change.sequence_number}}
+        return self._as_record(record, delivery, change)
+
+    # -- steps ---------------------------------------------------------------------------
+    def _deliver(
+        self, positioned: list[tuple[int, Change]], records: int, server_time: int, started: float
+    ) -> BatchDelivery:
+        """Plan and post the changes (record position, change), in rev order."""
+        retry_from, reason = self._look_up(positioned)
+        if retry_from is not None:
+            positioned = [entry for entry in positioned if entry[0] < retry_from]
+        changes = [change for _, change in positioned]
+        plans = plan_batch(changes, self._subscribed, server_time, skip=self._gone.__contains__)
+        futures = [
+            self._executor.submit(self._send_all, connection_id, messages)
+            for connection_id, messages in plans.items()
+        ]
+        wait(futures)
+        sent = [future.result() for future in futures]  # re-raises unexpected errors
+
+        failed = [s for s in sent if s.failed is not None]
+        if failed:
+            earliest = min(s.failed.first for s in failed if s.failed is not None)
+            missed = min(positioned[i][0] for i in range(earliest, len(positioned)))
+            if retry_from is None or missed < retry_from:
+                retry_from, reason = missed, failure_summary(failed, len(sent))
+        delivery = BatchDelivery(
+            records=records,
+            changes=len(changes),
+            connections=len(plans),
+            posts=sum(len(messages) for messages in plans.values()),
+            delivered=sum(s.delivered for s in sent),
+            gone=sum(1 for s in sent if s.removed),
+            retries=sum(s.retries for s in sent),
+            duration_ms=(time.perf_counter() - started) * 1000,
+            retry_from=retry_from,
+            reason=reason,
+        )
+        self._count(delivery, sent, positioned)
+        return delivery
+
+    def _change_of(self, record: Mapping[str, Any], server_time: int) -> Change | None:
         sequence_number = str((record.get("dynamodb") or {}).get("SequenceNumber", ""))
         try:
             change = change_of(record)
@@ -152,7 +198,12 @@ class Fanout:
                 self.stats.skipped += 1
                 logger.debug("stream record skipped", sequence_number=sequence_number)
                 return None
-            return self.deliver(change)
+            size = largest_message(change, server_time)
+            if size > API_GATEWAY_MAX_MESSAGE_BYTES:
+                raise UndeliverableRecord(
+                    f"the event for {change.item.type} {change.item.id} takes {size} "
+                    f"bytes, over API Gateway's {API_GATEWAY_MAX_MESSAGE_BYTES}-byte limit"
+                )
         except UndeliverableRecord as error:
             self.stats.undeliverable += 1
             logger.error(
@@ -162,87 +213,73 @@ class Fanout:
                 reason=error.message,
             )
             return None
+        return change
 
-    def deliver(self, change: Change) -> RecordDelivery:
-        """Post the change to every subscriber of its topics and wait for every post."""
-        started = time.perf_counter()
-        server_time = int(self._clock() * 1000)
-        topics = tuple(sorted(change.topics))
-        jobs = list(self._jobs(change, topics, server_time))
-        futures = [
-            self._executor.submit(self._post, connection_id, data) for connection_id, data in jobs
-        ]
-        wait(futures)
-        results = [future.result() for future in futures]  # re-raises unexpected errors
+    def _look_up(self, positioned: list[tuple[int, Change]]) -> tuple[int | None, str]:
+        """Query every topic's subscriptions, change by change; a lookup that fails holds
+        back that change's record and every later one (returned as `retry_from`)."""
+        for position, change in positioned:
+            for topic in sorted(change.topics):
+                try:
+                    self._subscribed(change.media_day, topic)
+                except Exception as error:  # any store failure: the stream retries it
+                    logger.error(
+                        "subscriber lookup failed; the batch is retried from this record",
+                        sequence_number=change.sequence_number,
+                        topic=topic,
+                        reason=str(error),
+                    )
+                    return position, f"subscriber lookup for {topic} failed: {error}"
+        return None, ""
 
-        delivered = sum(1 for r in results if r.outcome == "delivered")
-        gone = sum(1 for r in results if r.removed)
-        retries = sum(r.retries for r in results)
-        self.stats.deliveries += delivered
-        self.stats.gone_removed += gone
-        self.stats.retries += retries
-        duration_ms = (time.perf_counter() - started) * 1000
-
-        failures = [r for r in results if r.outcome == "failed"]
-        if failures:
-            raise _not_delivered(change, failures, len(results))
-        self.stats.broadcast += 1
-        self.stats.durations_ms.append(duration_ms)
-        logger.info(
-            "change broadcast",
-            sequence_number=change.sequence_number,
-            item_type=change.item.type,
-            item_id=change.item.id,
-            change=change.kind,
-            version=change.item.version,
-            rev=change.item.rev,
-            topics=list(topics),
-            delivered=delivered,
-            gone=gone,
-            retries=retries,
-            duration_ms=round(duration_ms, 1),
-        )
-        return RecordDelivery(change.sequence_number, topics, delivered, gone, retries, duration_ms)
-
-    # -- steps ---------------------------------------------------------------------------
-    def _jobs(
-        self, change: Change, topics: tuple[str, ...], server_time: int
-    ) -> Iterator[tuple[str, bytes]]:
-        for topic in topics:
-            data = change.frame(topic, server_time).encode()
-            if len(data) > API_GATEWAY_MAX_MESSAGE_BYTES:
-                raise UndeliverableRecord(
-                    f"the event for {change.item.type} {change.item.id} takes {len(data)} "
-                    f"bytes, over API Gateway's {API_GATEWAY_MAX_MESSAGE_BYTES}-byte limit"
-                )
-            for connection_id in self._subscribers_of(change.media_day, topic):
-                if connection_id not in self._gone:
-                    yield connection_id, data
-
-    def _subscribers_of(self, media_day: str, topic: str) -> tuple[str, ...]:
+    def _subscribed(self, media_day: str, topic: str) -> tuple[tuple[str, bool], ...]:
         key = (media_day, topic)
-        if key not in self._subscribers:
-            self._subscribers[key] = tuple(
-                self._directory.subscribers(media_day, topic, now=self._clock())
+        if key not in self._subscriptions:
+            self._subscriptions[key] = tuple(
+                self._directory.subscriptions(media_day, topic, now=self._clock())
             )
-        return self._subscribers[key]
+        return self._subscriptions[key]
 
-    def _post(self, connection_id: str, data: bytes) -> _Posted:
+    def _send_all(self, connection_id: str, messages: list[Outgoing]) -> Sent:
+        """Runs on a pool thread: one connection's messages in order, stopping at the first
+        that cannot be delivered (so it holds a prefix of the batch). A refused frame of
+        several changes is re-sent change by change, so the failure names the change that
+        is refused and the ones before it still arrive."""
+        delivered = changes = retries = 0
+        queue = list(reversed(messages))
+        while queue:
+            message = queue.pop()
+            posted = self._post(connection_id, message.data)
+            retries += posted.retries
+            if posted.outcome == "gone":
+                return Sent(connection_id, delivered, changes, retries, posted.removed)
+            if posted.outcome == "failed":
+                if isinstance(posted.error, DeliveryRefused) and message.changes > 1:
+                    queue.extend(reversed(message.one_by_one()))
+                    continue
+                return Sent(
+                    connection_id, delivered, changes, retries, False, message, posted.error
+                )
+            delivered += 1
+            changes += message.changes
+        return Sent(connection_id, delivered, changes, retries, False)
+
+    def _post(self, connection_id: str, data: bytes) -> Posted:
         """Runs on a pool thread: one subscriber, retried while throttled."""
         attempts = self._retry.max_attempts
         for attempt in range(1, attempts + 1):
             try:
                 self._poster.post(connection_id, data)
             except ConnectionGone:
-                return _Posted(connection_id, "gone", attempt - 1, self._forget(connection_id))
+                return Posted(connection_id, "gone", attempt - 1, self._forget(connection_id))
             except DeliveryThrottled as error:
                 if attempt == attempts:
-                    return _Posted(connection_id, "failed", attempt - 1, error=error)
+                    return Posted(connection_id, "failed", attempt - 1, error=error)
                 self._sleep(self._retry.delay(attempt, self._uniform))
             except DeliveryRefused as error:
-                return _Posted(connection_id, "failed", attempt - 1, error=error)
+                return Posted(connection_id, "failed", attempt - 1, error=error)
             else:
-                return _Posted(connection_id, "delivered", attempt - 1)
+                return Posted(connection_id, "delivered", attempt - 1)
         raise AssertionError("unreachable: the last attempt returns")  # pragma: no cover
 
     def _forget(self, connection_id: str) -> bool:
@@ -261,19 +298,50 @@ class Fanout:
         logger.info("gone connection removed", connection_id=connection_id)
         return True
 
+    def _count(
+        self, delivery: BatchDelivery, sent: list[Sent], positioned: list[tuple[int, Change]]
+    ) -> None:
+        self.stats.deliveries += delivery.delivered
+        self.stats.changes_delivered += sum(s.changes for s in sent)
+        self.stats.gone_removed += delivery.gone
+        self.stats.retries += delivery.retries
+        if delivery.retry_from is None:
+            self.stats.broadcast += len(positioned)
+        else:
+            self.stats.broadcast += sum(1 for p, _ in positioned if p < delivery.retry_from)
+        if positioned:
+            self.stats.durations_ms.append(delivery.duration_ms)
+        log = logger.info if delivery.retry_from is None else logger.error
+        log(
+            "batch broadcast" if delivery.retry_from is None else "batch partly delivered",
+            records=delivery.records,
+            changes=delivery.changes,
+            revs=[change.item.rev for _, change in positioned[:1] + positioned[-1:]],
+            connections=delivery.connections,
+            posts=delivery.posts,
+            delivered=delivery.delivered,
+            gone=delivery.gone,
+            retries=delivery.retries,
+            retry_from=delivery.retry_from,
+            reason=delivery.reason or None,
+            duration_ms=round(delivery.duration_ms, 1),
+        )
 
-def _not_delivered(change: Change, failures: list[_Posted], total: int) -> RecordNotDelivered:
-    refused = [f for f in failures if isinstance(f.error, DeliveryRefused)]
-    first = (refused or failures)[0]
-    reason = first.error.message if first.error is not None else "unknown"
-    if refused:
-        summary = f"the Management API refused {len(refused)} of {total} posts: {reason}"
-    else:
-        summary = f"{len(failures)} of {total} posts still throttled after retries: {reason}"
-    return RecordNotDelivered(
-        f"record {change.sequence_number} ({change.item.type} {change.item.id}) "
-        f"not delivered: {summary}"
-    )
+    @staticmethod
+    def _as_record(
+        record: Mapping[str, Any], delivery: BatchDelivery, change: Change | None = None
+    ) -> RecordDelivery:
+        change = change or change_of(record)
+        topics = tuple(sorted(change.topics)) if change is not None else ()
+        sequence_number = str((record.get("dynamodb") or {}).get("SequenceNumber", ""))
+        return RecordDelivery(
+            sequence_number,
+            topics,
+            delivery.delivered,
+            delivery.gone,
+            delivery.retries,
+            delivery.duration_ms,
+        )
 
 
 @contextmanager

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import process_partial_response
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from broadcast.batch import InOrderStreamProcessor
-from broadcast.fanout import BatchStats, RetryPolicy, SubscriberDirectory, open_fanout
+from broadcast.fanout import RetryPolicy, SubscriberDirectory, open_fanout
+from broadcast.outcomes import BatchStats
 from mediaday.factories import get_connection_store, get_poster
 from mediaday.observability import logger, metrics, tracer
 from mediaday.poster import Poster
+from mediaday.presence import GoneAnnouncer
 from mediaday.settings import get_settings
 
 
@@ -28,39 +29,42 @@ def on_stream(
     directory: SubscriberDirectory | None = None,
     poster: Poster | None = None,
 ) -> PartialItemFailureResponse:
-    """A batch of coordination changes: push each to its topics' subscribers, in order.
+    """A batch of coordination changes: each subscriber gets what concerns it, in rev order.
 
     `directory` and `poster` default to the cached connections store and Management API
-    poster; tests pass fakes. Records that fail, and the ones after them, are reported in
-    `batchItemFailures` so the stream retries from the first of them.
+    poster; tests pass fakes. When some change did not reach every subscriber, it and the
+    records after it are reported in `batchItemFailures`, so the stream retries from there.
     """
     settings = get_settings()
-    processor = InOrderStreamProcessor()  # per call: the local stack may call concurrently
+    records: list[dict[str, Any]] = list(event.get("Records") or [])
+    poster = poster or get_poster()
     with open_fanout(
-        directory=directory or get_connection_store(),
-        poster=poster or get_poster(),
+        # a connection found gone (410) is announced on the devices topic as it is removed
+        directory=directory or GoneAnnouncer(get_connection_store(), poster, clock_ms=_now_ms),
+        poster=poster,
         max_workers=settings.broadcast_max_workers,
         retry=RetryPolicy(max_attempts=settings.broadcast_max_attempts),
     ) as fanout:
+        delivery = fanout.broadcast_batch(records)
+    retried = records[delivery.retry_from :] if delivery.retry_from is not None else []
+    identifiers = [str((r.get("dynamodb") or {}).get("SequenceNumber") or "") for r in retried]
+    if not all(identifiers):  # Lambda would read an empty identifier as "all succeeded"
+        raise BatchProcessingError(
+            msg="a failed stream record has no SequenceNumber; failing the whole batch",
+            child_exceptions=[],
+        )
+    _publish(fanout.stats, failed=min(1, len(retried)), held_back=max(0, len(retried) - 1))
+    return {"batchItemFailures": [{"itemIdentifier": i} for i in identifiers]}
 
-        def record_handler(record: DynamoDBRecord) -> None:
-            fanout.broadcast_record(record.raw_event)
 
-        response: PartialItemFailureResponse = {"batchItemFailures": []}
-        if event.get("Records"):  # Powertools refuses an empty batch; nothing to deliver
-            response = process_partial_response(
-                event=event, record_handler=record_handler, processor=processor, context=context
-            )
-    failed = len(response["batchItemFailures"])
-    _publish(
-        fanout.stats, failed=failed - processor.not_attempted, held_back=processor.not_attempted
-    )
-    return response
+def _now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 def _publish(stats: BatchStats, *, failed: int, held_back: int) -> None:
     count = MetricUnit.Count
     metrics.add_metric(name="Deliveries", unit=count, value=stats.deliveries)
+    metrics.add_metric(name="ChangesDelivered", unit=count, value=stats.changes_delivered)
     metrics.add_metric(name="GoneConnectionsRemoved", unit=count, value=stats.gone_removed)
     metrics.add_metric(name="DeliveryRetries", unit=count, value=stats.retries)
     metrics.add_metric(name="FailedRecords", unit=count, value=failed)
@@ -77,6 +81,7 @@ def _publish(stats: BatchStats, *, failed: int, held_back: int) -> None:
         failed=failed,
         held_back=held_back,
         deliveries=stats.deliveries,
+        changes_delivered=stats.changes_delivered,
         gone_removed=stats.gone_removed,
         retries=stats.retries,
     )

@@ -6,13 +6,23 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from client.commands import call, schedule, serve, shots, token, watch
+from client.commands import (
+    call,
+    devices,
+    notice,
+    schedule,
+    serve,
+    shots,
+    smoke,
+    token,
+    watch,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mediaday", description="CBTC Media Day Live")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for command in (token, serve, watch, call, schedule, shots):
+    for command in (token, serve, watch, call, schedule, shots, smoke, devices, notice):
         command.register(subparsers)
     return parser
 

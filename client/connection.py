@@ -24,7 +24,7 @@ from client.errors import (
     ServerUnreachable,
     describe_validation,
 )
-from client.events import ClientEvent, ConnectionState
+from client.events import SUBSCRIBE_EVENTS, ClientEvent, ConnectionState
 from client.matching import chunks, new_request_id
 from client.mirror import Mirror, topic_spec
 from client.options import ClientOptions
@@ -126,6 +126,20 @@ class MediaDayClient:
     def renewals(self) -> int:
         return self._supervisor.renewals
 
+    @property
+    def retries(self) -> dict[str, int]:
+        """Same-link resends so far, the most any one request got, and the retry budget:
+        tokens left, retries it paid for and retries it refused."""
+        requests = self._supervisor.requests
+        budget = requests.budget
+        return {
+            "resends": requests.resends,
+            "most_resends": requests.most_resends,
+            "tokens": budget.tokens,
+            "paid": budget.spent,
+            "refused": budget.refused,
+        }
+
     # -- events ----------------------------------------------------------------------------
     def add_listener(self, listener: Listener) -> Callable[[], None]:
         """Call `listener(event)` for every client event; returns a function to remove it."""
@@ -222,7 +236,12 @@ class MediaDayClient:
             ack: Ack | None = None
             for chunk in chunks(list(dict.fromkeys(topics))):
                 ack = await self._supervisor.request(
-                    {"action": "subscribe", "id": new_request_id(), "topics": chunk}
+                    {
+                        "action": "subscribe",
+                        "id": new_request_id(),
+                        "topics": chunk,
+                        "events": SUBSCRIBE_EVENTS,
+                    }
                 )
         except BaseException:
             self._emit_all(self.mirror.remove_topics(new))

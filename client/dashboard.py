@@ -6,7 +6,9 @@ connection state, so a test renders the same dashboard a crew sees, into a strin
 - with a station: now / next / later slots with talent names and countdowns, the shot list
   of the athlete in front of the camera (now, else next), and the station's active calls;
 - without one (a producer's overview): now and next for every station, and every active
-  call.
+  call;
+- above all: the notices aimed at this screen; per station "running N min late", and an
+  overtime countdown when the athlete in front of the crew runs past the planned end.
 """
 
 from __future__ import annotations
@@ -22,8 +24,19 @@ from rich.table import Table
 from rich.text import Text
 
 from client.events import ConnectionState
+from client.liveday import minutes_late, overtime, shown_notices, under_way, upcoming
+from client.lookup import call_handles
 from client.mirror import Mirror
-from mediaday.models import ACTIVE_CALL_STATES, Call, Shot, ShotStatus, Slot, Talent
+from mediaday.models import (
+    ACTIVE_CALL_STATES,
+    Call,
+    Notice,
+    NoticeLevel,
+    Shot,
+    ShotStatus,
+    Slot,
+    Talent,
+)
 
 LATER_SLOTS = 4
 
@@ -51,17 +64,20 @@ def media_day_timezone(mirror: Mirror) -> tzinfo:
 
 
 def timeline(slots: Sequence[Slot], now: datetime) -> tuple[Slot | None, Slot | None, list[Slot]]:
-    """(now, next, later) of one station's slots at `now`."""
-    ordered = sorted(slots, key=lambda s: (s.starts_at, s.id))
-    current = next((s for s in ordered if s.starts_at <= now < s.ends_at), None)
-    upcoming = [s for s in ordered if s.starts_at > now]
-    return current, (upcoming[0] if upcoming else None), upcoming[1 : 1 + LATER_SLOTS]
+    """(now, next, later) of one station's slots at `now`: the athlete marked arrived stays
+    "now" until marked done, even past the planned end (`client.liveday`)."""
+    current = under_way(slots, now)
+    coming = upcoming(slots, now, current)
+    return current, (coming[0] if coming else None), coming[1 : 1 + LATER_SLOTS]
 
 
 def render(mirror: Mirror, view: DashboardView) -> RenderableType:
     tz = media_day_timezone(mirror)
     now = datetime.fromtimestamp(view.now, UTC)
     parts: list[RenderableType] = [_header(mirror, view, tz)]
+    notices = shown_notices(mirror.items_of(Notice), now, view.station)
+    if notices:
+        parts.append(_notices(notices))
     if view.station is not None:
         schedule, focus = _schedule(mirror, view.station, now, tz)
         parts.append(schedule)
@@ -127,9 +143,12 @@ def _schedule(
         if slot is None:
             table.add_row(Text(label, style=style), "—", Text("nothing scheduled", style="dim"))
             continue
-        countdown = (
-            f"ends in {_duration(slot.ends_at - now)}"
-            if slot.starts_at <= now
+        over = overtime(slot, now) if slot is current else None
+        countdown: str | Text = (
+            Text(f"overtime -{_duration(over)}", style="bold red")
+            if over is not None
+            else f"ends in {_duration(slot.ends_at - now)}"
+            if slot.starts_at <= now or slot is current
             else f"starts in {_duration(slot.starts_at - now)}"
         )
         table.add_row(
@@ -139,7 +158,28 @@ def _schedule(
             slot.title,
             countdown,
         )
-    return Panel(table, title="Schedule", title_align="left"), current or upcoming
+    late = minutes_late(mirror.slots(station), now)
+    return Panel(table, title=f"Schedule{_late(late)}", title_align="left"), current or upcoming
+
+
+def _late(minutes: int) -> str:
+    """ " · running N min late" (or early); "" when on time."""
+    if minutes == 0:
+        return ""
+    return f" · running {abs(minutes)} min {'late' if minutes > 0 else 'early'}"
+
+
+def _notices(notices: Sequence[Notice]) -> RenderableType:
+    table = Table(expand=True, show_header=False, box=None, pad_edge=False)
+    table.add_column(width=8)
+    table.add_column(ratio=1)
+    for notice in notices:
+        urgent = notice.level is NoticeLevel.URGENT
+        table.add_row(
+            Text("URGENT" if urgent else "notice", style="bold red" if urgent else "cyan"),
+            Text(notice.text, style="bold" if urgent else ""),
+        )
+    return Panel(table, title="Notices", title_align="left", border_style="red")
 
 
 def _shots(mirror: Mirror, station: str, focus: str | None) -> RenderableType:
@@ -175,8 +215,9 @@ def _overview(mirror: Mirror, now: datetime, tz: tzinfo) -> RenderableType:
     table.add_column("Next")
     for station in mirror.stations():
         current, upcoming, _ = timeline(mirror.slots(station.id), now)
+        late = _late(minutes_late(mirror.slots(station.id), now)).removeprefix(" · ")
         table.add_row(
-            f"{station.name} ({station.id})",
+            Text.assemble(f"{station.name} ({station.id})", (f"\n{late}" if late else "", "red")),
             _slot_line(talent, current, tz, f"until {_at(current.ends_at, tz)}" if current else ""),
             _slot_line(
                 talent, upcoming, tz, f"at {_at(upcoming.starts_at, tz)}" if upcoming else ""
@@ -190,13 +231,18 @@ def _calls(mirror: Mirror, station: str | None, now: datetime) -> RenderableType
     stations = {s.id: s.name for s in mirror.stations()}
     calls: list[Call] = [c for c in mirror.calls(station) if c.state in ACTIVE_CALL_STATES]
     table = Table(expand=True, show_header=bool(calls), box=None, pad_edge=False)
-    for column in ("Call", "Talent", "To", "State", "Note", "Since"):
+    # Short handles that `mediaday call ack|cancel` accept: whole ids do not fit 80 columns,
+    # and a handle is never cut (the note gives way instead).
+    handles = call_handles(call.id for call in mirror.calls(station))
+    widest = max((len(handles[call.id]) for call in calls), default=4)
+    table.add_column("Call", no_wrap=True, min_width=widest)
+    for column in ("Talent", "To", "State", "Note", "Since"):
         table.add_column(column, justify="right" if column == "Since" else "left")
     states = {"pending": "bold red", "en-route": "yellow", "arrived": "green"}
     for call in calls:
         since = now - datetime.fromtimestamp(call.updated_at / 1000, UTC)
         table.add_row(
-            call.id,
+            handles[call.id],
             _who(talent, call.talent_id),
             stations.get(call.station_id, call.station_id),
             Text(call.state.value, style=states.get(call.state.value, "")),

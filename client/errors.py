@@ -4,6 +4,7 @@ ClientError
 ├── ConnectFailed               the connection could not be opened (exit code 3 in the CLI)
 │   ├── ServerUnreachable           refused, DNS, timeout, not a WebSocket endpoint, 5xx
 │   └── TokenRefused                401 / 403 on the handshake: missing, expired, forged
+│       └── AccessExpired               the token ran out and no new one can be had
 ├── RequestFailed               the server answered with an error frame (`.code`, exit 1)
 │   ├── InvalidError                invalid, unknown_action, too_large (also raised locally,
 │   │                               before sending, when a request fails protocol validation)
@@ -14,6 +15,8 @@ ClientError
 │   ├── RateLimitedError            rate_limited: slow down and retry with the same id
 │   ├── ResyncRequiredError         resync_required: the asked rev is older than what is kept
 │   ├── UnauthorizedError           unauthorized: the server forgot this connection
+│   ├── DoubleBookedError           double_booked: an athlete in two slots; names the other
+│   ├── BatchTooLargeError          batch_too_large: more than one transaction holds; split
 │   └── ServerError                 anything else (internal, busy, delivery_failed)
 ├── RequestTimeout              no answer in time: the request may or may not have been
 │                               applied; retrying it with the same id is safe
@@ -50,6 +53,12 @@ class TokenRefused(ConnectFailed):
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
         self.status = status
+
+
+class AccessExpired(TokenRefused):
+    """The token has run out and there is no way to get a new one (client.access)."""
+
+    code = "access_expired"
 
 
 # -- answers ------------------------------------------------------------------------------
@@ -107,6 +116,14 @@ class UnauthorizedError(RequestFailed):
     code = "unauthorized"
 
 
+class DoubleBookedError(RequestFailed):
+    code = "double_booked"
+
+
+class BatchTooLargeError(RequestFailed):
+    code = "batch_too_large"
+
+
 class ServerError(RequestFailed):
     code = "internal"
 
@@ -124,6 +141,8 @@ _CLIENT_CLASS: dict[type[server.MediaDayError], type[RequestFailed]] = {
     server.RateLimited: RateLimitedError,
     server.ResyncRequired: ResyncRequiredError,
     server.Unauthorized: UnauthorizedError,
+    server.DoubleBooked: DoubleBookedError,
+    server.BatchTooLarge: BatchTooLargeError,
     server.StoreBusy: ServerError,
     server.DeliveryError: ServerError,
     server.MediaDayError: ServerError,

@@ -14,9 +14,20 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from mediaday.models import Item
-from mediaday.protocol import Ack, ErrorFrame, EventFrame, Pong, SnapshotPage, SyncPage
+from mediaday.protocol import (
+    Ack,
+    ErrorFrame,
+    EventFrame,
+    EventsFrame,
+    Pong,
+    SnapshotPage,
+    SyncPage,
+)
 
-ServerFrame = Ack | ErrorFrame | Pong | SnapshotPage | SyncPage | EventFrame
+ServerFrame = Ack | ErrorFrame | Pong | SnapshotPage | SyncPage | EventFrame | EventsFrame
+# Every subscribe this client sends asks for `events` frames: one per stream batch with
+# every change that concerns the connection (docs/protocol.md, "Pushed events").
+SUBSCRIBE_EVENTS = "batched"
 _FRAME_ADAPTER: TypeAdapter[ServerFrame] = TypeAdapter(
     Annotated[ServerFrame, Field(discriminator="type")]
 )
@@ -61,7 +72,8 @@ class ItemChanged(_ClientEvent):
     change: Literal["added", "updated", "removed"]
     item: Annotated[Item, Field(discriminator="type")]
     previous: Annotated[Item, Field(discriminator="type")] | None = None
-    # the event frame's topic; None when the change came from a snapshot or sync answer
+    # the event's topic (an `events` change: the first it names); None when the change
+    # came from a snapshot or sync answer
     topic: str | None = None
 
 

@@ -2,16 +2,23 @@
 
 Planning is pure: a row whose `id` names a live item becomes the smallest set of edits
 that makes the item match the row (nothing when it already does); any other row is a
-create. Writing sends each row's steps in order (a step that edits the item just written
-uses that write's version) with a few rows in flight at a time, and request ids derived
-from the row, so a re-run after a crash finds its earlier writes acknowledged as
-duplicates or sees the rows as unchanged.
+create. Rows that would put one athlete in two overlapping slots are bad rows
+(`client.bookings`), unless the import allows overlaps.
+
+Writing goes through `batch` (`apply_plans`): the first step of every row, in as few
+batches as the transaction and frame limits allow, then the second steps with the
+versions the first ones returned. Each batch is all or nothing. Every write's request id
+is derived from the row, the same as when rows are sent one by one (`batched=False`, what
+the benchmark compares with), so a re-run after a crash, batched or not, finds its
+earlier writes acknowledged as duplicates or sees the rows as unchanged.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import random
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -27,7 +34,8 @@ from client.errors import (
 from client.mirror import Mirror
 from mediaday.backoff import Backoff
 from mediaday.models import Shot, ShotStatus, Slot
-from mediaday.protocol import Ack
+from mediaday.protocol import MAX_BATCH_WRITES, Ack, encoded_size
+from mediaday.settings import API_GATEWAY_MAX_FRAME_BYTES
 
 _MAX_ATTEMPTS = 6
 # A busy or silent server: retry the same id after 0-0.4 s, 0-0.8 s, ... at most 5 s.
@@ -51,6 +59,13 @@ class RowPlan:
     steps: tuple[Step, ...] = ()
     item_id: str | None = None
     version: int | None = None
+
+
+# One batch is one DynamoDB transaction (99 writes with the rev counter) and must fit one
+# WebSocket frame of API Gateway's (32 KB): the client sends a message as one frame.
+_MAX_BATCH_BYTES = API_GATEWAY_MAX_FRAME_BYTES - 2048
+# A refused batch says which write: "writes[3] slot.update: stale version 2: ..."
+_BATCH_LINE = re.compile(r"^writes\[(\d+)\] [a-z_.]+: ")
 
 
 @dataclass
@@ -160,22 +175,155 @@ async def apply_plans(
     client: MediaDayClient,
     plans: Sequence[RowPlan],
     *,
+    batched: bool = True,
+    allow_overlap: bool = False,
     concurrency: int = 8,
     on_row_done: Callable[[RowPlan], None] | None = None,
     rng: random.Random | None = None,
 ) -> ImportResult:
-    """Write every plan; stops starting rows at the first refusal (reported by line)."""
+    """Write every plan: in batches (all or nothing each), or row by row with `concurrency`
+    rows in flight. Stops at the first refusal, reported by line."""
+    jitter = rng or random.Random()  # noqa: S311 (jitter, not secrets)
+    if batched:
+        return await _apply_batched(client, plans, allow_overlap, on_row_done, jitter)
+    return await _apply_rows(
+        client,
+        plans,
+        allow_overlap=allow_overlap,
+        concurrency=concurrency,
+        on_row_done=on_row_done,
+        jitter=jitter,
+    )
+
+
+@dataclass
+class _RowState:
+    item_id: str | None
+    version: int | None
+    wrote: bool = False
+
+
+async def _apply_batched(
+    client: MediaDayClient,
+    plans: Sequence[RowPlan],
+    allow_overlap: bool,
+    on_row_done: Callable[[RowPlan], None] | None,
+    rng: random.Random,
+) -> ImportResult:
+    result = ImportResult()
+    states = [_RowState(plan.item_id, plan.version) for plan in plans]
+    depth = max((len(plan.steps) for plan in plans), default=0)
+    for number in range(depth):
+        entries = [
+            (index, _entry(plan, number, states[index], allow_overlap))
+            for index, plan in enumerate(plans)
+            if len(plan.steps) > number
+        ]
+        for chunk in _chunks(entries):
+            writes = [entry for _, entry in chunk]
+            digest = hashlib.sha256("/".join(str(w["id"]) for w in writes).encode())
+            try:
+                ack = await _send(
+                    client, "batch", f"csvb-{digest.hexdigest()[:40]}", {"writes": writes}, rng
+                )
+            except (RequestFailed, RequestTimeout) as error:
+                result.failures.append(RowError(_failed_line(error, chunk, plans), _said(error)))
+                _count(result, plans, states, done_steps=number)
+                return result
+            duplicates = set(ack.duplicates or ())
+            for position, ((index, _), item) in enumerate(zip(chunk, ack.items or [], strict=True)):
+                state = states[index]
+                state.item_id, state.version = str(item["id"]), int(item["version"])
+                state.wrote = state.wrote or position not in duplicates
+                if on_row_done is not None and len(plans[index].steps) == number + 1:
+                    on_row_done(plans[index])
+    _count(result, plans, states, done_steps=depth)
+    return result
+
+
+def _entry(plan: RowPlan, number: int, state: _RowState, allow_overlap: bool) -> dict[str, Any]:
+    """Step `number` of the row as a batch write, with the request id sending it alone
+    would have had (so batched and row-by-row runs recognise each other's writes)."""
+    step = plan.steps[number]
+    fields = dict(step.fields)
+    if step.edits_item:
+        fields[f"{plan.item_type}_id"] = state.item_id
+        fields["version"] = state.version
+    if allow_overlap and step.action.startswith("slot."):
+        fields["allow_overlap"] = True
+    rid = request_id(plan.key, f"{number}:{step.action}:v{state.version}")
+    return {"action": step.action, "id": rid, **fields}
+
+
+def _chunks(
+    entries: list[tuple[int, dict[str, Any]]],
+) -> list[list[tuple[int, dict[str, Any]]]]:
+    """Runs of at most MAX_BATCH_WRITES writes whose request fits one frame."""
+    chunks: list[list[tuple[int, dict[str, Any]]]] = []
+    size = 0
+    for entry in entries:
+        entry_size = encoded_size(entry[1]) + 1
+        if (
+            not chunks
+            or len(chunks[-1]) >= MAX_BATCH_WRITES
+            or size + entry_size > _MAX_BATCH_BYTES
+        ):
+            chunks.append([])
+            size = 0
+        chunks[-1].append(entry)
+        size += entry_size
+    return chunks
+
+
+def _failed_line(
+    error: RequestFailed | RequestTimeout,
+    chunk: list[tuple[int, dict[str, Any]]],
+    plans: Sequence[RowPlan],
+) -> int:
+    """The row a refused batch points at (`writes[3] ...`), else its first row."""
+    match = _BATCH_LINE.match(getattr(error, "message", "") or "")
+    position = int(match.group(1)) if match and int(match.group(1)) < len(chunk) else 0
+    return plans[chunk[position][0]].line
+
+
+def _said(error: RequestFailed | RequestTimeout) -> str:
+    message = _BATCH_LINE.sub("", error.message)
+    return f"{error.code}: {message}"
+
+
+def _count(
+    result: ImportResult, plans: Sequence[RowPlan], states: Sequence[_RowState], done_steps: int
+) -> None:
+    for plan, state in zip(plans, states, strict=True):
+        if plan.steps and len(plan.steps) > done_steps:
+            continue  # not (completely) written: a re-run picks it up
+        if not state.wrote:
+            result.unchanged += 1
+        elif plan.outcome == "create":
+            result.created += 1
+        else:
+            result.updated += 1
+
+
+async def _apply_rows(
+    client: MediaDayClient,
+    plans: Sequence[RowPlan],
+    *,
+    allow_overlap: bool,
+    concurrency: int,
+    on_row_done: Callable[[RowPlan], None] | None,
+    jitter: random.Random,
+) -> ImportResult:
     result = ImportResult()
     gate = asyncio.Semaphore(concurrency)
     stop = asyncio.Event()
-    jitter = rng or random.Random()  # noqa: S311 (jitter, not secrets)
 
     async def run(plan: RowPlan) -> None:
         async with gate:
             if stop.is_set():
                 return
             try:
-                wrote = await _apply_row(client, plan, jitter)
+                wrote = await _apply_row(client, plan, jitter, allow_overlap)
             except (RequestFailed, RequestTimeout) as error:
                 stop.set()
                 result.failures.append(RowError(plan.line, f"{error.code}: {error.message}"))
@@ -194,20 +342,20 @@ async def apply_plans(
     return result
 
 
-async def _apply_row(client: MediaDayClient, plan: RowPlan, rng: random.Random) -> bool:
+async def _apply_row(
+    client: MediaDayClient, plan: RowPlan, rng: random.Random, allow_overlap: bool
+) -> bool:
     """Send the row's steps in order; whether anything was written this time."""
     wrote = False
-    item_id, version = plan.item_id, plan.version
-    for number, step in enumerate(plan.steps):
-        fields = dict(step.fields)
-        if step.edits_item:
-            fields[f"{plan.item_type}_id"] = item_id
-            fields["version"] = version
-        rid = request_id(plan.key, f"{number}:{step.action}:v{version}")
-        ack = await _send(client, step.action, rid, fields, rng)
+    state = _RowState(plan.item_id, plan.version)
+    for number in range(len(plan.steps)):
+        fields = _entry(plan, number, state, allow_overlap)
+        action, rid = fields.pop("action"), fields.pop("id")
+        ack = await _send(client, action, rid, fields, rng)
         wrote = wrote or not ack.duplicate
         if ack.item is not None:
-            item_id, version = str(ack.item["id"]), ack.version or ack.item.get("version")
+            state.item_id = str(ack.item["id"])
+            state.version = ack.version or ack.item.get("version")
     return wrote
 
 

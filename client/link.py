@@ -2,9 +2,12 @@
 
 A link is one connection and the task reading it. Opening maps every way the handshake
 can fail to the error a caller acts on (a refused token is not a server that is down).
-The heartbeat pings every 60-120 s, well under API Gateway's 10-minute idle timeout; no
-pong within `pong_timeout` means the link is dead, so it is aborted and the supervisor
-reconnects.
+The heartbeat pings every 60-120 s, well under API Gateway's 10-minute idle timeout.
+A link is dead only when *nothing* comes back for `pong_timeout`: no pong, no other frame,
+and no answer to the WebSocket-level ping sent with it (answered by the gateway itself,
+without a Lambda). A late pong on a link that still carries frames is a slow server, not a
+dead link: reconnecting would cost the server a `$connect` and a subscribe with snapshots
+for the ping it gave up on, which is how a slow server is kept slow (a retry storm).
 """
 
 from __future__ import annotations
@@ -77,9 +80,25 @@ class Link:
         self.lost = asyncio.Event()
         self.reason = ""
         self.reader: asyncio.Task[None] | None = None
+        self.heard_at = opened_at  # when the last frame of any kind arrived
 
     async def send(self, text: str) -> None:
         await self.ws.send(text)
+
+    def heard(self) -> None:
+        self.heard_at = asyncio.get_running_loop().time()
+
+    async def probe(self) -> Awaitable[float] | None:
+        """A WebSocket ping (the gateway answers it itself); the waiter for its pong, or
+        None if the link is already closed."""
+        try:
+            waiter = await self.ws.ping()
+        except (ConnectionClosed, RuntimeError):
+            return None
+        if isinstance(waiter, asyncio.Future):
+            # a link closed before the pong fails the waiter: nobody needs to hear that
+            waiter.add_done_callback(lambda f: f.cancelled() or f.exception())
+        return waiter
 
     def abort(self, reason: str) -> None:
         """Drop the link at once (a dead link cannot complete a closing handshake)."""
@@ -150,6 +169,7 @@ async def _read(
 ) -> None:
     try:
         async for message in link.ws:
+            link.heard()
             try:
                 on_frame(link, message)
             except Exception:
@@ -171,19 +191,35 @@ async def heartbeat(
     after_pong: Callable[[Link], None],
 ) -> None:
     """Ping the live link every `interval` (drawn uniformly) until cancelled; abort it when
-    no pong comes within `pong_timeout`, and call `after_pong` when one does."""
+    nothing at all arrives within `pong_timeout` (`silent`), and call `after_pong` when
+    the pong comes."""
     low, high = interval
     while True:
         await asyncio.sleep(uniform(low, high))
         link = live()
         if link is None:
             continue
+        sent = asyncio.get_running_loop().time()
+        control = await link.probe()
         try:
             await ping(link, pong_timeout)
         except RequestTimeout:
-            logger.warning("no pong within %.1fs: the link is dead", pong_timeout)
-            link.abort(f"no pong within {pong_timeout:g}s")
+            if silent(link, sent, control):
+                logger.warning("nothing heard within %.1fs: the link is dead", pong_timeout)
+                link.abort(f"no pong within {pong_timeout:g}s (nothing heard)")
+            else:
+                logger.info("a slow pong on link %d, which is live: keeping it", link.number)
             continue
         except ClientError:
             continue
         after_pong(link)
+
+
+def silent(link: Link, since: float, control: Awaitable[float] | None) -> bool:
+    """True when nothing arrived on `link` since `since`: no frame, and no answer to the
+    WebSocket ping sent then."""
+    if link.heard_at > since:
+        return False
+    if isinstance(control, asyncio.Future) and control.done() and not control.cancelled():
+        return control.exception() is not None
+    return True

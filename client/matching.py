@@ -4,6 +4,14 @@ A subscribe or sync is answered by an ack and `pages` pages, in either order; th
 complete when both are in, and only then is it applied to the mirror (the snapshot is the
 exact state at its rev). Requests keep their `id` across reconnects, so the server
 recognises a retried write and acknowledges it as a duplicate instead of applying it twice.
+
+A caller's request waits for its answer until its deadline. Each attempt within it waits
+what the observed round trips imply (client/pacing.py); an attempt without an answer on a
+link that is still up is resent on that same link with the same id, after a backoff, if
+the retry budget pays for it: a slow answer is not a dead link, so it never causes a
+reconnect. A `busy` refusal is retried the same way after the server's `retry_after_ms`.
+Reads (subscribe, sync) are not resent on the same link: the pages of two answers would
+mix; they keep waiting for the first answer instead.
 """
 
 from __future__ import annotations
@@ -20,15 +28,27 @@ from websockets.exceptions import ConnectionClosed
 
 from client.errors import RequestTimeout, UnauthorizedError, error_for
 from client.events import ClientEvent, ItemChanged, Resynced, parse_frame
-from client.link import Link, LinkLost
+from client.link import Link, LinkLost, silent
 from client.mirror import Mirror
-from mediaday.protocol import Ack, ErrorFrame, EventFrame, Pong, SnapshotPage, SyncPage
+from client.pacing import RetryBudget, RetryQuota, RoundTrips, TimeoutPolicy
+from mediaday.backoff import Backoff, Uniform
+from mediaday.protocol import (
+    Ack,
+    ErrorFrame,
+    EventFrame,
+    EventsFrame,
+    Pong,
+    SnapshotPage,
+    SyncPage,
+)
 
 logger = logging.getLogger(__name__)
 
 MAX_TOPICS_PER_REQUEST = 20  # mediaday.protocol.Topics
 # A caller's request refused as `unauthorized` is retried on this many new connections.
 _UNAUTHORIZED_RETRIES = 2
+# Answers made of pages: resending one on the same link would mix two answers' pages.
+_PAGED_READS = ("subscribe", "sync")
 
 
 def new_request_id() -> str:
@@ -61,6 +81,11 @@ class Pending:
     ack: Ack | None = None
     pages: dict[tuple[str, int], SnapshotPage | SyncPage] = field(default_factory=dict)
     retries: int = 0
+    resends: int = 0  # sent again on the same live link (no answer, or `busy`)
+    # set when the server answered `busy`: resend after this many seconds
+    busy_after: float | None = None
+    refusal: Exception | None = None  # the `busy` error, raised if no retry is left
+    nudge: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def id(self) -> str:
@@ -82,11 +107,26 @@ class Requests:
     hears every change the mirror made, and the Resynced that closes a snapshot or sync.
     """
 
-    def __init__(self, mirror: Mirror, emit: Callable[[ClientEvent], None]) -> None:
+    def __init__(
+        self,
+        mirror: Mirror,
+        emit: Callable[[ClientEvent], None],
+        *,
+        timeouts: TimeoutPolicy | None = None,
+        quota: RetryQuota | None = None,
+        resend_backoff: Backoff | None = None,
+        uniform: Uniform | None = None,
+    ) -> None:
         self._mirror = mirror
         self._emit = emit
         self._pending: dict[str, Pending] = {}
         self.background: set[asyncio.Task[None]] = set()
+        self.round_trips = RoundTrips(timeouts or TimeoutPolicy())
+        self.budget = RetryBudget(quota or RetryQuota())
+        self._resend_backoff = resend_backoff or Backoff(base=1.0, cap=8.0)
+        self._uniform = uniform
+        self.resends = 0  # every same-link resend, for the figures
+        self.most_resends = 0  # the most any one request was resent
 
     # -- waiting ---------------------------------------------------------------------------
     async def request(
@@ -106,7 +146,7 @@ class Requests:
             if link is not None:
                 await self._send(pending, link)
             async with asyncio.timeout(within):
-                answer = await pending.future
+                answer = await self._answer(pending, within)
         except TimeoutError:
             raise RequestTimeout(
                 f"no answer to {pending.action} within {within:g}s "
@@ -118,17 +158,85 @@ class Requests:
         assert isinstance(answer, Ack)
         return answer
 
-    async def call(self, payload: dict[str, Any], link: Link, within: float) -> Ack | Pong:
-        """An internal request on one link (resume, heartbeat); LinkLost if it drops."""
-        pending = Pending(payload, asyncio.get_running_loop().create_future(), bound=link)
+    async def _answer(self, pending: Pending, within: float) -> Ack | Pong:
+        """Wait for the answer attempt by attempt (the caller's deadline is around this),
+        resending on the same live link when an attempt gets nothing or `busy`."""
+        loop = asyncio.get_running_loop()
+        started, spent = loop.time(), 0
+        while not await self._settled(pending, self.round_trips.timeout(within)):
+            busy, pending.busy_after = pending.busy_after, None  # None: the attempt timed out
+            link = pending.link
+            usable = link is not None and not link.lost.is_set() and self._may_resend(pending)
+            cost = self.budget.take(timeout=busy is None) if usable else 0
+            if not cost:
+                if busy is not None and pending.refusal is not None:
+                    pending.future.set_exception(pending.refusal)  # no retry left: say so
+                continue  # otherwise keep waiting for an answer to the sends made
+            spent += cost
+            delay = max(busy or 0.0, self._resend_backoff.delay(pending.resends + 1, self._uniform))
+            if await self._settled(pending, delay, nudges=False):
+                break
+            if link is not None and pending.link is link and not link.lost.is_set():
+                pending.resends += 1
+                self.resends += 1
+                self.most_resends = max(self.most_resends, pending.resends)
+                logger.info("resending %s %s on link %d", pending.action, pending.id, link.number)
+                await self._send(pending, link)
+        answer = pending.future.result()
+        self.round_trips.observe(loop.time() - started)
+        self.budget.answered(spent)
+        return answer
+
+    @staticmethod
+    async def _settled(pending: Pending, within: float, *, nudges: bool = True) -> bool:
+        """Wait up to `within` for the answer: True once it is in; False on timeout or,
+        with `nudges`, as soon as the server answered `busy`."""
+        if pending.future.done():
+            return True
+        if nudges and pending.busy_after is not None:
+            return False
+        pending.nudge.clear()
+        waiting: set[asyncio.Future[Any]] = {pending.future}
+        nudged = asyncio.ensure_future(pending.nudge.wait()) if nudges else None
+        if nudged is not None:
+            waiting.add(nudged)
+        try:
+            await asyncio.wait(waiting, timeout=within, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if nudged is not None:
+                nudged.cancel()
+        return pending.future.done()
+
+    def _may_resend(self, pending: Pending) -> bool:
+        return (
+            pending.action not in _PAGED_READS and pending.resends < self.budget.quota.max_resends
+        )
+
+    async def call(
+        self, payload: dict[str, Any], link: Link, within: float, *, patience: int = 0
+    ) -> Ack | Pong:
+        """An internal request on one link (resume, heartbeat); LinkLost if it drops. With
+        `patience`, a timeout on a link that is not silent waits up to that many more
+        periods of `within` (a slow answer on a live link is not a reason to drop it)."""
+        loop = asyncio.get_running_loop()
+        pending = Pending(payload, loop.create_future(), bound=link)
         self._pending[pending.id] = pending
         try:
             await self._send(pending, link)
             if pending.link is None:
                 raise LinkLost(link.reason or "the link closed")
-            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
-            async with asyncio.timeout(within):
-                return await pending.future
+            for period in range(patience + 1):
+                since, control = loop.time(), await link.probe() if patience else None
+                try:
+                    # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a
+                    # cancellation; shielded, so the answer can still come next period
+                    async with asyncio.timeout(within):
+                        return await asyncio.shield(pending.future)
+                except TimeoutError:
+                    if period == patience or silent(link, since, control):
+                        raise
+                    logger.info("%s slow on live link %d: waiting on", pending.action, link.number)
+            raise AssertionError("unreachable")
         except TimeoutError:
             raise RequestTimeout(
                 f"no answer to {pending.action} on link {link.number}", request_id=pending.id
@@ -178,6 +286,10 @@ class Requests:
             if change is not None:
                 self._emit(change)
             return
+        if isinstance(frame, EventsFrame):
+            for change in self._mirror.apply_events(frame):
+                self._emit(change)
+            return
         pending = self._pending.get(frame.id) if frame.id is not None else None
         if pending is None:
             if isinstance(frame, ErrorFrame):
@@ -209,6 +321,12 @@ class Requests:
             pending.retries += 1
             pending.link = None
             link.abort("the server no longer knows this connection")
+            return
+        if error.code == "busy" and pending.bound is None:
+            # Retried after the server's hint if the budget allows (the request loop decides)
+            pending.refusal = error
+            pending.busy_after = (frame.retry_after_ms or 0) / 1000
+            pending.nudge.set()
             return
         pending.future.set_exception(error)
 

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from client.events import ItemChanged
 from mediaday.models import Call, Item, MediaDay, Shot, Slot, Station, Talent, parse_item
+from mediaday.protocol import EventsFrame
 from mediaday.topics import TopicSpec, topic_spec
 
 __all__ = ["Mirror", "topic_spec"]  # topic_spec lives in mediaday.topics; re-exported
@@ -91,6 +92,15 @@ class Mirror:
         """Merge one item (an event's, a snapshot's or a sync's); the change it made."""
         item = _parse(raw)
         return None if item is None else self._merge(item, topic)
+
+    def apply_events(self, frame: EventsFrame) -> list[ItemChanged]:
+        """A batch of pushed changes, merged in the frame's (rev) order."""
+        changes: list[ItemChanged] = []
+        for change in frame.changes:
+            applied = self.apply(change.item, topic=change.topics[0] if change.topics else None)
+            if applied is not None:
+                changes.append(applied)
+        return changes
 
     def apply_snapshot(
         self, topics: Iterable[str], rev: int, raws: Iterable[dict[str, Any]]

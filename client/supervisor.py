@@ -9,7 +9,10 @@ One supervisor task owns the connection:
     it, switch to it, then close the old one (make before break);
   - close().
 Whether a failure is worth another attempt is `options.process_exception`'s call, and the
-wait before it `options.backoff`'s. After each heartbeat pong it syncs since the watermark
+wait before it `options.backoff`'s: every reconnect is backed off, whatever the cause (a
+timeout included), so a slow server is not answered with a burst of `$connect`s. A link
+is dropped only when it is silent (client/link.py); a slow answer is waited for and
+resent on the same link (client/matching.py). After each heartbeat pong it syncs since the watermark
 (in the background, so a slow sync never delays the next ping), which repairs silently
 lost events within one interval.
 """
@@ -25,20 +28,25 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from client.access import explain, fresh_token, seconds_left
 from client.errors import (
     ClientClosed,
     ClientError,
+    RequestTimeout,
     ResyncRequiredError,
     TokenRefused,
 )
-from client.events import ClientEvent, ConnectionState, StateChanged
-from client.link import Link, heartbeat, open_link
+from client.events import SUBSCRIBE_EVENTS, ClientEvent, ConnectionState, StateChanged
+from client.link import Link, heartbeat, open_link, silent
 from client.matching import Requests, chunks, new_request_id, settle
 from client.mirror import Mirror
 from client.options import ClientOptions
 from mediaday.protocol import Ack, Pong
 
 logger = logging.getLogger(__name__)
+# A resume's subscribe slow on a live link waits up to this many more request timeouts
+# before the link is given up (a reconnect would only ask the slow server for more).
+RESUME_PATIENCE = 2
 
 
 class Supervisor:
@@ -58,7 +66,14 @@ class Supervisor:
         self._url, self._token = url, token
         self._options, self._rng = options, rng
         self._mirror, self._emit, self._wake = mirror, emit, wake
-        self.requests = Requests(mirror, emit)
+        self.requests = Requests(
+            mirror,
+            emit,
+            timeouts=options.timeouts,
+            quota=options.retry_quota,
+            resend_backoff=options.resend_backoff,
+            uniform=rng.uniform,
+        )
         self.state = ConnectionState.CLOSED
         self.state_reason = ""
         self.failure: ClientError | None = None
@@ -168,7 +183,14 @@ class Supervisor:
                     {"action": "sync", "id": new_request_id(), "since": since, "topics": chunk}
                 )
             except ResyncRequiredError:
-                await send({"action": "subscribe", "id": new_request_id(), "topics": chunk})
+                await send(
+                    {
+                        "action": "subscribe",
+                        "id": new_request_id(),
+                        "topics": chunk,
+                        "events": SUBSCRIBE_EVENTS,
+                    }
+                )
 
     def _sync_plan(self) -> list[tuple[list[str], int]]:
         plan: list[tuple[list[str], int]] = []
@@ -193,6 +215,9 @@ class Supervisor:
 
     # -- links -----------------------------------------------------------------------------
     async def _open(self) -> Link:
+        self._token = fresh_token(
+            self._token, self._options.token_source, margin=self._options.renew_before_expiry
+        )
         link = await open_link(
             self._url,
             self._token,
@@ -217,11 +242,27 @@ class Supervisor:
         return link
 
     async def _resume(self, link: Link) -> None:
-        """Make a fresh link live: clock sample, then every topic's snapshot."""
-        await self.ping(link, self._options.pong_timeout)
+        """Make a fresh link live: clock sample, then every topic's snapshot. The clock
+        sample is best effort: a late pong on a link that answers WebSocket pings is a slow
+        server, and the link is kept (a silent one is dropped)."""
+        sent = asyncio.get_running_loop().time()
+        control = await link.probe()
+        try:
+            await self.ping(link, self._options.pong_timeout)
+        except RequestTimeout:
+            if silent(link, sent, control):
+                raise
+            logger.info("no pong yet on new link %d, which is live: going on", link.number)
         for chunk in chunks(self._mirror.topics):
-            payload = {"action": "subscribe", "id": new_request_id(), "topics": chunk}
-            await self.requests.call(payload, link, self._options.request_timeout)
+            payload = {
+                "action": "subscribe",
+                "id": new_request_id(),
+                "topics": chunk,
+                "events": SUBSCRIBE_EVENTS,
+            }
+            await self.requests.call(
+                payload, link, self._options.request_timeout, patience=RESUME_PATIENCE
+            )
 
     def _on_link_lost(self, link: Link, reason: str) -> None:
         link.reason = link.reason or reason
@@ -243,7 +284,7 @@ class Supervisor:
             except ClientError as error:
                 verdict = self._options.process_exception(error)
                 if verdict is not None or not (self._ever_connected or self._options.retry_initial):
-                    self._fail(verdict or error)  # a refused token or topic, say
+                    self._fail(explain(verdict or error, self._token))  # a refused token, say
                     return
                 attempt += 1
                 await self._retry_after(attempt, error.message)
@@ -258,7 +299,7 @@ class Supervisor:
     async def _serve(self, link: Link) -> str:
         """Hold the live link until it drops (returns why), renewing it when it gets old."""
         loop = asyncio.get_running_loop()
-        renew_at = link.opened_at + self._options.renewal_after(self._rng)
+        renew_at = self._renew_at(link)
         while not self.closed:
             wait = None if renew_at == float("inf") else max(0.0, renew_at - loop.time())
             with contextlib.suppress(TimeoutError):
@@ -278,8 +319,18 @@ class Supervisor:
                 renew_at = loop.time() + self._options.backoff.delay(1, self._rng.uniform)
                 continue
             link = renewed
-            renew_at = link.opened_at + self._options.renewal_after(self._rng)
+            renew_at = self._renew_at(link)
         return "closed"
+
+    def _renew_at(self, link: Link) -> float:
+        """Before API Gateway's 2-hour limit, and, when a new token can be had, before the
+        token expires (client.access)."""
+        renew_at = link.opened_at + self._options.renewal_after(self._rng)
+        left = seconds_left(self._token)
+        if self._options.token_source is not None and left is not None:
+            now = asyncio.get_running_loop().time()
+            renew_at = min(renew_at, max(now + 1.0, now + left - self._options.renew_before_expiry))
+        return renew_at
 
     async def _renew(self, old: Link) -> Link | None:
         """Make before break: a new live link replaces `old`; None if that failed (try

@@ -1,5 +1,6 @@
-"""$connect and $disconnect (around connect.logic), and the signing key's rotation (around
-connect.rotation): thin Lambda entry points."""
+"""$connect and $disconnect (around connect.logic), the expiry sweep (around
+connect.sweep) and the signing key's rotation (around connect.rotation): thin Lambda
+entry points."""
 
 from __future__ import annotations
 
@@ -16,10 +17,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from connect.logic import Handshake, Refused, admit, release
 from connect.rotation import RotationStep, rotate
+from mediaday.aws import management_api_poster
 from mediaday.errors import RotationRefused
-from mediaday.factories import get_connection_store, get_signing_key_secret
+from mediaday.factories import (
+    get_connection_store,
+    get_poster,
+    get_revocation_store,
+    get_signing_key_secret,
+)
 from mediaday.keys import get_key_provider, new_signing_key
 from mediaday.observability import logger, metrics, tracer
+from mediaday.poster import Poster
+from mediaday.presence import announce
 from mediaday.settings import get_settings
 
 
@@ -42,6 +51,7 @@ def on_connect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         source_ip=str(context_.identity.source_ip.network_address),
         headers={name.lower(): value for name, value in request.headers.items()},
         query=request.query_string_parameters or {},
+        user_agent=context_.identity.user_agent or "",
     )
     settings = get_settings()
     try:
@@ -49,9 +59,11 @@ def on_connect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             handshake,
             keys=get_key_provider(),
             store=get_connection_store(),
+            revocations=get_revocation_store(),
             allowed_origins=settings.allowed_origins,
             connection_ttl_seconds=settings.connection_ttl_seconds,
             now=time.time(),
+            max_connections_per_subject=settings.max_connections_per_subject,
         )
     except Refused as refusal:
         logger.info("connection refused", status=refusal.status, reason=refusal.reason)
@@ -66,6 +78,13 @@ def on_connect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         media_day=connection.media_day,
     )
     metrics.add_metric(name="ConnectionsAdmitted", unit=MetricUnit.Count, value=1)
+    announce(
+        connection,
+        "connected",
+        store=get_connection_store(),
+        poster=_poster(context_.domain_name, context_.stage),
+        now_ms=_now_ms(),
+    )
     response: dict[str, Any] = {"statusCode": 200}
     if admission.subprotocol:
         response["headers"] = {"Sec-WebSocket-Protocol": admission.subprotocol}
@@ -79,7 +98,12 @@ def on_disconnect(event: dict[str, Any], context: LambdaContext) -> dict[str, An
     """API Gateway closed a connection (best effort: TTL and Gone cleanup cover misses)."""
     request = APIGatewayWebSocketDisconnectEventModel.model_validate(event)
     connection_id = request.request_context.connection_id
-    removed = release(connection_id, store=get_connection_store())
+    store = get_connection_store()
+    connection, removed = release(connection_id, store=store)
+    if connection is not None:
+        context_ = request.request_context
+        poster = _poster(context_.domain_name, context_.stage)
+        announce(connection, "disconnected", store=store, poster=poster, now_ms=_now_ms())
     logger.info(
         "connection released",
         connection_id=connection_id,
@@ -88,6 +112,41 @@ def on_disconnect(event: dict[str, Any], context: LambdaContext) -> dict[str, An
     )
     metrics.add_metric(name="ConnectionsReleased", unit=MetricUnit.Count, value=1)
     return {"statusCode": 200}
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def on_sweep(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Close connections whose token expired (EventBridge, every minute): one pass every
+    `expiry_sweep_seconds` until the next invocation is due."""
+    from connect.sweep import sweep_expired  # noqa: PLC0415 ($connect never needs it)
+
+    settings = get_settings()
+    store, poster = get_connection_store(), get_poster()
+    interval = settings.expiry_sweep_seconds
+    closed = 0
+    while True:
+        started = time.monotonic()
+        closed += len(sweep_expired(store, poster, now=time.time()))
+        # Stop when another pass would not finish before the minute (or the timeout) is up.
+        if context.get_remaining_time_in_millis() < (interval + 5) * 1000:
+            break
+        time.sleep(max(0.0, interval - (time.monotonic() - started)))
+    if closed:
+        metrics.add_metric(name="ExpiredConnectionsClosed", unit=MetricUnit.Count, value=closed)
+    return {"closed": closed}
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _poster(domain_name: str, stage: str) -> Poster:
+    """MEDIADAY_MANAGEMENT_ENDPOINT when set, else the API's own callback URL."""
+    settings = get_settings()
+    if settings.management_endpoint:
+        return get_poster()
+    return management_api_poster(f"https://{domain_name}/{stage}", settings.broadcast_max_workers)
 
 
 class RotationEvent(BaseModel):

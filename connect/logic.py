@@ -1,7 +1,8 @@
 """Admitting and releasing WebSocket connections.
 
-The token is verified and the origin checked before anything is written: a refused
-connection leaves no trace in the connections table.
+The token is verified, the origin checked and the revocations read (afresh, not from the
+cache) before anything is written: a refused connection leaves no trace in the
+connections table, and a revoked subject or token is refused with 403.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from dataclasses import dataclass
 
 from mediaday.connections import Connection, ConnectionStore
 from mediaday.errors import TokenError
+from mediaday.revocations import RevocationStore
+from mediaday.settings import Settings
 from mediaday.tokens import SUBPROTOCOL, Claims, KeyProvider, verify_token
 
 
@@ -31,6 +34,7 @@ class Handshake:
     source_ip: str
     headers: dict[str, str]  # lower-cased names
     query: dict[str, str]
+    user_agent: str = ""
 
 
 @dataclass(frozen=True)
@@ -45,9 +49,11 @@ def admit(
     *,
     keys: KeyProvider,
     store: ConnectionStore,
+    revocations: RevocationStore,
     allowed_origins: list[str],
     connection_ttl_seconds: int,
     now: float,
+    max_connections_per_subject: int = Settings.model_fields["max_connections_per_subject"].default,
 ) -> Admission:
     """Verify the handshake and record the connection; raises Refused otherwise."""
     origin = handshake.headers.get("origin")
@@ -60,14 +66,26 @@ def admit(
         raise Refused(error.status, error.message) from error
     except (ValueError, RecursionError) as error:  # the client's bytes broke a parser
         raise Refused(403, "token is not well formed") from error
+    revoked = revocations.find(
+        claims.media_day, claims.subject, claims.token_id, now=now, fresh=True
+    )
+    if revoked is not None:
+        raise Refused(403, revoked.describe())
+    # A stolen token cannot open sockets without bound: 429, so a client retries later
+    # (a TV whose old socket was never released gets in once that one is gone).
+    held = store.subject_connections(claims.media_day, claims.subject, now=now)
+    if held >= max_connections_per_subject:
+        raise Refused(429, f"this token's subject already has {held} connections")
     connection = _connection_for(handshake, claims, connection_ttl_seconds, now)
     store.add(connection)
     return Admission(connection, subprotocol)
 
 
-def release(connection_id: str, *, store: ConnectionStore) -> int:
-    """Forget a connection and its subscriptions; returns the number of rows removed."""
-    return store.remove(connection_id)
+def release(connection_id: str, *, store: ConnectionStore) -> tuple[Connection | None, int]:
+    """Forget a connection and its subscriptions: the connection as it was (None when it
+    was already gone) and the number of rows removed."""
+    connection = store.get(connection_id)
+    return connection, store.remove(connection_id)
 
 
 def _token_of(handshake: Handshake) -> tuple[str | None, str | None]:
@@ -92,4 +110,8 @@ def _connection_for(handshake: Handshake, claims: Claims, ttl: int, now: float) 
         expires_at=int(now) + ttl,
         token_expires_at=claims.expires_at,
         source_ip=handshake.source_ip,
+        token_id=claims.token_id,
+        label=claims.label or "",
+        user_agent=handshake.user_agent[:512],
+        last_active=handshake.connected_at_ms,
     )

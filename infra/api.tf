@@ -62,6 +62,7 @@ resource "aws_lambda_permission" "route" {
   statement_id  = "AllowApiGateway${title(trimprefix(each.key, "$"))}"
   action        = "lambda:InvokeFunction"
   function_name = each.value.function_name
+  qualifier     = each.value.alias_name
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${aws_apigatewayv2_api.ws.execution_arn}/${local.stage_name}/${each.key}"
 }
@@ -76,11 +77,14 @@ resource "aws_apigatewayv2_deployment" "ws" {
   api_id      = aws_apigatewayv2_api.ws.id
   description = "Routes and integrations as of this apply"
 
+  # The whole route, integration and route-response objects (as terraform-aws-modules
+  # does): a change to any argument (authorization, timeout, selection expression, target)
+  # makes a new deployment, so the stage never serves a stale copy of the routes.
   triggers = {
     redeployment = sha1(jsonencode([
-      [for key, route in aws_apigatewayv2_route.route : [key, route.target, route.route_response_selection_expression]],
-      [for key, integration in aws_apigatewayv2_integration.route : [key, integration.integration_uri]],
-      aws_apigatewayv2_route_response.default.route_response_key,
+      aws_apigatewayv2_route.route,
+      aws_apigatewayv2_integration.route,
+      aws_apigatewayv2_route_response.default,
     ]))
   }
 
@@ -91,6 +95,15 @@ resource "aws_apigatewayv2_deployment" "ws" {
 
 resource "aws_cloudwatch_log_group" "access" {
   name              = "/aws/apigateway/${local.name}-ws/access"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.stack.arn
+}
+
+# Execution logs (logging_level below): API Gateway writes them to this group and would
+# create it itself on first use, unencrypted and kept forever. Created here first, with the
+# stack's retention and key.
+resource "aws_cloudwatch_log_group" "execution" {
+  name              = "/aws/apigateway/${aws_apigatewayv2_api.ws.id}/${local.stage_name}"
   retention_in_days = var.log_retention_days
   kms_key_id        = aws_kms_key.stack.arn
 }
@@ -113,21 +126,26 @@ resource "aws_apigatewayv2_stage" "ws" {
   access_log_settings {
     destination_arn = aws_cloudwatch_log_group.access.arn
     format = jsonencode({
-      requestId          = "$context.requestId"
-      connectionId       = "$context.connectionId"
-      eventType          = "$context.eventType"
-      routeKey           = "$context.routeKey"
-      status             = "$context.status"
-      requestTime        = "$context.requestTimeEpoch"
-      ip                 = "$context.identity.sourceIp"
-      integrationStatus  = "$context.integration.status"
+      requestId    = "$context.requestId"
+      connectionId = "$context.connectionId"
+      eventType    = "$context.eventType"
+      routeKey     = "$context.routeKey"
+      status       = "$context.status"
+      requestTime  = "$context.requestTimeEpoch"
+      ip           = "$context.identity.sourceIp"
+      # integrationStatus is Lambda's answer to the invoke (429: throttled, 5xx: Lambda or
+      # permissions); functionStatus is the status the function's own code returned;
+      # responseType names API Gateway's error (e.g. INTEGRATION_FAILURE, THROTTLED).
+      integrationStatus  = "$context.integrationStatus"
+      functionStatus     = "$context.integration.status"
       integrationLatency = "$context.integration.latency"
       integrationError   = "$context.integration.error"
       errorMessage       = "$context.error.message"
+      responseType       = "$context.error.responseType"
     })
   }
 
-  depends_on = [aws_api_gateway_account.logging]
+  depends_on = [aws_api_gateway_account.logging, aws_cloudwatch_log_group.execution]
 }
 
 # ---------------------------------------------------------------------------------------

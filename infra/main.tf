@@ -81,6 +81,41 @@ locals {
 # The stack's KMS key: tables, logs, secret, queue, topic, bucket, function environments
 # ---------------------------------------------------------------------------------------
 
+locals {
+  # The key policy's statements for the account and the services that encrypt with the key.
+  key_statements = [
+    {
+      # The account (its IAM policies) administers and uses the key; roles get only what
+      # their own policies grant.
+      Sid       = "AccountAdministers"
+      Effect    = "Allow"
+      Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
+      Action    = "kms:*"
+      Resource  = "*"
+    },
+    {
+      Sid       = "LogsEncryptThisAccountsLogGroups"
+      Effect    = "Allow"
+      Principal = { Service = "logs.${var.region}.amazonaws.com" }
+      Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+      Resource  = "*"
+      Condition = {
+        ArnLike = {
+          "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${var.region}:${local.account_id}:log-group:*"
+        }
+      }
+    },
+    {
+      Sid       = "AlarmsPublishToEncryptedTopic"
+      Effect    = "Allow"
+      Principal = { Service = "cloudwatch.amazonaws.com" }
+      Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
+      Resource  = "*"
+      Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
+    },
+  ]
+}
+
 resource "aws_kms_key" "stack" {
   description             = "${local.name}: encrypts the stack's tables, logs, secret, queues and web bucket"
   enable_key_rotation     = true
@@ -88,49 +123,16 @@ resource "aws_kms_key" "stack" {
 
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [
-      {
-        # The account (its IAM policies) administers and uses the key; roles get only what
-        # their own policies grant.
-        Sid       = "AccountAdministers"
-        Effect    = "Allow"
-        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
-        Action    = "kms:*"
-        Resource  = "*"
-      },
-      {
-        Sid       = "LogsEncryptThisAccountsLogGroups"
-        Effect    = "Allow"
-        Principal = { Service = "logs.${var.region}.amazonaws.com" }
-        Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-        Resource  = "*"
-        Condition = {
-          ArnLike = {
-            "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${var.region}:${local.account_id}:log-group:*"
-          }
-        }
-      },
-      {
-        Sid       = "AlarmsPublishToEncryptedTopic"
-        Effect    = "Allow"
-        Principal = { Service = "cloudwatch.amazonaws.com" }
-        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
-        Resource  = "*"
-        Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
-      },
-      {
-        Sid       = "CloudFrontReadsEncryptedPages"
-        Effect    = "Allow"
-        Principal = { Service = "cloudfront.amazonaws.com" }
-        Action    = ["kms:Decrypt"]
-        Resource  = "*"
-        Condition = {
-          ArnLike = {
-            "aws:SourceArn" = "arn:${local.partition}:cloudfront::${local.account_id}:distribution/*"
-          }
-        }
-      },
-    ]
+    # CloudFront: the stack's own distribution only (AWS's documented condition for origin
+    # access control on an SSE-KMS bucket), never the account's other distributions.
+    Statement = concat(local.key_statements, var.enable_cdn ? [{
+      Sid       = "CloudFrontReadsEncryptedPages"
+      Effect    = "Allow"
+      Principal = { Service = "cloudfront.amazonaws.com" }
+      Action    = ["kms:Decrypt"]
+      Resource  = "*"
+      Condition = { StringEquals = { "aws:SourceArn" = aws_cloudfront_distribution.web[0].arn } }
+    }] : [])
   })
 }
 

@@ -8,6 +8,11 @@ output "kiosk_url" {
   value       = var.enable_cdn ? "https://${local.web_host}/kiosk.html?ws=${urlencode(aws_apigatewayv2_stage.ws.invoke_url)}" : null
 }
 
+output "producer_url" {
+  description = "Producer console on CloudFront, already pointed at the WebSocket API; append &token=<producer token>."
+  value       = var.enable_cdn ? "https://${local.web_host}/producer.html?ws=${urlencode(aws_apigatewayv2_stage.ws.invoke_url)}" : null
+}
+
 output "web_url" {
   description = "Base URL of the web pages on CloudFront (null when enable_cdn is off)."
   value       = var.enable_cdn ? "https://${local.web_host}/" : null
@@ -48,6 +53,11 @@ output "functions" {
   value       = local.alarm_functions
 }
 
+output "cdn_distribution_id" {
+  description = "Id of the CloudFront distribution of the pages (the deploy invalidates it); null when enable_cdn is off."
+  value       = var.enable_cdn ? aws_cloudfront_distribution.web[0].id : null
+}
+
 output "web_bucket" {
   description = "Private S3 bucket holding the web pages."
   value       = aws_s3_bucket.web.bucket
@@ -56,6 +66,11 @@ output "web_bucket" {
 output "failure_queue_url" {
   description = "SQS queue of stream records the broadcaster gave up on."
   value       = module.broadcast.failure_queue.url
+}
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard of the live day (connections, messages, fan-out, iterator age, failures, throttles)."
+  value       = aws_cloudwatch_dashboard.live.dashboard_name
 }
 
 output "alarm_topic_arn" {

@@ -1,9 +1,19 @@
 """Build the Lambda deployment zips: one per service, for the Lambda platform.
 
 Each zip holds the service package, the shared `mediaday` package and the dependencies
-named in the service's own `requirements.txt`, installed from manylinux wheels for the
-target Python (`pip install --platform ... --only-binary=:all: --target`), so a build on
-any Linux or macOS machine carries the right pydantic-core binary.
+pinned in the service's `requirements.lock` (made from its `requirements.txt` by
+`python -m infra.lock`), installed with `--require-hashes --no-deps` from manylinux wheels
+for the target Python (`pip install --platform ... --only-binary=:all: --target`), so a
+build on any Linux or macOS machine carries the right pydantic-core binary and nothing
+that was not reviewed.
+
+Lambda's task directory is read-only, so Python cannot write the bytecode it compiles at
+a cold start: every cold start would compile pydantic, Powertools and our code again.
+The zips therefore carry `__pycache__/*.cpython-312.pyc` compiled by a Python 3.12 (the
+runtime's) in unchecked-hash mode: valid without comparing source timestamps, and the
+same bytes on every build (no timestamp inside), with source paths as Lambda sees them
+(/var/task/...). Zip entries have fixed timestamps and modes, so the same commit gives the
+same zip and Terraform's source_code_hash does not change.
 
 boto3 and the rest of the AWS SDK bundle are left out: the Lambda Python runtime ships
 them (/var/runtime) and we require nothing newer than it has (`boto3>=1.34`). They still
@@ -17,6 +27,8 @@ the install. The connect zip serves both $connect and $disconnect.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -38,7 +50,10 @@ RUNTIME_PROVIDED = frozenset(
 # Fixed timestamp for every zip entry: the same sources give the same zip, and Terraform's
 # source_code_hash does not change on a rebuild.
 _EPOCH = (2020, 1, 1, 0, 0, 0)
-_SKIPPED_PARTS = frozenset({"__pycache__", ".mypy_cache", ".pytest_cache"})
+_SKIPPED_PARTS = frozenset({".mypy_cache", ".pytest_cache"})
+# Where Lambda unpacks the zip: the source path compiled into each pyc (tracebacks).
+TASK_ROOT = "/var/task"
+LOCK_SOURCE_LINE = "# from requirements.txt sha256 "
 
 
 @dataclass(frozen=True)
@@ -58,6 +73,30 @@ def requirements_file(service: str, root: Path = ROOT) -> Path:
     return root / service / "requirements.txt"
 
 
+def lock_file(service: str, root: Path = ROOT) -> Path:
+    return root / service / "requirements.lock"
+
+
+def source_digest(requirements: Path) -> str:
+    return hashlib.sha256(requirements.read_bytes()).hexdigest()
+
+
+def recorded_digest(lock: Path) -> str | None:
+    """The requirements.txt digest a lock was made from (None: no lock, or no record)."""
+    if not lock.exists():
+        return None
+    for line in lock.read_text().splitlines():
+        if line.startswith(LOCK_SOURCE_LINE):
+            return line.removeprefix(LOCK_SOURCE_LINE).strip()
+    return None
+
+
+def is_current(service: str, root: Path = ROOT) -> bool:
+    return recorded_digest(lock_file(service, root)) == source_digest(
+        requirements_file(service, root)
+    )
+
+
 def read_requirements(path: Path) -> list[str]:
     """Requirement lines without comments and blank lines."""
     lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
@@ -68,7 +107,26 @@ def canonical_name(name: str) -> str:
     return name.lower().replace("_", "-").replace(".", "-")
 
 
-def pip_install(requirements: Path, target_dir: Path, target: Target) -> None:
+def pip_target_options(target: Target) -> list[str]:
+    """pip options that pick wheels for `target` (none: the running interpreter's)."""
+    if target.platform is None:
+        return []
+    return [
+        "--platform",
+        target.platform,
+        "--implementation",
+        "cp",
+        "--python-version",
+        target.python_version,
+        "--only-binary=:all:",
+    ]
+
+
+def pip_install(
+    requirements: Path, target_dir: Path, target: Target, *, locked: bool = False
+) -> None:
+    """Install `requirements` into `target_dir`; `locked`: a hashed lock, installed exactly
+    (--require-hashes --no-deps: no file whose hash is not listed, no unlisted package)."""
     command = [
         sys.executable,
         "-m",
@@ -81,17 +139,9 @@ def pip_install(requirements: Path, target_dir: Path, target: Target) -> None:
         str(target_dir),
         "--requirement",
         str(requirements),
+        *(["--require-hashes", "--no-deps"] if locked else []),
+        *pip_target_options(target),
     ]
-    if target.platform is not None:
-        command += [
-            "--platform",
-            target.platform,
-            "--implementation",
-            "cp",
-            "--python-version",
-            target.python_version,
-            "--only-binary=:all:",
-        ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
     if result.returncode != 0:
         raise PackagingError(
@@ -132,8 +182,51 @@ def copy_sources(packages: Sequence[str], dest: Path, root: Path = ROOT) -> None
         shutil.copytree(
             root / package,
             dest / package,
-            ignore=shutil.ignore_patterns(*_SKIPPED_PARTS, "*.pyc", "requirements.txt"),
+            ignore=shutil.ignore_patterns(
+                *_SKIPPED_PARTS, "__pycache__", "*.pyc", "requirements.txt", "requirements.lock"
+            ),
         )
+
+
+def find_python(version: str) -> Path | None:
+    """A local CPython `version` (e.g. "3.12"): the running one, `python3.12` on PATH or
+    pyenv's (a pyenv shim may exist without the version behind it, so each is run)."""
+    if f"{sys.version_info.major}.{sys.version_info.minor}" == version:
+        return Path(sys.executable)
+    candidates = sorted(Path.home().glob(f".pyenv/versions/{version}.*/bin/python{version}"))
+    found = shutil.which(f"python{version}")
+    probe = "import sys; print('%d.%d' % sys.version_info[:2])"
+    for candidate in [*reversed(candidates), *([Path(found)] if found else [])]:
+        result = subprocess.run(  # noqa: S603
+            [str(candidate), "-I", "-c", probe], capture_output=True, text=True, check=False
+        )
+        if result.returncode == 0 and result.stdout.strip() == version:
+            return candidate
+    return None
+
+
+def compile_bytecode(staging: Path, python: Path) -> None:
+    """Compile every module in `staging` with `python`, as it will run in /var/task:
+    unchecked-hash pycs (no timestamp to check on a read-only disk, none to vary)."""
+    command = [
+        str(python),
+        "-I",
+        "-m",
+        "compileall",
+        "-q",
+        "-f",
+        "--invalidation-mode",
+        "unchecked-hash",
+        "-s",
+        str(staging),
+        "-p",
+        TASK_ROOT,
+        str(staging),
+    ]
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
+    result = subprocess.run(command, capture_output=True, text=True, check=False, env=env)  # noqa: S603
+    if result.returncode != 0:
+        raise PackagingError(f"{python} could not compile {staging.name}:\n{result.stdout[-3000:]}")
 
 
 def write_zip(source_dir: Path, zip_path: Path) -> None:
@@ -161,26 +254,40 @@ def build(
 ) -> dict[str, Path]:
     """Build `<out_dir>/<service>.zip` for each service; return the paths by service.
 
-    Services with identical requirements share one pip install (today all three do).
+    Services with identical locks share one pip install (today all three do).
     """
     unknown = set(services) - set(SERVICES)
     if unknown:
         raise ValueError(f"unknown service(s) {sorted(unknown)}: expected {', '.join(SERVICES)}")
+    stale = [service for service in services if not is_current(service, root)]
+    if stale:
+        raise PackagingError(
+            f"{', '.join(f'{s}/requirements.lock' for s in stale)} missing or older than "
+            "requirements.txt: run `python -m infra.lock` and review the diff"
+        )
+    python = find_python(target.python_version)
+    if python is None:
+        raise PackagingError(
+            f"Python {target.python_version} is needed to compile the bytecode Lambda runs "
+            f"(install it, e.g. `pyenv install {target.python_version}`)"
+        )
     built: dict[str, Path] = {}
     with tempfile.TemporaryDirectory(prefix="package-") as work_name:
         work = Path(work_name)
-        installed: dict[tuple[str, ...], Path] = {}
+        installed: dict[str, Path] = {}
         for service in services:
-            requirements = tuple(read_requirements(requirements_file(service, root)))
-            if requirements not in installed:
+            text = lock_file(service, root).read_text().splitlines()
+            lock = "\n".join(line for line in text if not line.startswith("#"))
+            if lock not in installed:
                 deps = work / f"deps-{len(installed)}"
-                pip_install(requirements_file(service, root), deps, target)
+                pip_install(lock_file(service, root), deps, target, locked=True)
                 remove_distributions(deps, RUNTIME_PROVIDED)
                 shutil.rmtree(deps / "bin", ignore_errors=True)
-                installed[requirements] = deps
+                installed[lock] = deps
             staging = work / service
-            shutil.copytree(installed[requirements], staging)
+            shutil.copytree(installed[lock], staging)
             copy_sources((service, *SHARED_PACKAGES), staging, root)
+            compile_bytecode(staging, python)
             built[service] = out_dir / f"{service}.zip"
             write_zip(staging, built[service])
     return built

@@ -14,11 +14,29 @@ resource "aws_dynamodb_table" "connections" {
   range_key    = "sk"
 
   dynamic "attribute" {
-    for_each = local.key_attributes
+    for_each = merge(local.key_attributes, {
+      device_day = "S", connected_at = "N", expiry_hour = "N", token_expires_at = "N"
+    })
     content {
       name = attribute.key
       type = attribute.value
     }
+  }
+
+  # Sparse: only connection rows carry these keys. A media day's devices are one Query.
+  global_secondary_index {
+    name            = "by_day"
+    hash_key        = "device_day"
+    range_key       = "connected_at"
+    projection_type = "ALL"
+  }
+
+  # The expiry sweep: connections whose token ran out, one Query per hour bucket.
+  global_secondary_index {
+    name            = "by_token_expiry"
+    hash_key        = "expiry_hour"
+    range_key       = "token_expires_at"
+    projection_type = "ALL"
   }
 
   ttl {
@@ -42,7 +60,7 @@ resource "aws_dynamodb_table" "coordination" {
   deletion_protection_enabled = var.deletion_protection
 
   dynamic "attribute" {
-    for_each = merge(local.key_attributes, { rev = "N" })
+    for_each = merge(local.key_attributes, { rev = "N", talent_slot = "S" })
     content {
       name = attribute.key
       type = attribute.value
@@ -53,6 +71,14 @@ resource "aws_dynamodb_table" "coordination" {
   local_secondary_index {
     name            = "by_rev"
     range_key       = "rev"
+    projection_type = "ALL"
+  }
+
+  # An athlete's slots around a time (sparse: live slots only), strongly consistent: the
+  # double-booking check is one Query per athlete.
+  local_secondary_index {
+    name            = "by_talent"
+    range_key       = "talent_slot"
     projection_type = "ALL"
   }
 

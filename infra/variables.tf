@@ -174,9 +174,14 @@ variable "tracing" {
 }
 
 variable "alarm_email" {
-  description = "Address subscribed to the alarm topic (it must confirm the subscription). Null: no subscription."
+  description = "Address subscribed to the alarm topic (it must confirm the subscription). Null: no subscription, which only dev allows (the deploy workflow passes the prod environment's ALARM_EMAIL)."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.environment != "prod" || can(regex("^[^@[:space:]]+@[^@[:space:]]+$", var.alarm_email))
+    error_message = "prod needs alarm_email, an address: alarms that notify nobody do not protect a live event (set TF_VAR_alarm_email, or the prod-plan environment's ALARM_EMAIL variable in GitHub)."
+  }
 }
 
 variable "deletion_protection" {
@@ -213,6 +218,17 @@ variable "manage_api_gateway_account" {
   default     = true
 }
 
+variable "page_cache_seconds" {
+  description = "Seconds CloudFront edges keep a page (HTML, JS, CSS) before asking the bucket again: the longest a missed invalidation leaves an old page on a kiosk."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.page_cache_seconds >= 0 && var.page_cache_seconds <= 3600
+    error_message = "page_cache_seconds must be 0-3600: pages change with every deploy."
+  }
+}
+
 variable "enable_cdn" {
   description = "Serve the web pages through CloudFront (the only way to reach the private bucket from a browser). Off only where CloudFront is unavailable."
   type        = bool
@@ -230,12 +246,12 @@ variable "aws_endpoint_url" {
 }
 
 variable "rehearsal_omit" {
-  description = "Deploy rehearsal only (tests/infra, against moto): parts moto cannot emulate, left out. api_deployment: moto has no API Gateway v2 CreateDeployment. tls_only_bucket_policy: moto evaluates bucket-policy conditions without request context, so the deny-insecure-transport statement would deny every request. signing_key_rotation: configuring rotation rotates at once, and moto would run the rotation function in a Docker container (the function and its permission are still created). Empty for real deployments."
+  description = "Deploy rehearsal only (tests/infra, against moto): parts moto cannot emulate, left out. api_deployment: moto has no API Gateway v2 CreateDeployment. tls_only_bucket_policy: moto evaluates bucket-policy conditions without request context, so the deny-insecure-transport statement would deny every request. signing_key_rotation: configuring rotation rotates at once, and moto would run the rotation function in a Docker container (the function and its permission are still created). cloudfront_policies: moto has no CreateCachePolicy or CreateResponseHeadersPolicy (the distribution uses AWS's managed policies instead). Empty for real deployments."
   type        = set(string)
   default     = []
 
   validation {
-    condition     = length(setsubtract(var.rehearsal_omit, ["api_deployment", "tls_only_bucket_policy", "signing_key_rotation"])) == 0
-    error_message = "rehearsal_omit may only name api_deployment, tls_only_bucket_policy and signing_key_rotation."
+    condition     = length(setsubtract(var.rehearsal_omit, ["api_deployment", "tls_only_bucket_policy", "signing_key_rotation", "cloudfront_policies"])) == 0
+    error_message = "rehearsal_omit may only name api_deployment, tls_only_bucket_policy, signing_key_rotation and cloudfront_policies."
   }
 }

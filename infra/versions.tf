@@ -4,8 +4,12 @@ terraform {
 
   required_providers {
     aws = {
-      source  = "hashicorp/aws"
-      version = "~> 5.0"
+      source = "hashicorp/aws"
+      # 5.88: the first release with the write-only secret_string_wo of
+      # aws_secretsmanager_secret_version (hashicorp/terraform-provider-aws#41371), which
+      # keeps the signing key out of the state; older releases reject the configuration.
+      # Below 6.0: 6.x changes schemas this stack uses. The lock file pins the exact one.
+      version = ">= 5.88.0, < 6.0.0"
     }
   }
 
@@ -38,6 +42,7 @@ provider "aws" {
     cloudwatch     = var.aws_endpoint_url
     cloudwatchlogs = var.aws_endpoint_url
     dynamodb       = var.aws_endpoint_url
+    events         = var.aws_endpoint_url
     iam            = var.aws_endpoint_url
     kms            = var.aws_endpoint_url
     lambda         = var.aws_endpoint_url

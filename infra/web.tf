@@ -13,8 +13,11 @@ locals {
     ico  = "image/x-icon"
     txt  = "text/plain; charset=utf-8"
   }
-  web_files = fileset(local.web_dir, "**")
+  # config.js is the one page file written here, not copied: it names this stack's API.
+  web_files = setsubtract(fileset(local.web_dir, "**"), ["config.js"])
   web_host  = var.enable_cdn ? aws_cloudfront_distribution.web[0].domain_name : null
+  # The pages' own cache and response headers policies (off only in the rehearsal).
+  cdn_policies = var.enable_cdn && !contains(var.rehearsal_omit, "cloudfront_policies")
 }
 
 resource "aws_s3_bucket" "web" {
@@ -106,6 +109,90 @@ resource "aws_cloudfront_origin_access_control" "web" {
   signing_protocol                  = "sigv4"
 }
 
+# The pages are a handful of small files that change with each deploy: edges keep them five
+# minutes (not the managed CachingOptimized policy's 24 h), so a fix reaches every kiosk
+# within minutes even if the deploy's invalidation (.github/workflows/deploy.yml) is missed.
+resource "aws_cloudfront_cache_policy" "pages" {
+  count = local.cdn_policies ? 1 : 0
+
+  name        = "${local.name}-pages"
+  comment     = "Kiosk and crew pages: five minutes at the edge"
+  min_ttl     = 0
+  default_ttl = var.page_cache_seconds
+  max_ttl     = var.page_cache_seconds
+
+  parameters_in_cache_key_and_forwarded_to_origin {
+    enable_accept_encoding_brotli = true
+    enable_accept_encoding_gzip   = true
+    cookies_config {
+      cookie_behavior = "none"
+    }
+    headers_config {
+      header_behavior = "none"
+    }
+    query_strings_config {
+      query_string_behavior = "none"
+    }
+  }
+}
+
+# The pages' allow-list of WebSocket APIs (client/web/access.js): this stack's API only, so a
+# crafted `?ws=` link cannot send a page's token anywhere else.
+resource "aws_s3_object" "web_config" {
+  bucket       = aws_s3_bucket.web.id
+  key          = "config.js"
+  content      = "window.MediaDayConfig = ${jsonencode({ apis = [aws_apigatewayv2_stage.ws.invoke_url] })};\n"
+  content_type = local.content_types.js
+
+  depends_on = [aws_s3_bucket_server_side_encryption_configuration.web]
+}
+
+# What the managed SecurityHeadersPolicy sent (HSTS, nosniff, frame options, referrer
+# policy), plus a strict Content-Security-Policy: scripts, styles and everything else from
+# the pages' own origin, WebSocket connections to this stack's API only (its endpoint: the
+# stage's URL would make a cycle through the functions' allowed origins), never framed. The
+# local emulator sends the same policy (infra/local/pages.py).
+resource "aws_cloudfront_response_headers_policy" "pages" {
+  count = local.cdn_policies ? 1 : 0
+
+  name    = "${local.name}-pages"
+  comment = "Kiosk and crew pages: strict CSP and security headers"
+
+  security_headers_config {
+    content_security_policy {
+      content_security_policy = join("; ", [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self' ${aws_apigatewayv2_api.ws.api_endpoint}",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "object-src 'none'",
+      ])
+      override = true
+    }
+    content_type_options {
+      override = true
+    }
+    frame_options {
+      frame_option = "DENY"
+      override     = true
+    }
+    referrer_policy {
+      referrer_policy = "no-referrer"
+      override        = true
+    }
+    strict_transport_security {
+      access_control_max_age_sec = 31536000
+      include_subdomains         = true
+      preload                    = true
+      override                   = true
+    }
+  }
+}
+
 resource "aws_cloudfront_distribution" "web" {
   count = var.enable_cdn ? 1 : 0
   #checkov:skip=CKV_AWS_68:Static pages with no secrets or forms (tokens are checked by the WebSocket API, not here); a WAF would cost more than it protects.
@@ -113,7 +200,6 @@ resource "aws_cloudfront_distribution" "web" {
   #checkov:skip=CKV_AWS_86:Access logs would need an ACL-enabled log bucket; the API's access log records every connection, which is what matters.
   #checkov:skip=CKV_AWS_174:The default *.cloudfront.net certificate fixes the minimum TLS version; set a custom domain and ACM certificate (TLSv1.2_2021) when there is one.
   #checkov:skip=CKV2_AWS_42:No custom domain yet: the default CloudFront certificate serves HTTPS.
-  #checkov:skip=CKV2_AWS_32:The default behaviour attaches AWS's managed SecurityHeadersPolicy by id (HSTS, nosniff, frame options, referrer policy); checkov only recognises a policy resource.
   #checkov:skip=CKV_AWS_374:Media days happen anywhere and crews roam; access is guarded by signed tokens on the WebSocket API, not by geography.
   #checkov:skip=CKV_AWS_310:A single S3 origin in one region; a failover origin would be a replica nobody updates.
 
@@ -132,13 +218,15 @@ resource "aws_cloudfront_distribution" "web" {
   }
 
   default_cache_behavior {
-    target_origin_id           = "web-bucket"
-    viewer_protocol_policy     = "redirect-to-https"
-    allowed_methods            = ["GET", "HEAD"]
-    cached_methods             = ["GET", "HEAD"]
-    compress                   = true
-    cache_policy_id            = "658327ea-f89d-4fab-a63d-7e88639e58f6" # Managed-CachingOptimized
-    response_headers_policy_id = "67f7725c-6f97-4210-82d7-5512b31e9d03" # Managed-SecurityHeadersPolicy
+    target_origin_id       = "web-bucket"
+    viewer_protocol_policy = "redirect-to-https"
+    allowed_methods        = ["GET", "HEAD"]
+    cached_methods         = ["GET", "HEAD"]
+    compress               = true
+    # (the managed CachingOptimized and SecurityHeadersPolicy only in the deploy rehearsal,
+    # whose moto has no CloudFront policies: rehearsal_omit cloudfront_policies)
+    cache_policy_id            = local.cdn_policies ? aws_cloudfront_cache_policy.pages[0].id : "658327ea-f89d-4fab-a63d-7e88639e58f6"
+    response_headers_policy_id = local.cdn_policies ? aws_cloudfront_response_headers_policy.pages[0].id : "67f7725c-6f97-4210-82d7-5512b31e9d03"
   }
 
   restrictions {

@@ -14,7 +14,10 @@ from dataclasses import dataclass
 
 Uniform = Callable[[float, float], float]
 
-_SYSTEM_RANDOM = random.Random()  # noqa: S311 (jitter, not secrets)
+# The OS's generator, read at each draw: a generator seeded at import would be copied into
+# every environment Lambda SnapStart restores from one snapshot ($connect), and they would
+# all draw the same "random" waits, back in lockstep (docs/reliability.md, SnapStart).
+_SYSTEM_RANDOM = random.SystemRandom()
 
 
 @dataclass(frozen=True)

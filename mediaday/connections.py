@@ -3,8 +3,11 @@
 Layout (pk, sk):
 - ``conn#<id>``, ``#meta``              the connection: role, station, subject, expiry
 - ``conn#<id>``, ``topic#<topic>``      a pointer, so a disconnect finds its subscriptions
-- ``conn#<id>``, ``rate#<minute>``      the per-connection message counter
+- ``conn#<id>``, ``rate#<minute>``      the per-connection message counter (``n``) and its
+  refusals (``bad``)
+- ``subj#<day>#<subject>``, ``rate#<minute>``  the per-subject message counter
 - ``topic#<day>#<topic>``, ``<id>``     a subscription: "subscribers of T" is one Query
+  (``batched: true`` when the connection subscribed with ``events="batched"``)
 
 Every item carries ``expires_at`` (TTL), a little past API Gateway's 2-hour limit.
 """
@@ -24,6 +27,12 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 META_SK = "#meta"
+DAY_INDEX = "by_day"
+DAY_ATTRIBUTE = "device_day"
+EXPIRY_INDEX = "by_token_expiry"
+EXPIRY_BUCKET_ATTRIBUTE = "expiry_hour"
+EXPIRY_BUCKET_SECONDS = 3600
+_BATCHED = "batched"  # on a subscription row: the connection takes `events` frames
 _BATCH = 25
 # Unprocessed batch writes (DynamoDB throttling) are retried after 50 ms doubling up to
 # 1 s, fully jittered so the Lambdas retrying together do not throttle again together.
@@ -44,6 +53,18 @@ class Connection(BaseModel):
     expires_at: int = Field(description="epoch seconds; the row's TTL")
     token_expires_at: int = Field(description="epoch seconds")
     source_ip: str = ""
+    token_id: str = ""
+    label: str = Field(default="", max_length=120)
+    user_agent: str = Field(default="", max_length=512)
+    last_active: int | None = Field(default=None, description="epoch ms, minute granularity")
+
+    def device(self) -> dict[str, Any]:
+        """The connection as the devices topic shows it (no row keys, no TTL)."""
+        return self.model_dump(exclude={"expires_at"}, mode="json")
+
+
+def _bucket(epoch_seconds: int) -> int:
+    return epoch_seconds // EXPIRY_BUCKET_SECONDS
 
 
 def _conn_pk(connection_id: str) -> str:
@@ -62,8 +83,73 @@ class ConnectionStore:
     # -- connections ---------------------------------------------------------------------
     def add(self, connection: Connection) -> None:
         item = connection.model_dump(exclude_none=True, mode="json")
-        item.update({PK: _conn_pk(connection.connection_id), SK: META_SK})
+        item.update(
+            {
+                PK: _conn_pk(connection.connection_id),
+                SK: META_SK,
+                DAY_ATTRIBUTE: connection.media_day,
+                EXPIRY_BUCKET_ATTRIBUTE: _bucket(connection.token_expires_at),
+            }
+        )
         self._client.put_item(TableName=self.table_name, Item=plain_to_dynamo(item))
+
+    def devices(self, media_day: str) -> list[Connection]:
+        """Every connection of a media day, oldest first: one Query of `by_day`.
+
+        The index is eventually consistent: a connection admitted a moment ago may be
+        missing (see docs/security.md for what that means for revocation).
+        """
+        return [
+            Connection.model_validate(dynamo_to_plain(row))
+            for row in self._query_index(DAY_INDEX, DAY_ATTRIBUTE, {"S": media_day})
+        ]
+
+    def expired(self, *, now: float, lookback_seconds: int) -> list[Connection]:
+        """Connections whose token ran out at or before `now` (and no earlier than
+        `lookback_seconds` before it): one Query per hour bucket of `by_token_expiry`."""
+        moment = int(now)
+        first, last = _bucket(moment - lookback_seconds), _bucket(moment)
+        found: list[Connection] = []
+        for bucket in range(first, last + 1):
+            rows = self._query_index(
+                EXPIRY_INDEX,
+                EXPIRY_BUCKET_ATTRIBUTE,
+                {"N": str(bucket)},
+                upper=("token_expires_at", moment),
+            )
+            found.extend(Connection.model_validate(dynamo_to_plain(row)) for row in rows)
+        return found
+
+    def set_label(self, connection_id: str, label: str) -> Connection | None:
+        """Name a device; None when the connection is gone (nothing is written then)."""
+        try:
+            response = self._client.update_item(
+                TableName=self.table_name,
+                Key={PK: {"S": _conn_pk(connection_id)}, SK: {"S": META_SK}},
+                UpdateExpression="SET #label = :label",
+                ConditionExpression="attribute_exists(#pk)",
+                ExpressionAttributeNames={"#label": "label", "#pk": PK},
+                ExpressionAttributeValues={":label": {"S": label}},
+                ReturnValues="ALL_NEW",
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return None
+        return Connection.model_validate(dynamo_to_plain(response["Attributes"]))
+
+    def touch(self, connection_id: str, *, now_ms: int) -> None:
+        """Record that the device was active (once a minute: on its first message of the
+        minute, so presence costs no extra write per message)."""
+        try:
+            self._client.update_item(
+                TableName=self.table_name,
+                Key={PK: {"S": _conn_pk(connection_id)}, SK: {"S": META_SK}},
+                UpdateExpression="SET #last = :now",
+                ConditionExpression="attribute_exists(#pk)",
+                ExpressionAttributeNames={"#last": "last_active", "#pk": PK},
+                ExpressionAttributeValues={":now": {"N": str(now_ms)}},
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return
 
     def get(self, connection_id: str) -> Connection | None:
         response = self._client.get_item(
@@ -87,17 +173,21 @@ class ConnectionStore:
         return len(keys)
 
     # -- subscriptions -------------------------------------------------------------------
-    def subscribe(self, connection: Connection, topics: Iterable[str]) -> None:
+    def subscribe(
+        self, connection: Connection, topics: Iterable[str], *, batched: bool = False
+    ) -> None:
+        """`batched`: the connection takes these topics' changes as `events` frames."""
         expires = {"N": str(connection.expires_at)}
         rows: list[dict[str, Any]] = []
         for topic in dict.fromkeys(topics):
-            rows.append(
-                {
-                    PK: {"S": _topic_pk(connection.media_day, topic)},
-                    SK: {"S": connection.connection_id},
-                    TTL_ATTRIBUTE: expires,
-                }
-            )
+            subscription: dict[str, Any] = {
+                PK: {"S": _topic_pk(connection.media_day, topic)},
+                SK: {"S": connection.connection_id},
+                TTL_ATTRIBUTE: expires,
+            }
+            if batched:
+                subscription[_BATCHED] = {"BOOL": True}
+            rows.append(subscription)
             rows.append(
                 {
                     PK: {"S": _conn_pk(connection.connection_id)},
@@ -130,14 +220,24 @@ class ConnectionStore:
 
     def subscribers(self, media_day: str, topic: str, *, now: float | None = None) -> Iterator[str]:
         """Connection ids subscribed to a topic, skipping rows whose TTL has passed."""
+        for connection_id, _ in self.subscriptions(media_day, topic, now=now):
+            yield connection_id
+
+    def subscriptions(
+        self, media_day: str, topic: str, *, now: float | None = None
+    ) -> Iterator[tuple[str, bool]]:
+        """(connection id, batched) per live subscription of a topic: one Query."""
         moment = int(time.time() if now is None else now)
         for row in self._query(_topic_pk(media_day, topic)):
             if int(row.get(TTL_ATTRIBUTE, {}).get("N", "0")) > moment:
-                yield row[SK]["S"]
+                yield row[SK]["S"], bool(row.get(_BATCHED, {}).get("BOOL", False))
 
     # -- rate limiting -------------------------------------------------------------------
-    def count_message(self, connection_id: str, *, now: float | None = None) -> int:
-        """Count a message in the current minute's window; returns the count so far."""
+    def count_message(
+        self, connection_id: str, *, now: float | None = None, weight: int = 1
+    ) -> int:
+        """Count a message (`weight` messages: a batch's per-item cost) in the current
+        minute's window; returns the count so far."""
         moment = int(time.time() if now is None else now)
         window = moment // 60
         response = self._client.update_item(
@@ -145,10 +245,74 @@ class ConnectionStore:
             Key={PK: {"S": _conn_pk(connection_id)}, SK: {"S": f"rate#{window}"}},
             UpdateExpression="ADD #n :one SET #ttl = :ttl",
             ExpressionAttributeNames={"#n": "n", "#ttl": TTL_ATTRIBUTE},
-            ExpressionAttributeValues={":one": {"N": "1"}, ":ttl": {"N": str((window + 2) * 60)}},
+            ExpressionAttributeValues={
+                ":one": {"N": str(weight)},
+                ":ttl": {"N": str((window + 2) * 60)},
+            },
             ReturnValues="UPDATED_NEW",
         )
         return int(response["Attributes"]["n"]["N"])
+
+    # -- abuse limits (issue #15 §4): per subject, refusals, connections per subject -------
+    def count_subject_message(
+        self, media_day: str, subject: str, *, now: float | None = None
+    ) -> int:
+        """Count a message of any of `subject`'s connections in this minute's window
+        (``subj#<day>#<subject>``, ``rate#<minute>``); returns the count so far."""
+        moment = int(time.time() if now is None else now)
+        return self._add_to_window(f"subj#{media_day}#{subject}", moment, "n")
+
+    def count_refusal(
+        self, connection_id: str, *, now: float | None = None, as_message: bool = False
+    ) -> int:
+        """Count a refused message in the connection's window (attribute ``bad`` of its
+        ``rate#<minute>`` row, and ``n`` too when `as_message`: input refused before the
+        rate counters saw it, in the same one write); returns the refusals this minute."""
+        moment = int(time.time() if now is None else now)
+        counted = ("bad", "n") if as_message else ("bad",)
+        return self._add_to_window(_conn_pk(connection_id), moment, *counted)
+
+    def subject_connections(self, media_day: str, subject: str, *, now: float) -> int:
+        """How many live connections `subject` has on the day: one Query of the `by_day`
+        devices index, filtered (eventually consistent: a connection admitted a moment ago
+        may not be counted yet)."""
+        paginator = self._client.get_paginator("query")
+        count = 0
+        for page in paginator.paginate(
+            TableName=self.table_name,
+            IndexName=DAY_INDEX,
+            KeyConditionExpression="#day = :day",
+            FilterExpression="#subject = :subject AND #ttl > :now",
+            ExpressionAttributeNames={
+                "#day": DAY_ATTRIBUTE,
+                "#subject": "subject",
+                "#ttl": TTL_ATTRIBUTE,
+            },
+            ExpressionAttributeValues={
+                ":day": {"S": media_day},
+                ":subject": {"S": subject},
+                ":now": {"N": str(int(now))},
+            },
+            Select="COUNT",
+        ):
+            count += int(page.get("Count", 0))
+        return count
+
+    def _add_to_window(self, pk: str, moment: int, *attributes: str) -> int:
+        """Add one to each attribute of the minute's row; the first one's new value."""
+        window = moment // 60
+        names = {f"#a{i}": name for i, name in enumerate(attributes)}
+        response = self._client.update_item(
+            TableName=self.table_name,
+            Key={PK: {"S": pk}, SK: {"S": f"rate#{window}"}},
+            UpdateExpression="ADD "
+            + ", ".join(f"{key} :one" for key in names)
+            + " SET #ttl = :ttl",
+            ExpressionAttributeNames={**names, "#ttl": TTL_ATTRIBUTE},
+            ExpressionAttributeValues={":one": {"N": "1"}, ":ttl": {"N": str((window + 2) * 60)}},
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(response["Attributes"][attributes[0]]["N"])
 
     # -- plumbing ------------------------------------------------------------------------
     def _query(self, pk: str, *, sk_prefix: str | None = None) -> Iterator[dict[str, Any]]:
@@ -162,6 +326,31 @@ class ConnectionStore:
         paginator = self._client.get_paginator("query")
         for page in paginator.paginate(
             TableName=self.table_name,
+            KeyConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        ):
+            yield from page.get("Items", [])
+
+    def _query_index(
+        self,
+        index: str,
+        attribute: str,
+        value: dict[str, str],
+        *,
+        upper: tuple[str, int] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        condition = "#key = :key"
+        names = {"#key": attribute}
+        values: dict[str, Any] = {":key": value}
+        if upper is not None:
+            condition += " AND #upper <= :upper"
+            names["#upper"] = upper[0]
+            values[":upper"] = {"N": str(upper[1])}
+        paginator = self._client.get_paginator("query")
+        for page in paginator.paginate(
+            TableName=self.table_name,
+            IndexName=index,
             KeyConditionExpression=condition,
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,

@@ -12,19 +12,22 @@ own write already there and gets the same answer instead of a conflict.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from mediaday.backoff import Backoff
-from mediaday.errors import Conflict, MediaDayError, NotFound, StoreBusy
+from mediaday.errors import BatchTooLarge, Conflict, MediaDayError, NotFound, StoreBusy
 from mediaday.models import (
     PK,
     REV_COUNTER_SK,
     SK,
+    TALENT_SLOT_ATTRIBUTE,
     ItemBase,
+    Slot,
     dynamo_to_plain,
     item_from_dynamo,
     item_sk,
@@ -32,8 +35,9 @@ from mediaday.models import (
     item_to_plain,
     item_type_prefix,
     media_day_pk,
+    talent_slot_key,
 )
-from mediaday.tables import REV_ATTRIBUTE, REV_INDEX
+from mediaday.tables import REV_ATTRIBUTE, REV_INDEX, TALENT_INDEX
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -45,6 +49,23 @@ _MAX_ATTEMPTS = 12
 # Writers that lost the counter race wait 5 ms doubling up to 200 ms, fully jittered, so
 # twelve attempts outlast a burst of concurrent writes without holding a request long.
 _COUNTER_RACE = Backoff(base=0.005, cap=0.2)
+# DynamoDB holds 100 actions per transaction; one of them is the counter.
+MAX_TRANSACTION_ITEMS = 99
+_BATCH_GET_KEYS = 100
+# Cancellations a fresh attempt can get past: a condition (counter or item) or a race.
+_RETRYABLE_REASONS = frozenset({"None", "ConditionalCheckFailed", "TransactionConflict"})
+
+
+@dataclass(frozen=True)
+class PlannedWrite:
+    """One item of a multi-item write, before the store stamps version and rev. A create
+    lands on no row or on a tombstone at `previous_version`; otherwise it replaces the live
+    item at `previous_version` (a delete: `item` with `deleted=True`)."""
+
+    item: Item
+    previous_version: int | None
+    creates: bool
+    request_key: str
 
 
 @dataclass(frozen=True)
@@ -184,9 +205,9 @@ class CoordinationStore:
             return WriteResult(stamped)
         raise StoreBusy("the media day is busy with other writes; retry")
 
-    def _counter_step(self, pk: str, rev: int) -> dict[str, Any]:
+    def _counter_step(self, pk: str, rev: int, count: int = 1) -> dict[str, Any]:
         condition = "attribute_not_exists(#c)" if rev == 0 else "#c = :rev"
-        values: dict[str, Any] = {":next": {"N": str(rev + 1)}}
+        values: dict[str, Any] = {":next": {"N": str(rev + count)}}
         if rev:
             values[":rev"] = {"N": str(rev)}
         return {
@@ -226,6 +247,110 @@ class CoordinationStore:
                 ":version": {"N": str(expected_version)},
             }
         return {"Put": put}
+
+    # -- multi-item writes (schedule.shift, batch, booking-checked slot writes) ----------
+    def slots_of_talent(
+        self, media_day: str, talent_id: str, *, starting_from: datetime, until: datetime
+    ) -> list[Slot]:
+        """The athlete's live slots that start in [starting_from, until]: one strongly
+        consistent Query of the sparse `by_talent` index."""
+        rows = self._query(
+            IndexName=TALENT_INDEX,
+            KeyConditionExpression="#pk = :pk AND #ts BETWEEN :low AND :high",
+            ExpressionAttributeNames={"#pk": PK, "#ts": TALENT_SLOT_ATTRIBUTE},
+            ExpressionAttributeValues={
+                ":pk": {"S": media_day_pk(media_day)},
+                ":low": {"S": talent_slot_key(talent_id, starting_from)},
+                ":high": {"S": talent_slot_key(talent_id, until)},
+            },
+        )
+        found = (item_from_dynamo(row) for row in rows)
+        return [item for item in found if isinstance(item, Slot) and not item.deleted]
+
+    def get_many(self, media_day: str, keys: Iterable[tuple[str, str]]) -> dict[str, Item]:
+        """Items (tombstones included) by `(type, id)`, keyed `"<type>#<id>"`; strongly
+        consistent BatchGetItem calls of up to 100 keys."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, Item] = {}
+        pk = media_day_pk(media_day)
+        for start in range(0, len(wanted), _BATCH_GET_KEYS):
+            pending: list[dict[str, Any]] = [
+                {PK: {"S": pk}, SK: {"S": item_sk(item_type, item_id)}}
+                for item_type, item_id in wanted[start : start + _BATCH_GET_KEYS]
+            ]
+            for attempt in range(_MAX_ATTEMPTS):
+                response = self._client.batch_get_item(
+                    RequestItems={self.table_name: {"Keys": pending, "ConsistentRead": True}}
+                )
+                for row in response.get("Responses", {}).get(self.table_name, []):
+                    item = item_from_dynamo(row)
+                    if item is not None:
+                        found[item_sk(item.type, item.id)] = item
+                unprocessed = response.get("UnprocessedKeys", {}).get(self.table_name)
+                if not unprocessed:
+                    break
+                pending = list(unprocessed["Keys"])
+                time.sleep(_COUNTER_RACE.delay(attempt + 1))
+            else:
+                raise StoreBusy("the media day is busy with other reads; retry")
+        return found
+
+    def commit_many(
+        self, media_day: str, prepare: Callable[[int], Sequence[PlannedWrite]], *, actor: str
+    ) -> list[Item]:
+        """Write several items in ONE transaction with the counter: all or nothing, and
+        the items get consecutive revs in the order `prepare` returns them.
+
+        `prepare(rev)` reads what it needs (strongly consistent) and returns the writes, or
+        raises a refusal. The counter is conditioned on the rev read before `prepare`, so a
+        change committed by anyone meanwhile cancels the transaction and `prepare` runs
+        again on fresh state: its checks (versions, double-booking) hold at commit time.
+        Nothing to write (every write already applied) returns [] without a transaction.
+        """
+        pk = media_day_pk(media_day)
+        for attempt in range(_MAX_ATTEMPTS):
+            rev = self.current_rev(media_day)
+            writes = prepare(rev)
+            if not writes:
+                return []
+            if len(writes) > MAX_TRANSACTION_ITEMS:
+                raise BatchTooLarge(
+                    f"{len(writes)} items in one write: a transaction holds at most "
+                    f"{MAX_TRANSACTION_ITEMS}; split it"
+                )
+            now_ms = int(self._clock() * 1000)
+            stamped = [
+                write.item.model_copy(
+                    update={
+                        "version": (write.previous_version or 0) + 1,
+                        "rev": rev + number,
+                        "updated_at": now_ms,
+                        "updated_by": actor,
+                        "request_key": write.request_key,
+                    }
+                )
+                for number, write in enumerate(writes, 1)
+            ]
+            steps: list[Any] = [self._counter_step(pk, rev, len(writes))]
+            for write, item in zip(writes, stamped, strict=True):
+                if write.creates:
+                    steps.append(self._item_step(item, None, write.previous_version))
+                else:
+                    steps.append(self._item_step(item, write.previous_version, None))
+            try:
+                self._client.transact_write_items(TransactItems=steps)
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                reasons = {
+                    r.get("Code", "None") for r in error.response.get("CancellationReasons", [])
+                }
+                if reasons - _RETRYABLE_REASONS:
+                    raise
+                time.sleep(_COUNTER_RACE.delay(attempt + 1))
+                continue
+            return list(stamped)
+        raise StoreBusy("the media day is busy with other writes; retry")
 
     def _item_moved_on(
         self, item: Item, expected_version: int | None, tombstone_version: int | None

@@ -11,7 +11,9 @@ MediaDayError               internal          an unexpected failure (its code in
 │   ├── RateLimited             rate_limited    the connection sent too much too fast
 │   ├── ResyncRequired          resync_required the asked rev is older than what is kept
 │   ├── Unauthorized            unauthorized    no connection record (expired or never admitted)
-│   └── InvalidState            invalid_state   the item's state forbids it (ack a cancelled call)
+│   ├── InvalidState            invalid_state   the item's state forbids it (ack a cancelled call)
+│   ├── DoubleBooked            double_booked   an athlete (or a station) in two slots at once
+│   └── BatchTooLarge           batch_too_large more items than one transaction holds: split
 ├── StoreBusy               busy              too many writers raced for the media day's rev
 ├── TokenError              a token that does not admit a connection
 │   ├── TokenMissing            401
@@ -96,6 +98,19 @@ class InvalidState(RequestError):
     code = "invalid_state"
 
 
+class DoubleBooked(RequestError):
+    """The write would put one athlete in two overlapping slots (or, for a shift, a
+    station's moved slot over one it keeps); the message names the other slot(s)."""
+
+    code = "double_booked"
+
+
+class BatchTooLarge(RequestError):
+    """More items than one DynamoDB transaction holds (99 with the rev counter)."""
+
+    code = "batch_too_large"
+
+
 class StoreBusy(MediaDayError):
     """Too many writers raced for the media day's counter; the client may retry."""
 
@@ -170,6 +185,8 @@ FRAME_ERRORS: tuple[type[MediaDayError], ...] = (
     ResyncRequired,
     Unauthorized,
     InvalidState,
+    DoubleBooked,
+    BatchTooLarge,
     StoreBusy,
     DeliveryError,
     MediaDayError,

@@ -18,6 +18,7 @@ from mediaday.connections import ConnectionStore
 from mediaday.coordination import CoordinationStore
 from mediaday.keys import SigningKeySecret, get_key_provider
 from mediaday.poster import ManagementApiPoster
+from mediaday.revocations import RevocationStore
 from mediaday.settings import get_settings
 
 
@@ -33,6 +34,16 @@ def get_coordination_store() -> CoordinationStore:
         settings.coordination_table,
         dynamodb_client(),
         tombstone_ttl_seconds=settings.tombstone_ttl_seconds,
+    )
+
+
+@lru_cache(maxsize=1)
+def get_revocation_store() -> RevocationStore:
+    settings = get_settings()
+    return RevocationStore(
+        settings.connections_table,
+        dynamodb_client(),
+        max_age_seconds=settings.revocation_cache_seconds,
     )
 
 
@@ -55,6 +66,7 @@ def reset_all() -> None:
     get_key_provider.cache_clear()
     get_connection_store.cache_clear()
     get_coordination_store.cache_clear()
+    get_revocation_store.cache_clear()
     get_poster.cache_clear()
     get_signing_key_secret.cache_clear()
     reset_clients()

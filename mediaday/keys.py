@@ -42,12 +42,14 @@ def new_signing_key() -> str:
 
 
 def ensure_key_file(path: Path) -> bytes:
-    """Read the key, generating it atomically if it does not exist yet."""
+    """Read the key, generating it atomically if it does not exist yet; the file is
+    readable by its user only (0600), a wider one is tightened."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        pass
+        if path.stat().st_mode & 0o077:  # made by hand or by an older version: tighten
+            path.chmod(0o600)
     else:
         with os.fdopen(fd, "w") as handle:
             handle.write(new_signing_key())

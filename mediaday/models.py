@@ -8,7 +8,7 @@ that `sync` can report it; the tombstone expires through the table's TTL.
 from __future__ import annotations
 
 import unicodedata
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -140,6 +140,15 @@ class Slot(ItemBase):
     starts_at: AwareDatetime
     ends_at: AwareDatetime
     title: ShortText = ""
+    # Set by the first `schedule.shift` that moves the slot and kept after: the times the
+    # day was planned with, so screens can say "running N min late".
+    planned_starts_at: AwareDatetime | None = None
+    planned_ends_at: AwareDatetime | None = None
+    # When the athlete arrived at and left the station (`slot.arrive` / `slot.done`).
+    actual_start: AwareDatetime | None = None
+    actual_end: AwareDatetime | None = None
+    # The write that left this slot overlapping another of its athlete's said so.
+    overlap_allowed: bool = False
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> Slot:
@@ -147,6 +156,10 @@ class Slot(ItemBase):
             raise ValueError("ends_at must be after starts_at")
         if self.ends_at - self.starts_at > MAX_SLOT_DURATION:
             raise ValueError("a slot lasts at most 12 hours")
+        if self.actual_end is not None and (
+            self.actual_start is None or self.actual_end < self.actual_start
+        ):
+            raise ValueError("actual_end needs an actual_start before it")
         return self
 
 
@@ -168,7 +181,28 @@ class Call(ItemBase):
     acked_by: Author | None = None
 
 
-Item = MediaDay | Station | Talent | Slot | Shot | Call
+NOTICE_MAX_CHARS = 280
+NoticeText = Annotated[str, StringConstraints(min_length=1, max_length=NOTICE_MAX_CHARS), SafeText]
+
+
+class NoticeLevel(StrEnum):
+    INFO = "info"
+    URGENT = "urgent"
+
+
+class Notice(ItemBase):
+    """An announcement to screens: every screen (`stations` empty) or those of the named
+    stations. Screens hide it once `expires_at` has passed on the server's clock."""
+
+    type: Literal["notice"] = "notice"
+    text: NoticeText
+    level: NoticeLevel = NoticeLevel.INFO
+    stations: Annotated[list[Id], Field(max_length=50)] = []
+    expires_at: AwareDatetime | None = None
+    posted_by: Author = ""
+
+
+Item = MediaDay | Station | Talent | Slot | Shot | Call | Notice
 ITEM_TYPES: dict[str, type[ItemBase]] = {
     "day": MediaDay,
     "station": Station,
@@ -176,6 +210,7 @@ ITEM_TYPES: dict[str, type[ItemBase]] = {
     "slot": Slot,
     "shot": Shot,
     "call": Call,
+    "notice": Notice,
 }
 _ITEM_ADAPTER: TypeAdapter[Item] = TypeAdapter(Annotated[Item, Field(discriminator="type")])
 
@@ -186,6 +221,9 @@ PK = "pk"
 SK = "sk"
 TTL_ATTRIBUTE = "expires_at"
 REV_COUNTER_SK = "~rev"  # sorts after every item key, never matches an item prefix
+# A live slot's "<talent_id>#<starts_at in UTC>": the sort key of the `by_talent` local
+# index, so an athlete's slots around a time are one strongly consistent Query.
+TALENT_SLOT_ATTRIBUTE = "talent_slot"
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -220,7 +258,14 @@ def item_to_dynamo(item: ItemBase, *, expires_at: int | None = None) -> dict[str
     plain[SK] = item_sk(plain["type"], item.id)
     if expires_at is not None:
         plain[TTL_ATTRIBUTE] = expires_at
+    if isinstance(item, Slot) and not item.deleted:
+        plain[TALENT_SLOT_ATTRIBUTE] = talent_slot_key(item.talent_id, item.starts_at)
     return plain_to_dynamo(plain)
+
+
+def talent_slot_key(talent_id: str, moment: datetime) -> str:
+    """The `by_talent` sort key: fixed-width UTC time, so keys sort in time order."""
+    return f"{talent_id}#{moment.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%f')}"
 
 
 def plain_to_dynamo(plain: dict[str, Any]) -> dict[str, Any]:
@@ -240,7 +285,7 @@ def item_from_dynamo(attributes: dict[str, Any]) -> Item | None:
     plain = dynamo_to_plain(attributes)
     if plain.get("type") not in ITEM_TYPES:
         return None
-    for bookkeeping in (PK, SK, TTL_ATTRIBUTE):
+    for bookkeeping in (PK, SK, TTL_ATTRIBUTE, TALENT_SLOT_ATTRIBUTE):
         plain.pop(bookkeeping, None)
     return parse_item(plain)
 

@@ -1,28 +1,28 @@
 """Posting to connections through the API Gateway Management API.
 
-Each call is signed with SigV4 by botocore's own signer and sent over one urllib3 pool that
-every posting thread shares. A boto3 client would spend ~1.7x the CPU per post on its
-per-call machinery (event hooks, validation, endpoint rules, response parsing, and an X-Ray
-subsegment each), and a fan-out to a thousand screens is CPU-bound on exactly that
-(bench/throughput.py). The API has two calls we use and four statuses that matter, so the
-mapping is short: 410 Gone, 429 and 5xx worth a retry, everything else refused.
+Each call is signed with SigV4 (mediaday.sigv4: botocore's exact signature, the day's
+signing key cached) and sent over a small pool of keep-alive `http.client` connections
+that every posting thread shares. A fan-out to a thousand screens is CPU-bound on the
+client's cost per post (bench/poster_cost.py): a boto3 client spends ~4x a bare POST on
+its per-call machinery, botocore's signer over urllib3 ~3x, this ~1.2x. The API has two
+calls we use and four statuses that matter, so the mapping is short: 410 Gone, 429 and
+5xx worth a retry, everything else refused.
 
 Errors are the domain's DeliveryError family: callers never see HTTP or botocore.
 """
 
 from __future__ import annotations
 
+import http.client
 from typing import Protocol
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
-import urllib3
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from botocore.httpsession import get_cert_path
 
 from mediaday.errors import ConnectionGone, DeliveryRefused, DeliveryThrottled
+from mediaday.keepalive import KeepAlivePool
 from mediaday.settings import API_GATEWAY_MAX_MESSAGE_BYTES
+from mediaday.sigv4 import SigV4Signer, host_of
 
 SIGNING_SERVICE = "execute-api"
 
@@ -38,7 +38,8 @@ class Poster(Protocol):
 class ManagementApiPoster:
     """The Management API at `endpoint` (https://{api-id}.execute-api.{region}.amazonaws.com/
     {stage}, or the local emulator's), signed for `region` with `credentials`, which may be
-    refreshable: they are frozen afresh for every request."""
+    refreshable: they are frozen afresh for every request. Up to `pool_size` idle
+    connections are kept for reuse."""
 
     def __init__(
         self,
@@ -51,17 +52,18 @@ class ManagementApiPoster:
         read_timeout: float = 5.0,
     ) -> None:
         self._endpoint = endpoint.rstrip("/")
-        self._credentials = credentials
+        parts = urlsplit(self._endpoint)
+        self._host = host_of(self._endpoint)
+        self._base_path = parts.path
         self._region = region
-        # retries=False: the fan-out retries with jittered backoff per connection.
-        self._pool = urllib3.PoolManager(
-            num_pools=1,
-            maxsize=pool_size,
-            block=False,
-            retries=False,
-            timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
-            cert_reqs="CERT_REQUIRED",
-            ca_certs=get_cert_path(True),
+        self._signer = SigV4Signer(
+            credentials, region=region, service=SIGNING_SERVICE, host=self._host
+        )
+        self._pool = KeepAlivePool(
+            f"{parts.scheme}://{parts.netloc}",
+            size=pool_size,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
         )
 
     @property
@@ -99,18 +101,15 @@ class ManagementApiPoster:
         raise DeliveryRefused(f"Management API answered {status} to a disconnect")
 
     def _send(self, method: str, connection_id: str, body: bytes) -> int:
-        url = f"{self._endpoint}/@connections/{quote(connection_id, safe='')}"
-        request = AWSRequest(method=method, url=url, data=body)
-        frozen = self._credentials.get_frozen_credentials()
-        SigV4Auth(frozen, SIGNING_SERVICE, self._region).add_auth(request)
+        path = f"{self._base_path}/@connections/{quote(connection_id, safe='')}"
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {self._host}"]
+        lines += [
+            f"{name}: {value}" for name, value in self._signer.headers(method, path, body).items()
+        ]
+        if body or method == "POST":
+            lines.append(f"Content-Length: {len(body)}")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode()
         try:
-            response = self._pool.request(
-                method,
-                url,
-                body=body or None,
-                headers=dict(request.headers.items()),
-                redirect=False,
-            )
-        except urllib3.exceptions.HTTPError as error:  # reset, refused, timeout: retry
+            return self._pool.request(head, body, method=method)
+        except (OSError, http.client.HTTPException) as error:  # reset, refused, timeout
             raise DeliveryThrottled(f"Management API unreachable: {error}") from error
-        return int(response.status)

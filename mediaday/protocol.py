@@ -8,17 +8,28 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from mediaday.models import (
     Id,
     Name,
     Note,
+    NoticeLevel,
+    NoticeText,
     ShortText,
     ShotStatus,
     StationKind,
+    Subject,
 )
 from mediaday.tokens import SUBPROTOCOL as SUBPROTOCOL  # noqa: PLC0414 (re-exported)
+from mediaday.tokens import TOKEN_ID_PATTERN
 
 PROTOCOL_VERSION = 1
 
@@ -49,8 +60,12 @@ class Ping(_Read):
 
 
 class Subscribe(_Read):
+    """`events="batched"` opts these topics into `events` frames (one per stream batch);
+    the default, `"single"`, keeps protocol v1's one `event` frame per change and topic."""
+
     action: Literal["subscribe"]
     topics: Topics
+    events: Literal["single", "batched"] = "single"
 
 
 class Unsubscribe(_Read):
@@ -86,11 +101,16 @@ class SlotChanges(_Fields):
     starts_at: AwareDatetime | None = None
     ends_at: AwareDatetime | None = None
     title: ShortText | None = None
+    # a producer's correction of what the crew marked (slot.arrive / slot.done)
+    actual_start: AwareDatetime | None = None
+    actual_end: AwareDatetime | None = None
 
 
 class SlotCreate(_Request):
     action: Literal["slot.create"]
     slot: NewSlot
+    # book the athlete even where another of their slots overlaps (recorded on the slot)
+    allow_overlap: bool = False
 
 
 class SlotUpdate(_Request):
@@ -98,6 +118,7 @@ class SlotUpdate(_Request):
     slot_id: Id
     version: Version
     changes: SlotChanges
+    allow_overlap: bool = False
 
 
 class SlotMove(_Request):
@@ -107,6 +128,7 @@ class SlotMove(_Request):
     station_id: Id
     starts_at: AwareDatetime | None = None
     ends_at: AwareDatetime | None = None
+    allow_overlap: bool = False
 
 
 class SlotDelete(_Request):
@@ -211,6 +233,146 @@ class TalentPut(_Request):
     version: Version | None = None
 
 
+# -- running the day ----------------------------------------------------------------------
+SHIFT_MINUTES = (-120, 240)
+MAX_BATCH_WRITES = 99  # DynamoDB's 100 actions per transaction, less the rev counter
+
+
+class ScheduleShift(_Request):
+    """Move every slot of a station (or of every station) that starts at or after
+    `starting_at` (default: now, server clock) by `minutes`, all or nothing."""
+
+    action: Literal["schedule.shift"]
+    station_id: Id | None = None  # None: every station
+    minutes: Annotated[int, Field(ge=SHIFT_MINUTES[0], le=SHIFT_MINUTES[1])]
+    starting_at: AwareDatetime | None = None
+    include_current: bool = False  # also the slot under way at `starting_at`
+    allow_overlap: bool = False
+
+
+class SlotArrive(_Request):
+    """The athlete is at the station: `actual_start` = now (crews: own station)."""
+
+    action: Literal["slot.arrive"]
+    slot_id: Id
+    version: Version
+
+
+class SlotDone(_Request):
+    """The athlete has left the station: `actual_end` = now (crews: own station)."""
+
+    action: Literal["slot.done"]
+    slot_id: Id
+    version: Version
+
+
+class NewNotice(_Fields):
+    id: Id | None = None
+    text: NoticeText
+    level: NoticeLevel = NoticeLevel.INFO
+    stations: Annotated[list[Id], Field(max_length=50)] = []  # empty: every screen
+    expires_at: AwareDatetime | None = None
+
+
+class NoticeChanges(_Fields):
+    text: NoticeText | None = None
+    level: NoticeLevel | None = None
+    stations: Annotated[list[Id], Field(max_length=50)] | None = None
+    expires_at: AwareDatetime | None = None
+
+
+class NoticePost(_Request):
+    action: Literal["notice.post"]
+    notice: NewNotice
+
+
+class NoticeUpdate(_Request):
+    action: Literal["notice.update"]
+    notice_id: Id
+    version: Version
+    changes: NoticeChanges
+
+
+class NoticeClear(_Request):
+    action: Literal["notice.clear"]
+    notice_id: Id
+    version: Version
+
+
+BatchWrite = Annotated[
+    SlotCreate
+    | SlotUpdate
+    | SlotMove
+    | SlotDelete
+    | ShotAdd
+    | ShotUpdate
+    | ShotSetStatus
+    | ShotDelete
+    | StationPut
+    | TalentPut,
+    Field(discriminator="action"),
+]
+
+
+class Batch(_Request):
+    """Many writes, all or nothing, with consecutive revs. Each write is a request of its
+    own (its `id` keys its retry); more than MAX_BATCH_WRITES is `batch_too_large`."""
+
+    action: Literal["batch"]
+    # parsed up to 1000 (the 128 KB message bounds it anyway); refused above 99 by name
+    writes: Annotated[list[BatchWrite], Field(min_length=1, max_length=1000)]
+
+
+# -- devices (producers only; mediaday.presence, messaging.devices) -----------------------
+ConnectionRef = Annotated[
+    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")
+]
+
+
+class DeviceLabel(_Request):
+    """Name a device ("Camera 2 tablet"); an empty label clears it."""
+
+    action: Literal["device.label"]
+    connection_id: ConnectionRef
+    label: Annotated[ShortText, StringConstraints(max_length=120)]
+
+
+class DeviceIdentify(_Request):
+    """The device's screen flashes its label for `seconds`."""
+
+    action: Literal["device.identify"]
+    connection_id: ConnectionRef
+    seconds: int = Field(default=5, ge=1, le=30)
+
+
+class DeviceRedirect(_Request):
+    """The device's page switches view and/or station filter, untouched. A crew's write
+    permission stays its token's station: redirecting changes what the page shows."""
+
+    action: Literal["device.redirect"]
+    connection_id: ConnectionRef
+    view: Literal["kiosk", "crew"] | None = None
+    station_id: Id | None = None
+
+
+class Revoke(_Request):
+    """Revoke exactly one of: a subject, a token id, or the token of one connection;
+    until `until` (default: for good, or the token's own expiry for a token)."""
+
+    action: Literal["revoke"]
+    subject: Subject | None = None
+    token_id: Annotated[str, StringConstraints(pattern=TOKEN_ID_PATTERN)] | None = None
+    connection_id: ConnectionRef | None = None
+    until: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_target(self) -> Revoke:
+        named = [self.subject, self.token_id, self.connection_id]
+        if sum(value is not None for value in named) != 1:
+            raise ValueError("name exactly one of subject, token_id or connection_id")
+        return self
+
+
 Request = Annotated[
     Ping
     | Subscribe
@@ -228,7 +390,18 @@ Request = Annotated[
     | CallAck
     | CallCancel
     | StationPut
-    | TalentPut,
+    | TalentPut
+    | ScheduleShift
+    | SlotArrive
+    | SlotDone
+    | NoticePost
+    | NoticeUpdate
+    | NoticeClear
+    | Batch
+    | DeviceLabel
+    | DeviceIdentify
+    | DeviceRedirect
+    | Revoke,
     Field(discriminator="action"),
 ]
 
@@ -264,9 +437,13 @@ class Ack(_Frame):
     id: str
     action: str
     item: dict[str, Any] | None = None
+    # schedule.shift / batch: every item written, in request order
+    items: list[dict[str, Any]] | None = None
     version: int | None = None
     rev: int | None = None
     duplicate: bool | None = None
+    # batch: the writes (by index) that had already been applied, so were not written again
+    duplicates: list[int] | None = None
     # subscribe / sync: how many snapshot or sync pages follow this ack
     pages: int | None = None
     topics: list[str] | None = None
@@ -279,6 +456,8 @@ class ErrorFrame(_Frame):
     code: str
     message: str
     current: dict[str, Any] | None = None  # conflict: the item as it stands
+    # busy: retry (same id) after at least this long; the server shed the request unread
+    retry_after_ms: int | None = None
     server_time: int
 
 
@@ -314,6 +493,18 @@ class SyncPage(_Frame):
     server_time: int
 
 
+class CommandFrame(_Frame):
+    """A producer's instruction to one device's page (device.identify, device.redirect)."""
+
+    type: Literal["command"] = "command"
+    command: Literal["identify", "redirect"]
+    label: str | None = None
+    seconds: int | None = None
+    view: str | None = None
+    station_id: str | None = None
+    server_time: int
+
+
 class EventFrame(_Frame):
     """A change pushed to subscribers of `topic`."""
 
@@ -325,6 +516,28 @@ class EventFrame(_Frame):
     item: dict[str, Any]
     version: int
     rev: int
+    server_time: int
+
+
+class EventChange(_Frame):
+    """One change inside an `events` frame: `topics` names every topic of the receiving
+    connection that the change concerns (a change reaches a connection once)."""
+
+    topics: list[str]
+    change: Literal["created", "updated", "deleted"]
+    item_type: str
+    item_id: str
+    item: dict[str, Any]
+    version: int
+    rev: int
+
+
+class EventsFrame(_Frame):
+    """Every change of one stream batch that concerns the connection, in rev order, for
+    topics subscribed with `events="batched"`; split only to stay under 128 KB."""
+
+    type: Literal["events"] = "events"
+    changes: list[EventChange] = Field(min_length=1)
     server_time: int
 
 

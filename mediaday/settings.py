@@ -33,6 +33,20 @@ class Settings(BaseSettings):
     connection_ttl_seconds: int = Field(default=API_GATEWAY_MAX_CONNECTION_SECONDS + 15 * 60, gt=0)
     tombstone_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)
     rate_limit_per_minute: int = Field(default=600, gt=0)
+    # A message that waited longer than this before its handler ran is answered `busy` at
+    # once, unread (its client has likely resent it already): queueing it further only
+    # makes every later request late too (docs/reliability.md, "Staying live").
+    shed_after_ms: int = Field(default=5000, gt=0)
+    # Abuse limits (docs/security.md): a second socket with the same token shares its
+    # subject's budget; a connection refused this often in a minute is closed.
+    rate_limit_per_subject_per_minute: int = Field(default=1200, gt=0)
+    refusals_before_close: int = Field(default=30, gt=0)
+    max_subscriptions_per_connection: int = Field(default=100, gt=0)
+    max_connections_per_subject: int = Field(default=100, gt=0)
+    # How stale a Lambda instance's copy of a day's revocations may be (mediaday.revocations).
+    revocation_cache_seconds: float = Field(default=1.0, ge=0, le=60)
+    # The expiry sweep (connect.sweep) looks this often for connections past their token.
+    expiry_sweep_seconds: float = Field(default=2.0, gt=0, le=60)
     broadcast_max_workers: int = Field(default=32, gt=0, le=256)
     broadcast_max_attempts: int = Field(default=5, gt=0, le=20)
     # The longest a token may live, per role: a stolen tablet's token dies within a day; a

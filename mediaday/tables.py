@@ -5,25 +5,51 @@ from __future__ import annotations
 
 from typing import Any
 
-from mediaday.models import PK, SK, TTL_ATTRIBUTE
+from mediaday.models import PK, SK, TALENT_SLOT_ATTRIBUTE, TTL_ATTRIBUTE
 
 REV_INDEX = "by_rev"
 REV_ATTRIBUTE = "rev"
+# Sparse (live slots only): an athlete's slots around a time, strongly consistent, for the
+# double-booking check (mediaday.booking) at one Query per athlete.
+TALENT_INDEX = "by_talent"
 
 
 def connections_table_spec(name: str) -> dict[str, Any]:
-    """Connections and subscriptions: "subscribers of topic T" is one Query on pk."""
+    """Connections and subscriptions: "subscribers of topic T" is one Query on pk.
+
+    Two sparse global indexes over the connection rows (mediaday.connections): a media
+    day's devices, and the connections whose token runs out in a given hour.
+    """
     return {
         "TableName": name,
         "AttributeDefinitions": [
             {"AttributeName": PK, "AttributeType": "S"},
             {"AttributeName": SK, "AttributeType": "S"},
+            {"AttributeName": "device_day", "AttributeType": "S"},
+            {"AttributeName": "connected_at", "AttributeType": "N"},
+            {"AttributeName": "expiry_hour", "AttributeType": "N"},
+            {"AttributeName": "token_expires_at", "AttributeType": "N"},
         ],
         "KeySchema": [
             {"AttributeName": PK, "KeyType": "HASH"},
             {"AttributeName": SK, "KeyType": "RANGE"},
         ],
+        "GlobalSecondaryIndexes": [
+            _global_index("by_day", "device_day", "connected_at"),
+            _global_index("by_token_expiry", "expiry_hour", "token_expires_at"),
+        ],
         "BillingMode": "PAY_PER_REQUEST",
+    }
+
+
+def _global_index(name: str, partition: str, sort: str) -> dict[str, Any]:
+    return {
+        "IndexName": name,
+        "KeySchema": [
+            {"AttributeName": partition, "KeyType": "HASH"},
+            {"AttributeName": sort, "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "ALL"},
     }
 
 
@@ -39,6 +65,7 @@ def coordination_table_spec(name: str) -> dict[str, Any]:
             {"AttributeName": PK, "AttributeType": "S"},
             {"AttributeName": SK, "AttributeType": "S"},
             {"AttributeName": REV_ATTRIBUTE, "AttributeType": "N"},
+            {"AttributeName": TALENT_SLOT_ATTRIBUTE, "AttributeType": "S"},
         ],
         "KeySchema": [
             {"AttributeName": PK, "KeyType": "HASH"},
@@ -52,7 +79,15 @@ def coordination_table_spec(name: str) -> dict[str, Any]:
                     {"AttributeName": REV_ATTRIBUTE, "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "ALL"},
-            }
+            },
+            {
+                "IndexName": TALENT_INDEX,
+                "KeySchema": [
+                    {"AttributeName": PK, "KeyType": "HASH"},
+                    {"AttributeName": TALENT_SLOT_ATTRIBUTE, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
         ],
         "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
         "BillingMode": "PAY_PER_REQUEST",

@@ -26,7 +26,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mediaday.errors import TokenMissing, TokenRejected
-from mediaday.models import Id, Role, Subject
+from mediaday.models import Id, Role, ShortText, Subject
 from mediaday.settings import get_settings
 
 # Browsers pass the token as a second subprotocol; the server answers with this one. It
@@ -76,6 +76,8 @@ class Claims(BaseModel):
     expires_at: int = Field(alias="exp", ge=0)
     key_id: str = Field(alias="kid", max_length=64)
     token_id: str = Field(alias="jti", pattern=TOKEN_ID_PATTERN)
+    # A name for the device holding the token ("Camera 2 tablet"), shown in `devices`.
+    label: ShortText | None = Field(default=None, alias="lbl")
 
     @model_validator(mode="after")
     def _crew_has_a_station(self) -> Claims:
@@ -92,6 +94,7 @@ def issue_token(
     subject: str,
     ttl_seconds: int,
     station: str | None = None,
+    label: str | None = None,
     now: float | None = None,
 ) -> str:
     _check_lifetime(role, ttl_seconds)
@@ -106,6 +109,7 @@ def issue_token(
             "exp": issued + ttl_seconds,
             "kid": key.key_id,
             "jti": secrets.token_urlsafe(16),
+            "lbl": label or None,
         }
     )
     payload = _b64encode(

@@ -4,6 +4,8 @@ Topics a client may subscribe to:
 - ``roster``            the media day, its stations and talent
 - ``schedule``          every slot
 - ``calls``             every interview call
+- ``notices``           every notice (screens show those aimed at all or at their station)
+- ``devices``           producers only: every connection of the day (mediaday.presence)
 - ``station:<id>``      the slots and calls of one station
 - ``shots:<id>``        the shot list of one station
 """
@@ -20,6 +22,9 @@ _STATIC_TOPICS: dict[str, tuple[str, ...]] = {
     "roster": ("day", "station", "talent"),
     "schedule": ("slot",),
     "calls": ("call",),
+    "notices": ("notice",),
+    # No items: its snapshot is the day's connections, its changes DeviceFrames.
+    "devices": (),
 }
 _STATION_TOPICS: dict[str, tuple[str, ...]] = {
     "station": ("slot", "call"),

@@ -31,6 +31,7 @@ from mediaday.models import (
     Talent,
     item_to_plain,
 )
+from mediaday.presence import DEVICES_TOPIC
 from mediaday.protocol import (
     Ack,
     CallAck,
@@ -43,10 +44,7 @@ from mediaday.protocol import (
     ShotDelete,
     ShotSetStatus,
     ShotUpdate,
-    SlotCreate,
     SlotDelete,
-    SlotMove,
-    SlotUpdate,
     SnapshotPage,
     StationPut,
     Subscribe,
@@ -60,6 +58,8 @@ from mediaday.topics import TOPIC_HELP, TopicSpec, UnknownTopic, topic_specs
 from messaging.context import Caller, Collaborators
 from messaging.edits import create, edit, put, require_changes
 from messaging.paging import WIDEST_PAGE_NUMBER, split_items
+from messaging.presence import device_snapshot, require_devices_access
+from messaging.topicaccess import admit_topics
 
 ActionFunction = Callable[[Any, Caller, Collaborators], Ack | Pong]
 _Function = TypeVar("_Function", bound=ActionFunction)
@@ -99,12 +99,17 @@ def subscribe(request: Subscribe, caller: Caller, deps: Collaborators) -> Ack:
     client as an event (it is subscribed) and possibly in the snapshot too (harmless, the
     version rule drops the copy)."""
     specs = parse_topics(request.topics)
-    deps.connections.subscribe(caller.connection, [spec.name for spec in specs])
+    names = [spec.name for spec in specs]
+    require_devices_access(caller, names)
+    admit_topics(specs, caller, deps)
+    deps.connections.subscribe(caller.connection, names, batched=request.events == "batched")
     rev = deps.coordination.current_rev(caller.media_day)
     live_by_type: dict[str, list[Item]] = {}
     answers: list[tuple[TopicSpec, list[dict[str, Any]]]] = []
     for spec in specs:
-        items: list[dict[str, Any]] = []
+        items: list[dict[str, Any]] = (
+            device_snapshot(caller, deps) if spec.name == DEVICES_TOPIC else []
+        )
         for item_type in spec.item_types:
             if item_type not in live_by_type:
                 live_by_type[item_type] = list(
@@ -230,28 +235,8 @@ def _deliver(deps: Collaborators, caller: Caller, frames: Iterable[bytes]) -> No
 # ---------------------------------------------------------------------------------------
 # schedule
 # ---------------------------------------------------------------------------------------
-@answers(SlotCreate)
-def slot_create(request: SlotCreate, caller: Caller, deps: Collaborators) -> Ack:
-    return create(request, caller, deps, Slot, request.slot)
-
-
-@answers(SlotUpdate)
-def slot_update(request: SlotUpdate, caller: Caller, deps: Collaborators) -> Ack:
-    changes = require_changes(request.changes)
-    return edit(
-        request, caller, deps, Slot, request.slot_id, version=request.version, changes=changes
-    )
-
-
-@answers(SlotMove)
-def slot_move(request: SlotMove, caller: Caller, deps: Collaborators) -> Ack:
-    """Another station and optionally another time; broadcast reaches both stations."""
-    changes = request.model_dump(include={"station_id", "starts_at", "ends_at"}, exclude_none=True)
-    return edit(
-        request, caller, deps, Slot, request.slot_id, version=request.version, changes=changes
-    )
-
-
+# slot.create / slot.update / slot.move book an athlete: they live in
+# messaging.schedule_ops, through the double-booking check (imported at the end).
 @answers(SlotDelete)
 def slot_delete(request: SlotDelete, caller: Caller, deps: Collaborators) -> Ack:
     return edit(request, caller, deps, Slot, request.slot_id, version=request.version, changes=None)
@@ -347,3 +332,10 @@ def station_put(request: StationPut, caller: Caller, deps: Collaborators) -> Ack
 @answers(TalentPut)
 def talent_put(request: TalentPut, caller: Caller, deps: Collaborators) -> Ack:
     return put(request, caller, deps, Talent, request.talent, version=request.version)
+
+
+# Actions defined in their own modules register themselves with @answers when imported.
+from messaging import batch as _batch  # noqa: E402, F401
+from messaging import devices as _devices  # noqa: E402, F401
+from messaging import notices as _notices  # noqa: E402, F401
+from messaging import schedule_ops as _schedule_ops  # noqa: E402, F401

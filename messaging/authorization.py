@@ -1,7 +1,8 @@
 """Who may do what. Role and station come from the connection record, never the message.
 
 - producer: every action;
-- crew: reads, and `shot.set_status` / `call.ack` on items of its own station;
+- crew: reads, and `shot.set_status` / `call.ack` / `slot.arrive` / `slot.done` on items
+  of its own station;
 - kiosk: reads only.
 
 Every role may read every topic: the schedule, calls and shot lists are shown on shared
@@ -15,7 +16,7 @@ from mediaday.errors import Forbidden
 from mediaday.models import Role
 from mediaday.protocol import READ_ACTIONS
 
-CREW_WRITES = frozenset({"shot.set_status", "call.ack"})
+CREW_WRITES = frozenset({"shot.set_status", "call.ack", "slot.arrive", "slot.done"})
 
 
 def authorize_action(connection: Connection, action: str) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mediaday.connections import Connection, ConnectionStore
 from mediaday.coordination import CoordinationStore
 from mediaday.poster import Poster
+from mediaday.revocations import RevocationStore
 from mediaday.settings import Settings
+from messaging.ratelimit import AbuseLimits
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,9 @@ class Collaborators:
     poster: Poster
     clock: Callable[[], float] = time.time
     rate_limit_per_minute: int = Settings.model_fields["rate_limit_per_minute"].default
+    limits: AbuseLimits = field(default_factory=AbuseLimits)
+    # None: no revocations are checked (unit tests of actions that do not need them).
+    revocations: RevocationStore | None = None
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)

@@ -34,7 +34,7 @@ _TYPE_NAME: dict[type[Any], str] = {
     Talent: "talent",
 }
 # Ids derived for creates that name none: "<prefix>-<hash of the request key>".
-_ID_PREFIX = {"slot": "sl", "shot": "sh", "call": "ca"}
+_ID_PREFIX = {"slot": "sl", "shot": "sh", "call": "ca", "notice": "nt"}
 # A write's `<type>_id` fields that must name a live item of the day's roster, in this order.
 _ROSTER_TYPES = ("station", "talent")
 

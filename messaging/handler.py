@@ -14,11 +14,17 @@ from aws_lambda_powertools.utilities.parser.models import APIGatewayWebSocketMes
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mediaday.aws import management_api_poster
-from mediaday.factories import get_connection_store, get_coordination_store, get_poster
+from mediaday.factories import (
+    get_connection_store,
+    get_coordination_store,
+    get_poster,
+    get_revocation_store,
+)
 from mediaday.observability import logger, metrics, tracer
 from mediaday.poster import Poster
 from mediaday.settings import get_settings
 from messaging.context import Collaborators
+from messaging.ratelimit import AbuseLimits
 from messaging.service import handle_message
 
 
@@ -37,12 +43,16 @@ def on_message(
         poster=poster or _management_poster(request),
         clock=time.time,
         rate_limit_per_minute=get_settings().rate_limit_per_minute,
+        limits=AbuseLimits.from_settings(get_settings()),
+        revocations=get_revocation_store(),
     )
     reply = handle_message(
         request.body if isinstance(request.body, str) else None,
         connection_id=request.request_context.connection_id,
         deps=deps,
         base64_encoded=request.is_base64_encoded,
+        received_ms=int(request.request_context.request_time_epoch.timestamp() * 1000),
+        shed_after_ms=get_settings().shed_after_ms,
     )
     if reply.type == "error":
         metrics.add_metric(name="RequestsRefused", unit=MetricUnit.Count, value=1)

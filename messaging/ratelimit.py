@@ -1,22 +1,128 @@
-"""Per-connection message rate limit: a fixed one-minute window counted in DynamoDB.
+"""Abuse limits on messages: per connection and per subject, refusals counted, and a
+connection refused too often closed.
 
-The counter lives in the connections table (one row per connection and minute, with a
-TTL), so every concurrent Lambda instance sees the same count.
+The counters live in the connections table (one row per connection or subject and minute,
+with a TTL), so every concurrent Lambda instance sees the same counts. A second socket
+opened with the same token shares its subject's budget, and a malformed or refused
+message costs as much as a good one: both were free before (issue #15).
 """
 
 from __future__ import annotations
 
-from mediaday.connections import ConnectionStore
-from mediaday.errors import RateLimited
+from dataclasses import dataclass
+
+from mediaday.connections import Connection, ConnectionStore
+from mediaday.errors import (
+    DeliveryError,
+    Forbidden,
+    InvalidRequest,
+    MessageTooLarge,
+    RateLimited,
+    RequestError,
+    UnknownAction,
+)
+from mediaday.observability import logger
+from mediaday.poster import Poster
+from mediaday.settings import Settings
+
+_DEFAULTS = Settings.model_fields
+
+# Refusals that say the client is broken or probing. Not counted: conflict, not_found,
+# invalid_state, resync_required, the ordinary outcomes of producers racing each other.
+ABUSIVE_REFUSALS: tuple[type[RequestError], ...] = (
+    InvalidRequest,
+    UnknownAction,
+    MessageTooLarge,
+    Forbidden,
+    RateLimited,
+)
+
+
+@dataclass(frozen=True)
+class AbuseLimits:
+    """The limits beside the per-connection rate (settings `MEDIADAY_*`)."""
+
+    per_subject_per_minute: int = _DEFAULTS["rate_limit_per_subject_per_minute"].default
+    refusals_before_close: int = _DEFAULTS["refusals_before_close"].default
+    subscriptions_per_connection: int = _DEFAULTS["max_subscriptions_per_connection"].default
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AbuseLimits:
+        return cls(
+            per_subject_per_minute=settings.rate_limit_per_subject_per_minute,
+            refusals_before_close=settings.refusals_before_close,
+            subscriptions_per_connection=settings.max_subscriptions_per_connection,
+        )
 
 
 def enforce_rate_limit(
-    store: ConnectionStore, connection_id: str, *, limit_per_minute: int, now: float
-) -> None:
-    """Count this message; refuse it when the connection is over its limit this minute."""
-    count = store.count_message(connection_id, now=now)
+    store: ConnectionStore,
+    connection: Connection,
+    *,
+    limit_per_minute: int,
+    limits: AbuseLimits,
+    now: float,
+) -> int:
+    """Count this message for its connection and its subject; refuse it when either is
+    over its limit this minute. Returns the connection's count so far this minute."""
+    count = store.count_message(connection.connection_id, now=now)
+    subject_count = store.count_subject_message(connection.media_day, connection.subject, now=now)
+    retry_in = 60 - int(now) % 60
     if count > limit_per_minute:
-        retry_in = 60 - int(now) % 60
         raise RateLimited(
             f"more than {limit_per_minute} messages this minute; retry in {retry_in} s"
         )
+    if subject_count > limits.per_subject_per_minute:
+        raise RateLimited(
+            f"more than {limits.per_subject_per_minute} messages this minute from the "
+            f"connections of this token's subject; retry in {retry_in} s"
+        )
+    return count
+
+
+def count_refusal(
+    store: ConnectionStore,
+    connection_id: str,
+    error: RequestError,
+    *,
+    counted: bool,
+    limits: AbuseLimits,
+    now: float,
+) -> bool:
+    """Count an abusive refusal, and the message itself when it was refused before the
+    rate counters saw it (malformed input costs a message too: one write, on the
+    connection's row; the connection is not read for it, so its subject's counter does
+    not move). True once the connection has had `refusals_before_close` such refusals
+    this minute and must be closed (asked again if one more slips in before the close)."""
+    if not isinstance(error, ABUSIVE_REFUSALS):
+        return False
+    refusals = store.count_refusal(connection_id, now=now, as_message=not counted)
+    return refusals >= limits.refusals_before_close
+
+
+def closing_message(limits: AbuseLimits) -> str:
+    return (
+        f"{limits.refusals_before_close} refused messages within a minute: this connection "
+        "is closed; fix the client before reconnecting"
+    )
+
+
+def close_abusive(
+    store: ConnectionStore, poster: Poster, connection_id: str, notice: bytes
+) -> None:
+    """Tell the client why, close its socket (`DELETE @connections`: API Gateway closes
+    with 1000, no other code can be asked for) and forget its rows, so a socket that
+    lingers is refused `unauthorized` from its next message on."""
+    try:
+        poster.post(connection_id, notice)
+    except DeliveryError as error:
+        logger.info("closing notice not delivered", connection_id=connection_id, code=error.code)
+    try:
+        poster.close(connection_id)
+    except DeliveryError as error:
+        logger.warning("connection not closed", connection_id=connection_id, code=error.code)
+    try:
+        store.remove(connection_id)
+    except Exception:  # the refusal is still answered; the rows expire by TTL
+        logger.exception("rows of a closed connection not removed", connection_id=connection_id)
+    logger.warning("connection closed for refusals", connection_id=connection_id)

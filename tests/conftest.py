@@ -33,6 +33,7 @@ SPREAD_FOLDERS = frozenset({"unit", "integration"})
 STACK_FOLDERS = frozenset({"e2e", "browser", "reliability", "bench"})
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under pytest-xdist (`make test` runs `-n auto --dist loadgroup`), keep the tests that
     share a module-, package- or session-scoped fixture on one worker, so each stack,
@@ -110,3 +111,22 @@ def key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def keys(key_file: Path) -> FileKeyProvider:
     return FileKeyProvider(key_file)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Grouping fails silently when xdist's node-id suffix stops taking effect (it did on
+    pytest 9.2, pytest-dev/pytest-xdist#1386): then stacks start twice and race each other.
+    Refuse to run instead."""
+    if not getattr(session.config.option, "loadgroup", False):
+        return
+    ungrouped = [
+        item.nodeid
+        for item in session.items
+        if item.get_closest_marker("xdist_group") and "@" not in item.nodeid
+    ]
+    if ungrouped:
+        raise pytest.UsageError(
+            f"--dist loadgroup is not grouping ({len(ungrouped)} tests, e.g. {ungrouped[0]}): "
+            "see pytest-dev/pytest-xdist#1386 and the pytest pin in pyproject.toml"
+        )

@@ -1,5 +1,9 @@
 """`mediaday call push | ack | cancel`: interview calls from the command line.
 
+`push --talent` takes an id, a name or a shirt number (asking which one, at a terminal,
+when several match); `ack` and `cancel` take a call id or any unique prefix of one, such
+as the handle `mediaday watch` shows (`client.lookup`).
+
 `ack` and `cancel` first read the call's current version (a snapshot of the station's
 topic for a crew, of `calls` otherwise), so the write is checked against what is there
 now; if someone changed the call in between, the answer is a conflict, never a lost write.
@@ -8,10 +12,12 @@ now; if someone changed the call in between, the answer is a conflict, never a l
 from __future__ import annotations
 
 import argparse
+import sys
 
 from client.commands.common import (
     EXIT_OK,
     EXIT_REFUSED,
+    EXIT_USAGE,
     add_connection_arguments,
     fail,
     open_client,
@@ -19,7 +25,8 @@ from client.commands.common import (
     token_station,
 )
 from client.connection import MediaDayClient
-from mediaday.models import Call
+from client.lookup import Ambiguous, NoMatch, match_talent, resolve_call
+from mediaday.models import Call, Talent
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,7 +34,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     actions = parser.add_subparsers(dest="call_action", required=True)
 
     push = actions.add_parser("push", help="call an athlete to a station (producer)")
-    push.add_argument("--talent", required=True, help="talent id")
+    push.add_argument(
+        "--talent", required=True, help="the athlete: talent id, name (or part) or shirt number"
+    )
     push.add_argument("--station", required=True, help="station id")
     push.add_argument("--note", default="", help="a short note for the crews")
     push.add_argument("--id", dest="call_id", help="the call's id (default: derived)")
@@ -35,27 +44,30 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     push.set_defaults(handler=run_push)
 
     ack = actions.add_parser("ack", help="acknowledge a call (crew of its station, producer)")
-    ack.add_argument("call_id", metavar="CALL_ID")
+    ack.add_argument("call_id", metavar="CALL", help="call id or a unique prefix of it")
     ack.add_argument("--state", required=True, choices=["en-route", "arrived", "done"])
     add_connection_arguments(ack)
     ack.set_defaults(handler=run_ack)
 
     cancel = actions.add_parser("cancel", help="cancel a call (producer)")
-    cancel.add_argument("call_id", metavar="CALL_ID")
+    cancel.add_argument("call_id", metavar="CALL", help="call id or a unique prefix of it")
     add_connection_arguments(cancel)
     cancel.set_defaults(handler=run_cancel)
 
 
 def run_push(args: argparse.Namespace) -> int:
     async def main() -> int:
-        async with open_client(args) as client:
+        async with open_client(args, ["roster"]) as client:
+            athlete = choose_talent(client.mirror.items_of(Talent), args.talent)
+            if athlete is None:
+                return EXIT_USAGE
             ack = await client.push_call(
-                args.talent, args.station, note=args.note, call_id=args.call_id
+                athlete.id, args.station, note=args.note, call_id=args.call_id
             )
         item = ack.item or {}
         print(
-            f"call {item.get('id')} pushed: talent {args.talent} to station {args.station} "
-            f"(version {ack.version})"
+            f"call {item.get('id')} pushed: {athlete.name} ({athlete.id}) to station "
+            f"{args.station} (version {ack.version})"
         )
         return EXIT_OK
 
@@ -65,9 +77,9 @@ def run_push(args: argparse.Namespace) -> int:
 def run_ack(args: argparse.Namespace) -> int:
     async def main() -> int:
         async with open_client(args, _call_topics(args)) as client:
-            call = _current_call(client, args.call_id)
+            call = _current_call(client, args.call_id, "call ack")
             if call is None:
-                return fail("call ack", f"no call {args.call_id!r}", EXIT_REFUSED)
+                return EXIT_REFUSED
             ack = await client.ack_call(call.id, call.version, args.state)
         print(f"call {call.id}: {args.state} (version {ack.version})")
         return EXIT_OK
@@ -78,9 +90,9 @@ def run_ack(args: argparse.Namespace) -> int:
 def run_cancel(args: argparse.Namespace) -> int:
     async def main() -> int:
         async with open_client(args, ["calls"]) as client:
-            call = _current_call(client, args.call_id)
+            call = _current_call(client, args.call_id, "call cancel")
             if call is None:
-                return fail("call cancel", f"no call {args.call_id!r}", EXIT_REFUSED)
+                return EXIT_REFUSED
             ack = await client.cancel_call(call.id, call.version)
         print(f"call {call.id}: cancelled (version {ack.version})")
         return EXIT_OK
@@ -94,6 +106,36 @@ def _call_topics(args: argparse.Namespace) -> list[str]:
     return [f"station:{station}"] if station is not None else ["calls"]
 
 
-def _current_call(client: MediaDayClient, call_id: str) -> Call | None:
-    call = client.mirror.get("call", call_id)
-    return call if isinstance(call, Call) else None
+def choose_talent(talent: list[Talent], typed: str) -> Talent | None:
+    """The athlete `typed` names. Several matches: ask at a terminal, otherwise list them
+    and refuse (a script must not call the wrong athlete). None after saying why."""
+    matches = match_talent(talent, typed)
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        fail(
+            "call push",
+            f"no athlete matches {typed!r} (give an id, a name or a shirt number)",
+            EXIT_USAGE,
+        )
+        return None
+    if not sys.stdin.isatty():
+        fail("call push", f"{Ambiguous(typed, matches)}; give the id", EXIT_USAGE)
+        return None
+    for number, person in enumerate(matches, start=1):
+        shirt = f"#{person.number} " if person.number else ""
+        print(f"  {number}. {shirt}{person.name} {person.team} [{person.id}]".rstrip())
+    answer = input(f"Which one? [1-{len(matches)}, Enter to stop] ").strip()
+    if answer.isdigit() and 1 <= int(answer) <= len(matches):
+        return matches[int(answer) - 1]
+    fail("call push", "no athlete chosen: nothing pushed", EXIT_USAGE)
+    return None
+
+
+def _current_call(client: MediaDayClient, typed: str, command: str) -> Call | None:
+    """The call `typed` (an id or a unique prefix) names, or None after saying why."""
+    try:
+        return resolve_call(client.mirror.items_of(Call), typed)
+    except (NoMatch, Ambiguous) as error:
+        fail(command, str(error), EXIT_REFUSED)
+        return None

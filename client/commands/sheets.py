@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from client.bookings import double_bookings
 from client.commands.common import (
     EXIT_OK,
     EXIT_REFUSED,
@@ -64,6 +65,11 @@ def register_import_export(
         importing.add_argument(
             "--timezone", help="zone of times without an offset (default: the media day's)"
         )
+        importing.add_argument(
+            "--allow-overlap",
+            action="store_true",
+            help="book athletes even where their slots overlap (recorded on each slot)",
+        )
     add_connection_arguments(importing)
     importing.set_defaults(handler=lambda args: _run_import(args, kind))
 
@@ -99,7 +105,13 @@ async def _import(args: argparse.Namespace, kind: Kind, path: Path, text: str) -
         if kind == "shots":
             await subscribe_shot_lists(client)
         try:
-            plans = _plans(kind, text, client.mirror, _timezone(args, client.mirror))
+            plans = _plans(
+                kind,
+                text,
+                client.mirror,
+                _timezone(args, client.mirror),
+                allow_overlap=getattr(args, "allow_overlap", False),
+            )
         except CsvInvalid as invalid:
             _report(path, invalid.errors)
             print(
@@ -116,7 +128,9 @@ async def _import(args: argparse.Namespace, kind: Kind, path: Path, text: str) -
                 f"{len(plans) - counts['create'] - counts['update']} unchanged (dry run)"
             )
             return EXIT_OK
-        result = await _apply_with_progress(client, plans, path)
+        result = await _apply_with_progress(
+            client, plans, path, allow_overlap=getattr(args, "allow_overlap", False)
+        )
     if result.failures:
         _report(path, result.failures)
         print(
@@ -129,13 +143,19 @@ async def _import(args: argparse.Namespace, kind: Kind, path: Path, text: str) -
     return EXIT_OK
 
 
-def _plans(kind: Kind, text: str, mirror: Mirror, tz: tzinfo) -> list[RowPlan]:
+def _plans(
+    kind: Kind, text: str, mirror: Mirror, tz: tzinfo, *, allow_overlap: bool = False
+) -> list[RowPlan]:
     roster = Roster(
         stations=frozenset(s.id for s in mirror.stations()),
         talent=frozenset(mirror.talent()),
     )
     if kind == "schedule":
-        return plan_schedule(read_schedule(io.StringIO(text), tz=tz, roster=roster), mirror)
+        rows = read_schedule(io.StringIO(text), tz=tz, roster=roster)
+        clashes = [] if allow_overlap else double_bookings(rows, mirror)
+        if clashes:
+            raise CsvInvalid(clashes)
+        return plan_schedule(rows, mirror)
     return plan_shots(read_shots(io.StringIO(text), roster=roster), mirror)
 
 
@@ -150,7 +170,7 @@ def _timezone(args: argparse.Namespace, mirror: Mirror) -> tzinfo:
 
 
 async def _apply_with_progress(
-    client: MediaDayClient, plans: Sequence[RowPlan], path: Path
+    client: MediaDayClient, plans: Sequence[RowPlan], path: Path, *, allow_overlap: bool
 ) -> ImportResult:
     console = Console(stderr=True)
     with Progress(
@@ -167,7 +187,7 @@ async def _apply_with_progress(
         def advance(_plan: RowPlan) -> None:
             progress.advance(task)
 
-        return await apply_plans(client, plans, on_row_done=advance)
+        return await apply_plans(client, plans, allow_overlap=allow_overlap, on_row_done=advance)
 
 
 def _report(path: Path, errors: Sequence[RowError]) -> None:

@@ -30,7 +30,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--role", required=True, choices=[role.value for role in Role])
     parser.add_argument("--station", help="the crew's station (required for crew)")
     parser.add_argument("--media-day", default=DEFAULT_MEDIA_DAY)
-    parser.add_argument("--subject", help="who holds the token (default: role[-station])")
+    parser.add_argument(
+        "--subject",
+        help="who holds the token: a person or a named tablet, shown as `acked_by` and in "
+        "`devices`, and what `revoke --subject` names (default: role[-station])",
+    )
+    parser.add_argument("--label", help="the device's name in `devices` (e.g. 'Camera 2 tablet')")
     parser.add_argument("--ttl", type=parse_duration, default=parse_duration("12h"))
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--secret-id", help="sign with this Secrets Manager secret (AWS)")
@@ -58,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
             subject=subject,
             station=args.station,
             ttl_seconds=args.ttl,
+            label=args.label,
         )
     except ValueError as error:
         print(f"mediaday token: {error}", file=sys.stderr)

@@ -42,8 +42,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def topics_for(station: str | None) -> list[str]:
     if station is None:
-        return ["roster", "schedule", "calls"]
-    return ["roster", f"station:{station}", f"shots:{station}"]
+        return ["roster", "schedule", "calls", "notices"]
+    return ["roster", f"station:{station}", f"shots:{station}", "notices"]
 
 
 def view_of(client: MediaDayClient, station: str | None) -> DashboardView:

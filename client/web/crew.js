@@ -1,7 +1,9 @@
 /*
  * Crew: the dashboard of one station, on a tablet. The schedule, the shot list of the
- * talent in front of the crew with one-tap captured / skipped, and the station's interview
- * calls with acknowledge buttons. The station comes from the token's claims, decoded for
+ * talent in front of the crew with one-tap captured / skipped, one-tap "Arrived" / "Done"
+ * for that athlete (kept in front, with an overtime clock, until done), "running N min
+ * late", the producers' notices (screens.js), and the station's interview calls with
+ * acknowledge buttons. The station comes from the token's claims, decoded for
  * display only: the server checks every write against the connection's own token.
  */
 (function () {
@@ -32,6 +34,8 @@
     calls: document.getElementById("calls"),
     schedule: document.getElementById("schedule"),
     announce: document.getElementById("announce"),
+    notices: document.getElementById("notices"),
+    takeover: document.getElementById("takeover"),
   };
 
   function showNotice(text) {
@@ -61,9 +65,9 @@
 
   var client = new M.Client(
     M.clientOptions(options, {
-      topics: ["roster", "calls", "station:" + stationId, "shots:" + stationId],
+      topics: ["roster", "calls", "notices", "station:" + stationId, "shots:" + stationId],
       heartbeatMs: 15000,
-      pongTimeoutMs: 6000,
+      pongTimeoutMs: 5000, // a silent link shows "Reconnecting" within 15 + 5 s
       onChange: render,
       onStatus: renderStatus,
       onError: function (error) {
@@ -77,26 +81,42 @@
   var busy = new Set(); // item keys with a write in flight
   var pickedTalent = "";
   var timelineKey = "";
+  var notices = new M.NoticeBoard(els, stationId, null, null);
+  // The last Arrived / Done tap, told as it is: {slot, word, state: pending|applied|refused, text}.
+  var marked = null;
 
   els.picker.addEventListener("change", function () {
     pickedTalent = els.picker.value;
     render();
   });
 
-  /** A write from a button: one at a time per item; errors are shown in plain words. */
-  function send(key, fields) {
+  /**
+   * A write from a button: one at a time per item (a second tap while the first is pending
+   * would undo it, so it is ignored). The outcome is told as it is: pending (and, when
+   * slow, "still sending, no need to tap again"), applied once its ack comes (matched by
+   * request id, even after a reconnect), or refused in plain words. `settled(error)`, if
+   * given, hears the outcome (error null: applied) before the page redraws.
+   */
+  function send(key, fields, settled) {
     if (busy.has(key)) return;
     busy.add(key);
     render();
+    var slow = setTimeout(function () {
+      if (busy.has(key)) showNotice(M.ERROR_WORDS.pending);
+    }, 3000);
     client.write(fields).then(
       function () {
+        clearTimeout(slow);
         busy.delete(key);
         els.notice.hidden = true;
+        if (settled) settled(null);
         render();
       },
       function (error) {
+        clearTimeout(slow);
         busy.delete(key);
         if (error && (error.code === "offline" || error.code === "timeout")) showNotice(M.errorWords(error));
+        if (settled) settled(error || { code: "unknown" });
         render();
       }
     );
@@ -109,6 +129,17 @@
   function setShot(shot, status) {
     var target = statusOf(shot) === status ? "pending" : status; // tapping again undoes
     send("shot#" + shot.id, { action: "shot.set_status", shot_id: shot.id, version: shot.version, status: target });
+  }
+
+  /** "Arrived" (slot.arrive) or "Done" (slot.done) for the athlete in front of the crew. */
+  function markSlot(slot, action, word) {
+    var who = M.talentName(mirror, slot.talent_id);
+    marked = { slot: slot.id, word: word, state: "pending", text: word + ": " + who + " — sending…" };
+    send("slot#" + slot.id, { action: action, slot_id: slot.id, version: slot.version }, function (error) {
+      marked = error
+        ? { slot: slot.id, word: word, state: "refused", text: word + " not recorded for " + who + ": " + M.errorWords(error) }
+        : { slot: slot.id, word: word, state: "applied", text: word + " ✓ " + who + " at " + M.hourMinute(client.serverNow()) };
+    });
   }
 
   function ackCall(call, state) {
@@ -125,6 +156,9 @@
       day: mirror.ofType("day")[0] || null,
       station: mirror.get("station", stationId),
       line: line,
+      late: M.minutesLate(slots, now),
+      over: M.overtimeMs(line.current, now) > 0,
+      waiting: !!line.next && Date.parse(line.next.starts_at) <= now, // the next is due, the current still on
       focus: focus,
       following: !pickedTalent,
       ours: calls.filter(function (c) { return c.station_id === stationId; }),
@@ -144,29 +178,59 @@
     };
   }
 
+  /** The one big button for the athlete in front: Arrived, then Done; none once done. */
+  function markButton(slot) {
+    var arrive = !slot.actual_start;
+    var word = arrive ? "Arrived" : "Done";
+    var pending = busy.has("slot#" + slot.id);
+    return h(
+      "button",
+      {
+        type: "button",
+        class: "btn btn-mark " + (arrive ? "btn-arrive" : "btn-done"),
+        "data-focus-key": "mark-" + slot.id,
+        "aria-label": word + ": " + M.talentName(mirror, slot.talent_id),
+        disabled: pending,
+        onclick: function () { markSlot(slot, arrive ? "slot.arrive" : "slot.done", word); },
+      },
+      pending ? word + "…" : word
+    );
+  }
+
   function renderNow(m) {
     var slot = m.line.current;
     var next = m.line.next;
-    var parts = [];
+    var parts = [M.lateBadge(m.late)];
     if (slot) {
+      var end = Date.parse(slot.ends_at);
       parts.push(
         h("p", { class: "talent" }, M.talentName(mirror, slot.talent_id)),
         h("p", { class: "talent-meta" }, [M.talentMeta(mirror, slot.talent_id), slot.title].filter(Boolean).join(" — ")),
-        h("p", { class: "countdown" }, h("span", { class: "num", "data-until": Date.parse(slot.ends_at) }, ""), " left · until ", M.hourMinute(Date.parse(slot.ends_at)))
+        m.over
+          ? h("p", { class: "countdown is-overtime" }, h("span", { class: "num", "data-over": end }, ""), " over · planned end ", M.hourMinute(end), " — keep going until Done")
+          : h("p", { class: "countdown" }, h("span", { class: "num", "data-until": end }, ""), " left · until ", M.hourMinute(end)),
+        slot.actual_start ? h("p", { class: "muted arrived-at" }, "Arrived at " + M.hourMinute(Date.parse(slot.actual_start))) : null
       );
     } else {
       parts.push(h("p", { class: "empty" }, "No one scheduled right now."));
     }
+    // The athlete in front (or the next one, arriving early when no one is on).
+    var markable = slot || next;
+    if (markable) parts.push(h("p", { class: "mark-row" }, markButton(markable)));
+    if (marked) parts.push(h("p", { class: "mark-outcome", role: "status", "data-state": marked.state, "data-slot-id": marked.slot }, marked.text));
     if (next) {
-      parts.push(
-        h("p", { class: "muted" }, "Next: ", h("strong", null, M.talentName(mirror, next.talent_id)), " in ", h("span", { class: "num", "data-until": Date.parse(next.starts_at) }, ""), " at " + M.hourMinute(Date.parse(next.starts_at)))
-      );
+      var start = Date.parse(next.starts_at);
+      var when = m.waiting
+        ? [" — waiting, due at " + M.hourMinute(start)]
+        : [" in ", h("span", { class: "num", "data-until": start }, ""), " at " + M.hourMinute(start)];
+      parts.push(h("p", { class: "muted next-line" }, "Next: ", h("strong", null, M.talentName(mirror, next.talent_id)), when));
     }
     m.elsewhere.forEach(function (call) {
       parts.push(h("p", { class: "call-flag", "data-call-id": call.id }, M.talentName(mirror, call.talent_id) + " is called to " + M.stationName(mirror, call.station_id) + " (" + call.state.replace("-", " ") + ")."));
     });
-    els.nowBody.replaceChildren.apply(els.nowBody, parts);
+    els.nowBody.replaceChildren.apply(els.nowBody, parts.filter(Boolean));
     els.nowCard.classList.toggle("is-called", m.elsewhere.length > 0);
+    els.nowCard.classList.toggle("is-overtime", m.over);
   }
 
   function renderPicker(m) {
@@ -298,14 +362,17 @@
       current.calls[call.id] = true;
       if (previous && !previous.calls[call.id]) {
         messages.push("New call: " + M.talentName(mirror, call.talent_id) + " to " + M.stationName(mirror, call.station_id) + ".");
+        if (call.station_id === stationId) window.mediadayAlert = M.alertCall(els.callsCard);
       }
     });
     if (client.status.ready) previous = current;
     if (messages.length) els.announce.textContent = messages.join(" ");
   }
 
+  /** Which slots are current/next, how late, whether in overtime: a change redraws. */
   function keyOf(m) {
-    return (m.line.current ? m.line.current.id : "-") + ":" + (m.line.next ? m.line.next.id : "-");
+    var on = (m.line.current ? m.line.current.id : "-") + ":" + (m.line.next ? m.line.next.id : "-");
+    return on + ":" + m.late + ":" + m.over + ":" + m.waiting;
   }
 
   function render() {
@@ -337,13 +404,24 @@
     var now = client.serverNow();
     els.clock.textContent = M.clockTime(now);
     M.showCountdowns(els.main, now);
+    M.showOvertime(els.main, now);
+    notices.update(mirror.ofType("notice"), now);
     if (keyOf(model(now)) !== timelineKey) render();
   }
 
+  var wasReady = false;
+
   function renderStatus() {
+    // Ready at last: draw once more, so what is on screen now is the baseline that later
+    // changes (a new call) are announced against.
+    if (client.status.ready && !wasReady) {
+      wasReady = true;
+      render();
+    }
     var label = M.connectionLabel(client.status, client, STALE_MS);
     M.showConnection(els, label, "What you see may be out of date; changes cannot be sent until the connection is back.");
   }
 
+  window.mediadayWakeLock = M.keepAwake(); // a tablet on the stand must not go dark
   M.startView(client, { render: render, tick: tick, renderStatus: renderStatus }, 500);
 })();

@@ -1,6 +1,7 @@
 /*
  * Kiosk: a read-only board for a TV. Per station, who is on now and who is next, with
- * countdowns anchored to the server's clock; active interview calls highlighted.
+ * countdowns anchored to the server's clock, "running N min late" and overtime; active
+ * interview calls highlighted; the producers' notices as a banner (screens.js).
  * It never sends a write: the kiosk token could not make one anyway.
  */
 (function () {
@@ -10,7 +11,9 @@
   var h = M.h;
   var options = M.pageOptions();
   var STALE_MS = options.staleMs || 4000;
-  var TOPICS = ["roster", "schedule", "calls"];
+  var TOPICS = ["roster", "schedule", "calls", "notices"];
+  // `?station=st-2`: this screen shows one station (a producer's device.redirect sets it).
+  var onlyStation = new URLSearchParams(window.location.search).get("station");
 
   var els = {
     dayName: document.getElementById("day-name"),
@@ -22,6 +25,8 @@
     stations: document.getElementById("stations"),
     calls: document.getElementById("calls"),
     announce: document.getElementById("announce"),
+    notices: document.getElementById("notices"),
+    takeover: document.getElementById("takeover"),
   };
 
   if (!options.token) {
@@ -39,6 +44,10 @@
   var mirror = client.mirror; // one mirror for the page's life: reconnects refill it
 
   var timelineKey = "";
+  // A notice aimed at some stations names them on a board of every station.
+  var notices = new M.NoticeBoard(els, onlyStation, function (notice) {
+    return (notice.stations || []).map(function (id) { return M.stationName(mirror, id); }).join(", ");
+  }, fitToScreen);
   var previous = null; // what was announced last: station id -> now talent, call ids
   var zone = null;
 
@@ -56,12 +65,13 @@
   function model(now) {
     var day = mirror.ofType("day")[0] || null;
     var stations = mirror.ofType("station").sort(byName);
+    if (onlyStation) stations = stations.filter(function (s) { return s.id === onlyStation; });
     var known = new Set(stations.map(function (s) { return s.id; }));
     var slotsBy = new Map();
     mirror.ofType("slot").forEach(function (slot) {
       if (!slotsBy.has(slot.station_id)) slotsBy.set(slot.station_id, []);
       slotsBy.get(slot.station_id).push(slot);
-      if (!known.has(slot.station_id)) {
+      if (!known.has(slot.station_id) && !onlyStation) {
         known.add(slot.station_id);
         stations.push({ id: slot.station_id, name: slot.station_id, kind: "", location: "" });
       }
@@ -82,6 +92,10 @@
           shots: shots,
           current: line.current,
           next: line.next,
+          late: M.minutesLate(slotsBy.get(station.id) || [], now),
+          over: M.overtimeMs(line.current, now) > 0,
+          // The next athlete's start has come while the one before is still on: waiting.
+          waiting: !!line.next && Date.parse(line.next.starts_at) <= now,
           calls: calls.filter(function (c) { return c.station_id === station.id; }),
         };
       }),
@@ -95,15 +109,14 @@
     }
     var start = Date.parse(slot.starts_at);
     var end = Date.parse(slot.ends_at);
-    return slotCard("slot-now", "Now", slot, [M.talentMeta(mirror, slot.talent_id), slot.title].filter(Boolean).join(" — "), [
-      h(
-        "p",
-        { class: "countdown" },
-        h("span", { class: "num", "data-until": end }, ""),
-        " left · until ",
-        M.hourMinute(end),
-        view.shots.length ? shotTally(view.shots) : null
-      ),
+    var meta = [M.talentMeta(mirror, slot.talent_id), slot.title].filter(Boolean).join(" — ");
+    var tally = view.shots.length ? shotTally(view.shots) : null;
+    // Past the planned end (the athlete is still there, not marked done): the clock runs negative.
+    var clock = view.over
+      ? h("p", { class: "countdown is-overtime" }, h("span", { class: "num", "data-over": end }, ""), " over · planned end ", M.hourMinute(end), tally)
+      : h("p", { class: "countdown" }, h("span", { class: "num", "data-until": end }, ""), " left · until ", M.hourMinute(end), tally);
+    return slotCard("slot-now" + (view.over ? " is-overtime" : ""), view.over ? "Now · overtime" : "Now", slot, meta, [
+      clock,
       h("div", { class: "progress", "aria-hidden": "true" }, h("span", { "data-from": start, "data-to": end })),
     ]);
   }
@@ -137,9 +150,10 @@
       return h("div", { class: "slot-next" }, h("span", { class: "label" }, "Next"), h("p", { class: "empty" }, "Nothing more scheduled"));
     }
     var start = Date.parse(slot.starts_at);
-    return slotCard("slot-next", "Next", slot, M.talentMeta(mirror, slot.talent_id), [
-      h("p", { class: "countdown" }, "in ", h("span", { class: "num", "data-until": start }, ""), " · at ", M.hourMinute(start)),
-    ]);
+    var when = view.waiting
+      ? h("p", { class: "countdown is-waiting" }, "waiting · due at ", M.hourMinute(start))
+      : h("p", { class: "countdown" }, "in ", h("span", { class: "num", "data-until": start }, ""), " · at ", M.hourMinute(start));
+    return slotCard("slot-next", "Next", slot, M.talentMeta(mirror, slot.talent_id), [when]);
   }
 
   function stationCard(view) {
@@ -157,6 +171,7 @@
         { class: "station-head" },
         h("h3", { id: "station-" + s.id }, s.name),
         h("span", { class: "station-kind" }, [s.kind, s.location].filter(Boolean).join(" · ")),
+        M.lateBadge(view.late),
         view.calls.map(function (call) {
           return h(
             "p",
@@ -215,6 +230,7 @@
     if (callItems.length === 0) callItems = [h("li", { class: "empty" }, "No active calls.")];
     els.calls.replaceChildren.apply(els.calls, callItems);
     els.board.setAttribute("aria-busy", client.status.ready ? "false" : "true");
+    notices.update(mirror.ofType("notice"), now);
     timelineKey = keyOf(m);
     announce(m);
     tick();
@@ -235,11 +251,13 @@
 
   window.addEventListener("resize", fitToScreen);
 
-  /** Which slots are now/next: when time moves a slot along, the board is redrawn. */
+  /** Which slots are now/next, how late, whether in overtime: when time changes one, the
+   *  board is redrawn. */
   function keyOf(m) {
     return m.stations
       .map(function (v) {
-        return v.station.id + ":" + (v.current ? v.current.id : "-") + ":" + (v.next ? v.next.id : "-");
+        var on = (v.current ? v.current.id : "-") + ":" + (v.next ? v.next.id : "-");
+        return v.station.id + ":" + on + ":" + v.late + ":" + v.over + ":" + v.waiting;
       })
       .join("|");
   }
@@ -267,6 +285,8 @@
     var now = client.serverNow();
     els.clock.textContent = M.clockTime(now);
     M.showCountdowns(els.stations, now);
+    M.showOvertime(els.stations, now);
+    notices.update(mirror.ofType("notice"), now);
     var bars = els.stations.querySelectorAll("[data-from]");
     for (var j = 0; j < bars.length; j++) {
       var from = Number(bars[j].getAttribute("data-from"));
@@ -277,7 +297,15 @@
     if (keyOf(model(now)) !== timelineKey) render();
   }
 
+  var wasReady = false;
+
   function renderStatus() {
+    // Ready at last: draw once more, so what is on screen now is the baseline that later
+    // changes (a new call) are announced against.
+    if (client.status.ready && !wasReady) {
+      wasReady = true;
+      render();
+    }
     var label = M.connectionLabel(client.status, client, STALE_MS);
     M.showConnection(els, label, "The board may be out of date.", fitToScreen); // the banner takes room
   }

@@ -1,7 +1,16 @@
 /*
- * link.js: the Client's connection (see mediaday.js): open with the token in the query
- * string, reconnect with jittered exponential backoff, ping on a heartbeat, close a link
- * whose pong is late, and estimate the server's clock from each pong.
+ * link.js: the Client's connection (see mediaday.js): open with the token as a
+ * subprotocol, reconnect with jittered exponential backoff, ping on a heartbeat, and estimate
+ * the server's clock from each pong.
+ *
+ * A *silent* link (nothing at all heard for the pong timeout after a ping) is dead: the page
+ * says "Reconnecting" at once and opens a new socket after the backoff, without waiting for
+ * the old one to close (through a black hole that wait is a minute). A *slow* link (a late
+ * pong, but other frames arriving) is live and kept. Requests wait what recent round trips
+ * imply per attempt; a write unanswered on an open socket is resent there with the same
+ * id after a backoff, while the page's retry budget (a token bucket, like the AWS SDKs'
+ * retry quota) lasts, and on every new socket; a write is never given up on while the page
+ * runs, so a tap is never reported failed and then applied.
  */
 (function (global) {
   "use strict";
@@ -10,14 +19,17 @@
   var Client = M.Client;
   var ERROR_WORDS = M.ERROR_WORDS;
   var READ_ACTIONS = ["ping", "subscribe", "unsubscribe", "sync"];
+  var SUBPROTOCOL = "mediaday.v1"; // mediaday.tokens.SUBPROTOCOL
 
   Client.prototype._connect = function () {
     if (this.stopped) return;
-    var url = this.options.url;
-    url += (url.indexOf("?") < 0 ? "?" : "&") + "token=" + encodeURIComponent(this.options.token);
+    // The token travels as a subprotocol (`Sec-WebSocket-Protocol: mediaday.v1, <token>`),
+    // never in the URL, so no access log, proxy or history keeps it.
+    var token = this.options.token;
+    var protocols = token ? [SUBPROTOCOL, token] : [SUBPROTOCOL];
     var socket;
     try {
-      socket = new global.WebSocket(url);
+      socket = new global.WebSocket(this.options.url, protocols);
     } catch (e) {
       this._scheduleReconnect();
       return;
@@ -139,13 +151,18 @@
     var self = this;
     var sent = Date.now();
     var socket = this.socket;
-    // A Wi-Fi drop often leaves the socket looking open: no pong in time means it is dead.
-    // The deadline runs from the oldest unanswered ping; later pings do not push it back.
-    if (!this.timers.pong) {
-      this.timers.pong = global.setTimeout(function () {
-        if (self.socket === socket && socket) socket.close(4001, "no pong");
-      }, this.options.pongTimeoutMs);
-    }
+    // The deadline runs from the oldest unanswered ping, or from the last frame heard after
+    // it (any frame: a late pong on a link that carries frames is slow, not silent); later
+    // pings do not push it back. Silent for pongTimeoutMs: the link is dead.
+    var limit = this.options.pongTimeoutMs;
+    var check = function () {
+      delete self.timers.pong;
+      if (self.socket !== socket || !socket) return;
+      var quiet = Date.now() - Math.max(sent, self.status.lastContact || 0);
+      if (quiet >= limit) self._silent(socket);
+      else self.timers.pong = global.setTimeout(check, limit - quiet);
+    };
+    if (!this.timers.pong) this.timers.pong = global.setTimeout(check, limit);
     this.request({ action: "ping" }).then(
       function (pong) {
         global.clearTimeout(self.timers.pong);
@@ -154,6 +171,138 @@
       },
       function () {}
     );
+  };
+
+  /**
+   * Nothing heard: drop the socket without waiting for its close (a black hole never
+   * completes one), say "Reconnecting" now and open a new socket after the backoff.
+   */
+  Client.prototype._silent = function (socket) {
+    socket.onopen = socket.onmessage = socket.onclose = null;
+    try {
+      socket.close(4001, "no pong");
+    } catch (e) {
+      /* already closing */
+    }
+    this._closed();
+  };
+
+  // -- request attempts ------------------------------------------------------------------
+  var PAGED = ["subscribe", "sync"]; // resending would mix two answers' pages
+  var QUOTA = { capacity: 50, timeoutCost: 10, retryCost: 5, refund: 1, maxResends: 3 };
+
+  /** An attempt's timeout: the 95th percentile of recent round trips x 3, within
+   *  [2 s, requestTimeoutMs]; 2 s until there are samples. */
+  Client.prototype._attemptMs = function () {
+    var samples = (this.rttSamples || []).slice().sort(function (a, b) {
+      return a - b;
+    });
+    var ceiling = this.options.requestTimeoutMs;
+    var floor = Math.min(this.options.attemptFloorMs || 2000, ceiling);
+    if (!samples.length) return floor;
+    var high = samples[Math.min(samples.length - 1, Math.floor(0.95 * samples.length))];
+    return Math.max(floor, Math.min(ceiling, 3 * high));
+  };
+
+  Client.prototype._observeRtt = function (ms) {
+    this.rttSamples = this.rttSamples || [];
+    this.rttSamples.push(ms);
+    if (this.rttSamples.length > 32) this.rttSamples.shift();
+  };
+
+  /** Spend a retry's tokens (0 when the bucket cannot pay: then do not retry). */
+  Client.prototype._takeRetry = function (timeout) {
+    if (typeof this.retryTokens !== "number") this.retryTokens = QUOTA.capacity;
+    var cost = timeout ? QUOTA.timeoutCost : QUOTA.retryCost;
+    if (this.retryTokens < cost) return 0;
+    this.retryTokens -= cost;
+    return cost;
+  };
+
+  /**
+   * Time one request: each attempt waits `_attemptMs()`. A read past requestTimeoutMs
+   * fails with `timeout`; a write is resent on the open socket (same id, backed off, paid
+   * from the budget) and otherwise waits for its answer, or for the next socket.
+   */
+  Client.prototype._armRequest = function (entry) {
+    var self = this;
+    var id = entry.frame.id;
+    var now = Date.now();
+    entry.sentAt = entry.sentAt || now;
+    entry.resends = entry.resends || 0;
+    entry.spent = entry.spent || 0;
+    var read = READ_ACTIONS.indexOf(entry.frame.action) >= 0;
+    var deadline = entry.sentAt + this.options.requestTimeoutMs;
+    var wait = this._attemptMs();
+    if (read) wait = Math.min(wait, deadline - now);
+    global.clearTimeout(entry.timer);
+    entry.timer = global.setTimeout(function () {
+      if (self.pending.get(id) !== entry) return;
+      if (read && Date.now() >= deadline) {
+        self.pending.delete(id);
+        entry.reject({ code: "timeout", message: ERROR_WORDS.timeout });
+        return;
+      }
+      self._retryOrWait(entry);
+    }, Math.max(0, wait));
+  };
+
+  Client.prototype._mayResend = function (entry) {
+    var socket = this.socket;
+    return !!socket && socket.readyState === global.WebSocket.OPEN && !entry.unsent &&
+      READ_ACTIONS.indexOf(entry.frame.action) < 0 && entry.resends < QUOTA.maxResends;
+  };
+
+  /** After an attempt got nothing: resend on this socket if the budget pays, else wait on
+   *  (a write also goes out again on the next socket). */
+  Client.prototype._retryOrWait = function (entry) {
+    var cost = this._mayResend(entry) ? this._takeRetry(true) : 0;
+    if (cost) this._resendLater(entry, cost, 0);
+    else this._armRequest(entry);
+  };
+
+  /** Resend on the current socket after a full-jitter backoff (at least `hintMs`). */
+  Client.prototype._resendLater = function (entry, cost, hintMs) {
+    var self = this;
+    var id = entry.frame.id;
+    var socket = this.socket;
+    entry.spent += cost;
+    var window = Math.min(8000, 1000 * Math.pow(2, entry.resends));
+    var delay = Math.max(hintMs || 0, Math.random() * window);
+    global.clearTimeout(entry.timer);
+    entry.timer = global.setTimeout(function () {
+      if (self.pending.get(id) !== entry) return;
+      if (self.socket === socket && socket.readyState === global.WebSocket.OPEN && !entry.unsent) {
+        entry.resends += 1;
+        socket.send(JSON.stringify(entry.frame));
+      }
+      self._armRequest(entry);
+    }, delay);
+  };
+
+  // Answers feed the round-trip samples and the budget (a first-try answer earns a token,
+  // a retried one gets its tokens back).
+  var settle = Client.prototype._settle;
+  Client.prototype._settle = function (id, entry) {
+    if (entry.sentAt) this._observeRtt(Date.now() - entry.sentAt);
+    if (typeof this.retryTokens !== "number") this.retryTokens = QUOTA.capacity;
+    this.retryTokens = Math.min(QUOTA.capacity, this.retryTokens + (entry.spent || QUOTA.refund));
+    settle.call(this, id, entry);
+  };
+
+  // `busy` (the server shed the request unread, nothing applied): resent after its hint
+  // while the budget lasts; past that it is refused, and saying so is true.
+  var failed = Client.prototype._failed;
+  Client.prototype._failed = function (frame) {
+    var entry = frame.id ? this.pending.get(frame.id) : null;
+    if (frame.code === "busy" && entry && this._mayResend(entry)) {
+      var cost = this._takeRetry(false);
+      if (cost) {
+        this._resendLater(entry, cost, frame.retry_after_ms || 0);
+        return;
+      }
+    }
+    failed.call(this, frame);
   };
 
   /** NTP-style: the server stamped its time about halfway through the round trip. */

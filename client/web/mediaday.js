@@ -3,7 +3,7 @@
  *
  * It keeps a live mirror of the topics a page subscribes to, following the delivery
  * contract in docs/architecture.md:
- *   - connect with the token (query string), reconnect with jittered exponential backoff;
+ *   - connect with the token as a subprotocol, reconnect with jittered exponential backoff;
  *   - ping on a heartbeat, estimate the server clock offset from each pong;
  *   - subscribe, collecting snapshot pages by request id until the ack's page count is
  *     complete (pages may arrive before the ack);
@@ -22,6 +22,8 @@
  *   mediaday.js       the Client: requests, writes and the frames that answer them;
  *   link.js           the Client's connection: open, reconnect, heartbeat, server clock;
  *   subscriptions.js  the Client's subscriptions, watermarks and syncs;
+ *   config.js         the WebSocket APIs the pages may use besides their own origin;
+ *   access.js         the page's token (out of the URL) and API (from an allow-list);
  *   views.js          what the kiosk and crew views share (times, names, labels, h()).
  */
 (function (global) {
@@ -43,6 +45,8 @@
     invalid_state: "That is no longer possible: the item has moved on (for example, the call was cancelled or is already done).",
     unauthorized: "The server no longer knows this screen's connection. Reconnecting…",
     timeout: "The server did not answer in time. Check the connection and try again.",
+    // a write still waiting for its answer: it is applied once, whatever happens meanwhile
+    pending: "Still sending: the server has not answered yet. It will be applied once, no need to tap again.",
     offline: "Not connected right now. The change was not sent; try again once connected.",
   };
 
@@ -86,7 +90,8 @@
   /**
    * A connection to the service that survives drops.
    *
-   * options: url, token, topics, heartbeatMs (15000), pongTimeoutMs (6000),
+   * options: url, token, topics, heartbeatMs (15000), pongTimeoutMs (5000: a silent link
+   * shows "Reconnecting" within heartbeat + pong timeout, 20 s),
    * syncEvery (2 heartbeats), backoffBaseMs (500), backoffMaxMs (10000),
    * requestTimeoutMs (15000), onChange(mirror), onStatus(status), onError(error, request).
    */
@@ -94,7 +99,7 @@
     this.options = Object.assign(
       {
         heartbeatMs: 15000,
-        pongTimeoutMs: 6000,
+        pongTimeoutMs: 5000,
         syncEvery: 2,
         backoffBaseMs: 500,
         backoffMaxMs: 10000,
@@ -172,12 +177,9 @@
         return;
       }
       var entry = { frame: frame, resolve: resolve, reject: reject, pages: [], ack: null };
-      entry.timer = global.setTimeout(function () {
-        self.pending.delete(frame.id);
-        reject({ code: "timeout", message: ERROR_WORDS.timeout });
-      }, self.options.requestTimeoutMs);
       self.pending.set(frame.id, entry);
       self.socket.send(JSON.stringify(frame));
+      self._armRequest(entry); // link.js: attempts, resends on this socket, the deadline
     });
   };
 
@@ -214,6 +216,12 @@
     switch (frame.type) {
       case "event":
         if (this.mirror.apply(frame.item)) {
+          this._updated();
+          this._changed();
+        }
+        break;
+      case "events": // one frame per stream batch (subscribed with events: "batched")
+        if (this.mirror.applyEvents(frame.changes)) {
           this._updated();
           this._changed();
         }

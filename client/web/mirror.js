@@ -16,6 +16,7 @@
     roster: ["day", "station", "talent"],
     schedule: ["slot"],
     calls: ["call"],
+    notices: ["notice"],
   };
   var STATION_TOPICS = { station: ["slot", "call"], shots: ["shot"] };
 
@@ -79,6 +80,19 @@
     if (this.held(item)) this.items.set(key, item);
     else this.items.delete(key);
     return true;
+  };
+
+  /**
+   * An `events` frame: every change of one stream batch for this connection, in rev order;
+   * true when any of them changed the mirror's knowledge.
+   */
+  Mirror.prototype.applyEvents = function (changes) {
+    var changed = false;
+    if (!Array.isArray(changes)) return false;
+    for (var i = 0; i < changes.length; i++) {
+      if (changes[i] && this.apply(changes[i].item)) changed = true;
+    }
+    return changed;
   };
 
   /**

@@ -76,7 +76,8 @@
   /** A fresh connection has no subscriptions: each topic's snapshot at rev R replaces it. */
   Client.prototype._subscribeTopics = function (topics) {
     var self = this;
-    return this.request({ action: "subscribe", topics: topics }).then(function (done) {
+    var request = { action: "subscribe", topics: topics, events: "batched" };
+    return this.request(request).then(function (done) {
       var byTopic = {};
       done.pages.forEach(function (page) {
         (byTopic[page.topic] = byTopic[page.topic] || []).push(page);

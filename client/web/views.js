@@ -52,20 +52,72 @@
     return h > 0 ? h + ":" + pad(m) + ":" + pad(s) : m + ":" + pad(s);
   }
 
-  /** A station's slots in time order, with the current one and the next one at `now`. */
+  /**
+   * A station's slots in time order, with the current one and the next one at `now`.
+   * The athlete marked arrived stays current until marked done, even past the planned
+   * end; the slots planned during that overrun wait behind it (client/liveday.py).
+   */
   function stationTimeline(slots, now) {
     var sorted = slots.slice().sort(function (a, b) {
       return Date.parse(a.starts_at) - Date.parse(b.starts_at) || (a.id < b.id ? -1 : 1);
     });
     var current = null;
+    sorted.forEach(function (slot) {
+      if (slot.actual_start && !slot.actual_end) {
+        if (current === null || Date.parse(slot.actual_start) > Date.parse(current.actual_start)) {
+          current = slot;
+        }
+      }
+    });
+    if (current === null) {
+      sorted.forEach(function (slot) {
+        var start = Date.parse(slot.starts_at);
+        var end = Date.parse(slot.ends_at);
+        if (start <= now && now < end && !slot.actual_end && current === null) current = slot;
+      });
+    }
+    var after = current ? Date.parse(current.starts_at) : now;
     var next = null;
     sorted.forEach(function (slot) {
-      var start = Date.parse(slot.starts_at);
-      var end = Date.parse(slot.ends_at);
-      if (start <= now && now < end && current === null) current = slot;
-      else if (start > now && next === null) next = slot;
+      if (slot === current || slot.actual_start || slot.actual_end) return;
+      if (Date.parse(slot.starts_at) > after && next === null) next = slot;
     });
     return { slots: sorted, current: current, next: next };
+  }
+
+  /** How long the current slot runs past its planned end (ms), or 0. */
+  function overtimeMs(slot, now) {
+    if (!slot || slot.actual_end) return 0;
+    return Math.max(0, now - Date.parse(slot.ends_at));
+  }
+
+  /**
+   * Minutes later than planned the station's next slot will start (negative: early):
+   * its shift (`starts_at` - `planned_starts_at`), or more while the current slot overruns
+   * past the next one's start.
+   */
+  function minutesLate(slots, now) {
+    var line = stationTimeline(slots, now);
+    if (!line.next) return 0;
+    var planned = Date.parse(line.next.planned_starts_at || line.next.starts_at);
+    var expected = Date.parse(line.next.starts_at);
+    if (line.current && overtimeMs(line.current, now) > 0 && now > expected) expected = now;
+    return Math.round((expected - planned) / 60000);
+  }
+
+  /** The notices a screen of `station` (null: every station) shows now: not cleared, not
+   * expired on the server's clock, aimed at all or at it; urgent first, newest first. */
+  function shownNotices(notices, now, station) {
+    return notices
+      .filter(function (n) {
+        if (n.deleted || (n.expires_at && Date.parse(n.expires_at) <= now)) return false;
+        var aimed = n.stations || [];
+        return aimed.length === 0 || !station || aimed.indexOf(station) >= 0;
+      })
+      .sort(function (a, b) {
+        var urgent = (b.level === "urgent") - (a.level === "urgent");
+        return urgent || b.rev - a.rev;
+      });
   }
 
   function isActiveCall(call) {
@@ -91,14 +143,11 @@
     return s ? s.name : id;
   }
 
-  /** The page's options from its own URL: token, an optional `ws` override, test knobs. */
+  /** The page's options from its own URL: token and API (access.js: the token leaves the
+   *  address bar, `ws` only from the allow-list), test knobs. */
   function pageOptions() {
     var params = new URLSearchParams(global.location.search);
-    var scheme = global.location.protocol === "https:" ? "wss:" : "ws:";
-    var options = {
-      token: params.get("token") || "",
-      url: params.get("ws") || scheme + "//" + global.location.host + "/local",
-    };
+    var options = M.pageAccess(params);
     [
       ["heartbeat_ms", "heartbeatMs"],
       ["pong_timeout_ms", "pongTimeoutMs"],
@@ -141,6 +190,10 @@
       ? " — last update " + clockTime(status.lastContact + client.clockOffsetMs)
       : "";
     if (status.state === "live") return { state: "live", text: "Live", stale: false };
+    if (client.accessEnded && /revoked/.test(client.accessEnded)) {
+      // devices.js: a producer revoked this screen's access; only a new link helps.
+      return { state: "reconnecting", text: "Access revoked — ask a producer for a new link", stale: true };
+    }
     var claims = client.claims;
     if (claims && typeof claims.exp === "number" && claims.exp * 1000 <= client.serverNow()) {
       // The server refuses an expired token; retrying cannot help, a new link can.
@@ -216,6 +269,9 @@
     hourMinute: hourMinute,
     countdown: countdown,
     stationTimeline: stationTimeline,
+    overtimeMs: overtimeMs,
+    minutesLate: minutesLate,
+    shownNotices: shownNotices,
     isActiveCall: isActiveCall,
     talentName: talentName,
     talentMeta: talentMeta,

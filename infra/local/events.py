@@ -8,7 +8,6 @@ emulator from the cloud. The tests build their events with these functions too
 
 from __future__ import annotations
 
-import base64
 import secrets
 import string
 import time
@@ -134,17 +133,11 @@ def disconnect_event(
 
 
 def message_event(
-    info: ConnectionInfo, route_key: str, body: str | bytes, *, now_ms: int
+    info: ConnectionInfo, route_key: str, body: str, *, now_ms: int
 ) -> dict[str, Any]:
-    """A message on a route; binary frames arrive base64-encoded, as on AWS."""
+    """A message on a route: always text, as API Gateway closes on binary frames (1003)."""
     context = _request_context(info, route_key, "MESSAGE", now_ms=now_ms)
     context["messageId"] = _request_id()
-    if isinstance(body, bytes):
-        return {
-            "requestContext": context,
-            "body": base64.b64encode(body).decode(),
-            "isBase64Encoded": True,
-        }
     return {"requestContext": context, "body": body, "isBase64Encoded": False}
 
 

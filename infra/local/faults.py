@@ -13,6 +13,9 @@ when it changes, so a test can start a 429 storm and end it while the stack runs
                                 poller dead-letters them after its bounded retries
       "crash_every": 7,         the broadcaster crashes (raises) after every 7 records it is
       "crashes": 2,             handed, at most twice per plan: the batch is retried whole
+      "slow_seconds": 4.0,      a slow server: every handler invocation ($connect, messages,
+                                $disconnect) holds its concurrency slot and its answer this
+                                much longer, for as long as the plan says so
       "seed": 0                 picks which connections are gone and which posts throttled
     }
 
@@ -21,8 +24,9 @@ every poster (the broadcaster's and the message Lambda's pages) exactly as API G
 answers would, and the broadcaster's own retry and partial-batch logic handles them.
 
 What was injected is counted in `<plan>.injected.json` next to the plan (the test reads it
-from its own process). Nothing here runs in AWS: only `mediaday serve` looks at the
-variable.
+from its own process); the broadcaster runs in a process of its own
+(infra/local/broadcaster.py) and counts its crashes in `<plan>.injected-stream.json`.
+Nothing here runs in AWS: only `mediaday serve` looks at the variable.
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ class PlanSpec(BaseModel):
     poison_items: frozenset[str] = frozenset()
     crash_every: int | None = Field(default=None, ge=1)
     crashes: int = Field(default=0, ge=0, le=1000)
+    slow_seconds: float = Field(default=0.0, ge=0.0, le=25.0)  # under the 29 s integration limit
     seed: int = 0
 
 
@@ -79,9 +84,11 @@ class FaultPlan:
     """The current plan, reloaded when its file changes; thread-safe (the gateway asks
     from the event loop, the stream poller from its thread)."""
 
-    def __init__(self, path: Path, *, reload_interval: float = 0.05) -> None:
+    def __init__(
+        self, path: Path, *, reload_interval: float = 0.05, report_path: Path | None = None
+    ) -> None:
         self.path = path
-        self.report_path = path.with_name(f"{path.stem}.injected.json")
+        self.report_path = report_path or path.with_name(f"{path.stem}.injected.json")
         self._reload_interval = reload_interval
         self._lock = threading.Lock()
         self._signature: tuple[int, int, int] | None = None
@@ -97,15 +104,20 @@ class FaultPlan:
             "throttled": 0,
             "poisoned": 0,
             "crashes": 0,
+            "slowed_invocations": 0,
             "plans_loaded": 0,
         }
         self._reload(force=True)
 
     @classmethod
-    def from_env(cls) -> FaultPlan | None:
-        """The plan named by MEDIADAY_LOCAL_FAULTS, or None (no fault injection)."""
+    def from_env(cls, *, report_path: Callable[[Path], Path] | None = None) -> FaultPlan | None:
+        """The plan named by MEDIADAY_LOCAL_FAULTS, or None (no fault injection);
+        `report_path(plan)` names the report when it is not the gateway's."""
         raw = os.environ.get(ENV_VAR)
-        return cls(Path(raw)) if raw else None
+        if not raw:
+            return None
+        path = Path(raw)
+        return cls(path, report_path=report_path(path) if report_path else None)
 
     # -- the plan file ---------------------------------------------------------------------
     def _reload(self, *, force: bool = False) -> None:
@@ -179,6 +191,16 @@ class FaultPlan:
         draw = zlib.crc32(f"{spec.seed}:{connection_id}".encode()) / 2**32
         return draw < spec.gone_share
 
+    # -- handler invocations --------------------------------------------------------------
+    def handler_delay(self) -> float:
+        """Seconds to hold this handler invocation's answer (0: not slowed)."""
+        with self._lock:
+            self._reload()
+            delay = self.spec.slow_seconds
+            if delay:
+                self._count("slowed_invocations")
+            return delay
+
     # -- the broadcaster ------------------------------------------------------------------
     def wrap_stream_target(self, target: StreamTarget) -> StreamTarget:
         """The stream target, crashing where the plan says (after every `crash_every`
@@ -215,14 +237,26 @@ class FaultPlan:
 
 
 def _event_item_id(data: bytes, item_ids: frozenset[str]) -> str | None:
-    """The item id of an event frame about one of `item_ids`, else None."""
+    """The item id of an event (or `events`) frame about one of `item_ids`, else None."""
     if not any(item_id.encode() in data for item_id in item_ids):
         return None  # cheap test first: most posts are about other items
     try:
         frame = json.loads(data)
     except ValueError:
         return None
-    if not isinstance(frame, dict) or frame.get("type") != "event":
+    if not isinstance(frame, dict):
+        return None
+    if frame.get("type") == "events":  # a batch: poisoned if any of its changes is
+        changes = frame.get("changes")
+        entries: list[Any] = changes if isinstance(changes, list) else []
+        found = [c.get("item_id") for c in entries if isinstance(c, dict)]
+        return next((i for i in found if isinstance(i, str) and i in item_ids), None)
+    if frame.get("type") != "event":
         return None
     item_id = frame.get("item_id")
     return item_id if isinstance(item_id, str) and item_id in item_ids else None
+
+
+def stream_report_path(plan: Path) -> Path:
+    """Where the broadcaster's process counts the faults it injected."""
+    return plan.with_name(f"{plan.stem}.injected-stream.json")

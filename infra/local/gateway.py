@@ -9,11 +9,16 @@ What it emulates, as API Gateway does it:
   idle timeout, lifetime limit, `DELETE @connections`, server shutdown.
 - `POST/GET/DELETE /{stage}/@connections/{id}`: the Management API, with 410 GoneException
   for unknown or closed connections and 413 for data over 128 KB.
-- Quotas: 128 KB per message and 32 KB per frame (close 1009), the idle timeout and the
-  connection lifetime (close 1001), 500 new connections a second (429).
+- Quotas: 128 KB per message and 32 KB per frame (close 1009), text frames only (a binary
+  frame closes with 1003), messages out in frames of 32 KB at most, the idle timeout and
+  the connection lifetime (close 1001), 500 new connections a second (429), 29 s for an
+  integration ("Endpoint request timed out"), 4096 characters of URL.
+- Lambda's concurrency: invocations past the cap (overall, per connection) are shed at
+  once with API Gateway's "Internal server error" frame, as a throttled integration is
+  (concurrency.py).
 
-Limits of the emulation: messages to clients go out as one frame whatever their size (API
-Gateway splits them into frames of 32 KB; WebSocket clients reassemble either way).
+infra/local/README.md has the whole list, with AWS's sources and the tests that pin each
+behaviour, and the known differences.
 
 Handlers are synchronous Lambda functions that call back into this server through the
 Management API, so they run in a thread pool, never on the event loop.
@@ -39,6 +44,7 @@ from aiohttp.http_websocket import WebSocketError
 from aws_lambda_powertools import Logger
 
 from infra.local.clients import Client, GatewayWebSocket, close_client, close_of, send
+from infra.local.concurrency import Concurrency, ConcurrencyLimits, InvocationThrottled
 from infra.local.events import (
     ConnectionInfo,
     LambdaContext,
@@ -50,10 +56,12 @@ from infra.local.events import (
     now_ms,
 )
 from infra.local.faults import FaultPlan
+from infra.local.layout import REGION
 from infra.local.limits import GatewayLimits, TokenBucket
 from infra.local.management import ManagementApi
 from infra.local.pages import static_pages
 from infra.local.responses import gateway_error, json_response, refusal
+from infra.local.sigv4 import LocalCredentials
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -62,6 +70,14 @@ DISCONNECT = "$disconnect"
 DEFAULT = "$default"
 
 logger = Logger(service="local-stack")
+
+# What _invoke_within returns when API Gateway would have stopped waiting for the handler.
+_TIMED_OUT = object()
+# The $disconnect reason of each close the frame guard (frames.py) or aiohttp asks for.
+_REFUSAL_REASONS = {
+    int(WSCloseCode.MESSAGE_TOO_BIG): "Message too big",
+    int(WSCloseCode.UNSUPPORTED_DATA): "Binary frames are not supported",
+}
 
 
 class WebSocketGateway:
@@ -77,6 +93,8 @@ class WebSocketGateway:
         max_workers: int = 64,
         faults: FaultPlan | None = None,
         after_message: Callable[[], None] | None = None,
+        concurrency: ConcurrencyLimits | None = None,
+        credentials: LocalCredentials | None = None,
     ) -> None:
         self.stage = stage
         self.limits = limits or GatewayLimits()
@@ -86,11 +104,17 @@ class WebSocketGateway:
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="lambda")
         self._bucket = TokenBucket(self.limits.new_connections_per_second)
         self._clients: dict[str, Client] = {}
-        # the reliability suite's fault plan (infra/local/faults.py) acts on posts only
-        self._management = ManagementApi(self._clients, self.limits, faults)
+        # the reliability suite's fault plan (infra/local/faults.py) acts on posts
+        # @connections checks SigV4 against these (default: this process's AWS credentials,
+        # which the handlers it runs sign with)
+        signing = credentials or LocalCredentials.from_environment(REGION)
+        self._management = ManagementApi(self._clients, self.limits, faults, signing)
+        self._faults = faults  # ... and on invocations: the "slow server" delay
+        # Lambda's concurrency: invocations past the cap are shed (infra/local/concurrency.py)
+        self.concurrency = Concurrency(concurrency or ConcurrencyLimits.from_env())
         self._pages = static_pages(web_root)
         self._handlers: set[asyncio.Task[Any]] = set()
-        self._background: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[Any]] = set()
         self._runner: web.AppRunner | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._closing = False
@@ -154,6 +178,10 @@ class WebSocketGateway:
             return json_response(426, {"message": "Upgrade Required: this is a WebSocket endpoint"})
         if self._closing:
             return json_response(503, {"message": "Service Unavailable"})
+        # the URL as the client wrote it: ws[s]://host/stage?query
+        url_length = len(f"ws{'s' if request.secure else ''}://{request.host}{request.raw_path}")
+        if url_length > self.limits.max_url_characters:
+            return json_response(414, {"message": "Request-URI Too Long"})
         if not self._bucket.take():
             return json_response(429, {"message": "Too Many Requests"})
         opened_ms = now_ms()
@@ -170,9 +198,12 @@ class WebSocketGateway:
             query=list(request.query.items()),
             host_port=self.port,
         )
-        response = await self._invoke(CONNECT, connect_event(info, handshake, now_ms=opened_ms))
-        if isinstance(response, Exception):
-            return json_response(500, {"message": "Internal server error"})
+        connect = connect_event(info, handshake, now_ms=opened_ms)
+        response = await self._invoke_within(CONNECT, connect)
+        if response is _TIMED_OUT:
+            return json_response(504, {"message": "Endpoint request timed out"})
+        if isinstance(response, Exception):  # a failed Lambda: API Gateway answers 502
+            return json_response(502, {"message": "Internal server error"})
         status = int(response.get("statusCode", 200)) if isinstance(response, dict) else 200
         if not 200 <= status < 300:
             return refusal(status, response)
@@ -224,7 +255,8 @@ class WebSocketGateway:
         ws = client.ws
         while True:
             message = await ws.receive()
-            if message.type in (WSMsgType.TEXT, WSMsgType.BINARY):
+            # Binary frames never get here: the frame guard closes with 1003 first.
+            if message.type == WSMsgType.TEXT:
                 client.last_active_ms = now_ms()
                 routed = asyncio.create_task(self._route(client, message.data))
                 client.tasks.add(routed)
@@ -233,17 +265,20 @@ class WebSocketGateway:
             refused = message.type == WSMsgType.ERROR and isinstance(message.data, WebSocketError)
             if refused and client.server_close is None:
                 code = int(message.data.code)
-                too_big = code == WSCloseCode.MESSAGE_TOO_BIG
-                client.server_close = (code, "Message too big" if too_big else "Protocol error")
+                client.server_close = (code, _REFUSAL_REASONS.get(code, "Protocol error"))
             return
 
-    async def _route(self, client: Client, data: str | bytes) -> None:
+    async def _route(self, client: Client, data: str) -> None:
         route_key = self._select_route(data)
         if route_key is None:
             await self._reply(client, gateway_error("Forbidden", client.info.connection_id))
             return
         event = message_event(client.info, route_key, data, now_ms=now_ms())
-        response = await self._invoke(route_key, event)
+        response = await self._invoke_within(route_key, event)
+        if response is _TIMED_OUT:
+            error = gateway_error("Endpoint request timed out", client.info.connection_id)
+            await self._reply(client, error)
+            return
         if self._after_message is not None:
             self._after_message()
         if isinstance(response, Exception):
@@ -261,7 +296,7 @@ class WebSocketGateway:
         except (ConnectionError, RuntimeError):
             logger.debug("reply to a closed connection", connection_id=client.info.connection_id)
 
-    def _select_route(self, data: str | bytes) -> str | None:
+    def _select_route(self, data: str) -> str | None:
         """`$request.body.action`, else `$default` (None: no route at all)."""
         try:
             parsed = json.loads(data)
@@ -279,11 +314,43 @@ class WebSocketGateway:
             return {"statusCode": 200}
         context = LambdaContext(f"local{route_key.replace('$', '-')}")
         loop = asyncio.get_running_loop()
+        # $disconnect is never shed; $connect counts overall, a message per connection too
+        capped = route_key != DISCONNECT
+        per_connection = event["requestContext"]["connectionId"] if route_key != CONNECT else None
+        if capped:
+            try:
+                self.concurrency.acquire(per_connection)
+            except InvocationThrottled as throttled:
+                logger.warning("invocation throttled", route=route_key, reason=str(throttled))
+                return throttled
         try:
-            return await loop.run_in_executor(self._executor, handler, event, context)
+            response = await loop.run_in_executor(self._executor, handler, event, context)
+            delay = self._faults.handler_delay() if self._faults is not None else 0.0
+            if delay:
+                await asyncio.sleep(delay)  # the fault plan's slow server: the slot stays held
+            return response
         except Exception as error:
             logger.exception("handler failed", route=route_key, error=str(error))
             return error
+        finally:
+            if capped:
+                self.concurrency.release(per_connection)
+
+    async def _invoke_within(self, route_key: str, event: dict[str, Any]) -> Any:
+        """`_invoke`, waiting no longer than API Gateway's integration timeout. Past it the
+        handler runs on, as a Lambda does, its answer is dropped and _TIMED_OUT returned."""
+        call = asyncio.ensure_future(self._invoke(route_key, event))
+        done, _ = await asyncio.wait({call}, timeout=self.limits.integration_timeout_seconds)
+        if call in done:
+            return call.result()
+        self._background.add(call)
+        call.add_done_callback(self._background.discard)
+        logger.warning(
+            "integration timed out",
+            route=route_key,
+            timeout_s=self.limits.integration_timeout_seconds,
+        )
+        return _TIMED_OUT
 
     async def _fire_disconnect(self, client: Client, close: tuple[int, str]) -> None:
         code, reason = close

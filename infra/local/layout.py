@@ -23,6 +23,8 @@ COORDINATION_TABLE = "mediaday-coordination"
 # Files under the data directory (the stream poller's checkpoint and dead letters are
 # named beside the poller, in infra/local/streams.py).
 KEY_FILE_NAME = "signing-key"
+CREDENTIALS_FILE_NAME = "aws-secret"
+LOCAL_ACCESS_KEY_ID = "local"
 STACK_FILE_NAME = "stack.json"
 SERVE_LOG_NAME = "serve.log"
 DYNAMODB_DIR_NAME = "dynamodb"
@@ -32,6 +34,12 @@ DYNAMODB_LOG_NAME = "dynamodb-local.log"
 def key_file(data_dir: Path) -> Path:
     """The local signing key, created on first use (mediaday.keys.FileKeyProvider)."""
     return data_dir / KEY_FILE_NAME
+
+
+def credentials_file(data_dir: Path) -> Path:
+    """The secret half of the stack's local AWS credentials (0600, random, created on first
+    use): its handlers sign `@connections` calls with it and the emulator checks them."""
+    return data_dir / CREDENTIALS_FILE_NAME
 
 
 def stack_file(data_dir: Path) -> Path:

@@ -16,6 +16,8 @@ from mediaday.settings import (
 )
 
 NEW_CONNECTIONS_PER_SECOND = 500
+INTEGRATION_TIMEOUT_SECONDS = 29.0  # the most API Gateway waits for a route's integration
+MAX_URL_CHARACTERS = 4096  # "Length, in characters, of the URL for a WebSocket API"
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,10 @@ class GatewayLimits:
     idle_timeout_seconds: float = API_GATEWAY_IDLE_TIMEOUT_SECONDS
     max_lifetime_seconds: float = API_GATEWAY_MAX_CONNECTION_SECONDS
     new_connections_per_second: float = NEW_CONNECTIONS_PER_SECOND
+    integration_timeout_seconds: float = INTEGRATION_TIMEOUT_SECONDS
+    max_url_characters: int = MAX_URL_CHARACTERS
+    # How long a POST @connections waits for a client that does not read before its 429.
+    send_timeout_seconds: float = 5.0
 
     @classmethod
     def from_env(cls, **overrides: float | None) -> GatewayLimits:

@@ -1,9 +1,12 @@
 """The Management API of the local WebSocket API: `POST/GET/DELETE
 /{stage}/@connections/{id}`, as the broadcaster and the handlers call it on AWS.
 
-410 GoneException for unknown or closed connections, 413 for data over 128 KB, 429 when a
-client does not read (API Gateway's "client side buffer is full"), and the faults the
-reliability suite's plan injects (infra/local/faults.py).
+Every call must be SigV4-signed with the stack's local credentials (infra/local/sigv4.py),
+as API Gateway requires IAM: unsigned or wrongly signed calls get 403 ForbiddenException
+before anything else is looked at. Then 410 GoneException for unknown or closed
+connections, 413 for data over 128 KB, 429 when a client does not read (API Gateway's
+"client side buffer is full"), and the faults the reliability suite's plan injects
+(infra/local/faults.py).
 """
 
 from __future__ import annotations
@@ -18,8 +21,8 @@ from infra.local.clients import Client, close_client, live_client, send
 from infra.local.faults import FaultPlan, PostFault
 from infra.local.limits import GatewayLimits
 from infra.local.responses import error_response, gone, json_response
+from infra.local.sigv4 import LocalCredentials, signature_problem
 
-_SEND_TIMEOUT_SECONDS = 5.0
 # Bytes queued to a client that does not read before POSTs answer 429, as API Gateway's
 # LimitExceededException does when "the WebSocket client side buffer is full".
 _CLIENT_BUFFER_BYTES = 4 * 1024 * 1024
@@ -29,11 +32,16 @@ class ManagementApi:
     """The @connections routes over the gateway's live clients (shared, not copied)."""
 
     def __init__(
-        self, clients: Mapping[str, Client], limits: GatewayLimits, faults: FaultPlan | None
+        self,
+        clients: Mapping[str, Client],
+        limits: GatewayLimits,
+        faults: FaultPlan | None,
+        credentials: LocalCredentials | None,
     ) -> None:
         self._clients = clients
         self._limits = limits
         self._faults = faults
+        self._credentials = credentials  # None: no call can be signed, all are refused
 
     def add_routes(self, app: web.Application, stage: str) -> None:
         connections = f"/{stage}/@connections/{{connection_id}}"
@@ -43,6 +51,9 @@ class ManagementApi:
 
     async def post_to_connection(self, request: web.Request) -> web.Response:
         data = await request.read()
+        refused = self._unsigned(request, data)
+        if refused is not None:
+            return refused
         limit = self._limits.max_message_bytes
         if len(data) > limit:
             return error_response(
@@ -69,7 +80,7 @@ class ManagementApi:
         else:
             payload = text
         try:
-            await asyncio.wait_for(send(client, payload), _SEND_TIMEOUT_SECONDS)
+            await asyncio.wait_for(send(client, payload), self._limits.send_timeout_seconds)
         except TimeoutError:
             return error_response(429, "LimitExceededException", "The client is not reading")
         except (ConnectionError, RuntimeError):
@@ -88,6 +99,9 @@ class ManagementApi:
         return error_response(403, "ForbiddenException", "Forbidden (injected poison record)")
 
     async def get_connection(self, request: web.Request) -> web.Response:
+        refused = self._unsigned(request, await request.read())
+        if refused is not None:
+            return refused
         client = live_client(self._clients, request.match_info["connection_id"])
         if client is None:
             return gone()
@@ -102,11 +116,27 @@ class ManagementApi:
         )
 
     async def delete_connection(self, request: web.Request) -> web.Response:
+        refused = self._unsigned(request, await request.read())
+        if refused is not None:
+            return refused
         client = live_client(self._clients, request.match_info["connection_id"])
         if client is None:
             return gone()
         await close_client(client, WSCloseCode.OK, "Connection deleted")
         return web.Response(status=204)
+
+    def _unsigned(self, request: web.Request, body: bytes) -> web.Response | None:
+        """403 ForbiddenException unless the call is signed with the stack's credentials."""
+        problem = signature_problem(
+            self._credentials,
+            method=request.method,
+            url=f"{request.scheme}://{request.host}{request.raw_path}",
+            headers=request.headers,
+            body=body,
+        )
+        if problem is None:
+            return None
+        return error_response(403, "ForbiddenException", problem)
 
 
 def _iso(epoch_ms: int) -> str:

@@ -1,16 +1,43 @@
 """The web pages beside the APIs: files of a web root the caller chooses (the CLI passes
-client/web), so the emulator knows nothing of what the pages are."""
+client/web), so the emulator knows nothing of what the pages are.
+
+Every page goes out with a strict Content-Security-Policy, as CloudFront sends it through
+the stack's response headers policy (infra/web.tf): scripts, styles and everything else
+from the page's own origin only, WebSocket connections to this origin only (the pages and
+the API share one port here), and no framing.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import mimetypes
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
 
 PageHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_HOST = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
+
+
+def content_security_policy(host: str) -> str:
+    """The pages' policy for a page served as `host` (the Host header; a malformed one is
+    left out, so nothing of it is ever written into the header)."""
+    sockets = f" ws://{host} wss://{host}" if _HOST.match(host) else ""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            f"connect-src 'self'{sockets}",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "object-src 'none'",
+        ]
+    )
 
 
 def static_pages(web_root: Path | None) -> PageHandler:
@@ -23,9 +50,14 @@ def static_pages(web_root: Path | None) -> PageHandler:
         if path is None:
             raise web.HTTPNotFound()
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return web.FileResponse(
-            path, headers={"Content-Type": content_type, "Cache-Control": "no-cache"}
-        )
+        headers = {
+            "Content-Type": content_type,
+            "Cache-Control": "no-cache",
+            "Content-Security-Policy": content_security_policy(request.host),
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+        }
+        return web.FileResponse(path, headers=headers)
 
     return serve_page
 

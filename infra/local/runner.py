@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import boto3
+
 from infra.local.layout import DEFAULT_MEDIA_DAY, key_file, serve_log, stack_file
 from infra.local.ports import free_port
 from mediaday.keys import FileKeyProvider
@@ -31,6 +33,8 @@ from mediaday.models import Role
 from mediaday.tokens import issue_token
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# A cgroup directory (v1 or v2) every stack process joins when set (`make soak-slow`).
+CGROUP_VAR = "MEDIADAY_STACK_CGROUP"
 
 
 class LocalStack:
@@ -74,6 +78,11 @@ class LocalStack:
         ]
         env = {**os.environ, **self.env}
         env.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+        if env.get(CGROUP_VAR):
+            # `make soak-slow`: the stack (and DynamoDB Local, its child) joins a CPU-capped
+            # cgroup before it starts, so the whole stack runs as on a slower machine
+            join = f'echo $$ > "${CGROUP_VAR}/cgroup.procs" && exec "$@"'
+            command = ["/bin/sh", "-c", join, "sh", *command]
         with serve_log(self.data_dir).open("ab") as log:
             self.process = subprocess.Popen(  # noqa: S603 (this interpreter, fixed args)
                 command,
@@ -147,6 +156,23 @@ class LocalStack:
     @property
     def media_day(self) -> str:
         return str(self.info.get("media_day", DEFAULT_MEDIA_DAY))
+
+    @property
+    def management_credentials(self) -> dict[str, str]:
+        """What `@connections` calls must be SigV4-signed with: `access_key_id`,
+        `secret_access_key`, `region` (from stack.json)."""
+        return dict(self.info["management_credentials"])
+
+    def management_client(self) -> Any:
+        """A boto3 `apigatewaymanagementapi` client of this stack, signed as it requires."""
+        credentials = self.management_credentials
+        return boto3.client(
+            "apigatewaymanagementapi",
+            endpoint_url=self.management_url,
+            region_name=credentials["region"],
+            aws_access_key_id=credentials["access_key_id"],
+            aws_secret_access_key=credentials["secret_access_key"],
+        )
 
     def token(self, role: str, station: str | None = None, *, ttl_seconds: int = 3600) -> str:
         """A token signed with this stack's key (any role, any station)."""

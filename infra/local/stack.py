@@ -2,7 +2,8 @@
 demo day in one process, running the same handler functions Lambda runs.
 
 Start order: bind the port (fail fast if taken), DynamoDB Local, tables, demo day, handler
-environment, gateway, poller, then `<data-dir>/stack.json`. Ctrl-C / SIGTERM stop it in
+environment, gateway, the broadcaster's process (stream poller + broadcast handler,
+infra/local/broadcaster.py), then `<data-dir>/stack.json`. Ctrl-C / SIGTERM stop it in
 reverse: sockets closed with 1001 (each firing $disconnect), poller, DynamoDB Local, and
 stack.json removed.
 """
@@ -26,6 +27,7 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger
 
+from infra.local.broadcaster import BroadcasterConfig, BroadcasterError, BroadcasterProcess
 from infra.local.demo import seed_demo
 from infra.local.dynamodb import DynamoDBLocal, DynamoDBLocalError
 from infra.local.faults import FaultPlan, FaultPlanError
@@ -35,14 +37,17 @@ from infra.local.layout import (
     COORDINATION_TABLE,
     DEFAULT_DATA_DIR,
     DEFAULT_MEDIA_DAY,
+    LOCAL_ACCESS_KEY_ID,
     REGION,
     STAGE,
+    credentials_file,
     key_file,
     stack_file,
 )
 from infra.local.limits import GatewayLimits
-from infra.local.streams import StreamPoller
-from mediaday.keys import FileKeyProvider
+from infra.local.sigv4 import LocalCredentials
+from infra.local.streams import StreamTarget
+from mediaday.keys import FileKeyProvider, ensure_key_file
 from mediaday.models import Role
 from mediaday.tokens import issue_token
 
@@ -53,6 +58,8 @@ ROUTES = {
     DEFAULT: "messaging.handler.on_message",
 }
 STREAM_TARGET = "broadcast.handler.on_stream"
+# Closes idle connections whose token ran out (on AWS: an EventBridge rule each minute).
+SWEEP_TARGET = "connect.handler.on_sweep"
 
 logger = Logger(service="local-stack")
 
@@ -116,14 +123,15 @@ def configure_handlers(
 ) -> None:
     """The environment the Lambda handlers read, pointing at the local pieces.
 
-    Fake credentials, so nothing here can reach a real AWS account.
+    Local credentials, so nothing here can reach a real AWS account; their secret is random
+    per data directory (0600), so only this user's processes can sign `@connections` calls.
     """
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
         os.environ.pop(name, None)
     os.environ.update(
         {
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_ACCESS_KEY_ID": LOCAL_ACCESS_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": local_credentials(data_dir).secret_key,
             "AWS_DEFAULT_REGION": REGION,
             "AWS_REGION": REGION,
             "AWS_EC2_METADATA_DISABLED": "true",
@@ -144,6 +152,12 @@ def configure_handlers(
     from mediaday.factories import reset_all  # noqa: PLC0415 (after the environment)
 
     reset_all()
+
+
+def stream_target(faults: FaultPlan | None) -> StreamTarget:
+    """The broadcaster as the stream poller calls it, crashing where a fault plan says."""
+    target = _handler(STREAM_TARGET)
+    return faults.wrap_stream_target(target) if faults is not None else target
 
 
 def _handler(path: str) -> Callable[[dict[str, Any], Any], Any]:
@@ -204,17 +218,7 @@ async def _run(
         faults = FaultPlan.from_env()  # reliability tests only: MEDIADAY_LOCAL_FAULTS
     except FaultPlanError as error:
         raise StackError(str(error)) from None
-    stream_target = _handler(STREAM_TARGET)
-    if faults is not None:
-        stream_target = faults.wrap_stream_target(stream_target)
-    stream_arn = dynamodb.describe_table(TableName=COORDINATION_TABLE)["Table"]["LatestStreamArn"]
-    poller = StreamPoller(
-        database.client("dynamodbstreams"),
-        stream_arn,
-        stream_target,
-        data_dir=data_dir,
-        region=REGION,
-    )
+    poller = _broadcaster(data_dir, database, f"{http_url}/{STAGE}", options.log_level)
     gateway = WebSocketGateway(
         {route: _handler(path) for route, path in ROUTES.items()},
         stage=STAGE,
@@ -222,6 +226,7 @@ async def _run(
         web_root=options.web_root,
         faults=faults,
         after_message=poller.nudge,  # a write's record is on the stream once it is acked
+        credentials=local_credentials(data_dir),
     )
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -229,18 +234,19 @@ async def _run(
         loop.add_signal_handler(signum, stopping.set)
 
     await gateway.start_on(listener)
-    poller.start()
+    broadcaster_watch = await _start_broadcaster(poller, gateway, stopping)
     try:
         stations = [item.id for item in store.items_of_type(DEFAULT_MEDIA_DAY, "station")]
         info = stack_info(data_dir, http_url, stations)
         info["dynamodb_endpoint"] = database.endpoint
         _write_json(stack_file(data_dir), info)
         print(banner(info, database.endpoint, data_dir), flush=True)
-        watchdog = asyncio.create_task(_watch(database, stopping))
+        background = _background(database, stopping)
         await stopping.wait()
-        watchdog.cancel()
+        _cancel(background)
         print("mediaday serve: stopping…", flush=True)
     finally:
+        broadcaster_watch.cancel()
         await gateway.close()
         await asyncio.to_thread(poller.stop)
     if not database.running:
@@ -254,6 +260,73 @@ async def _watch(database: DynamoDBLocal, stopping: asyncio.Event) -> None:
         await asyncio.sleep(1.0)
     logger.error("DynamoDB Local exited", log=str(database.log_path))
     stopping.set()
+
+
+def _broadcaster(
+    data_dir: Path, database: DynamoDBLocal, management_endpoint: str, log_level: str
+) -> BroadcasterProcess:
+    """The stream poller and the broadcaster, to run in a process of their own so their
+    posts and the gateway serving them do not share one GIL (infra/local/broadcaster.py)."""
+    table = database.client().describe_table(TableName=COORDINATION_TABLE)["Table"]
+    return BroadcasterProcess(
+        BroadcasterConfig(
+            data_dir=data_dir,
+            dynamodb_endpoint=database.endpoint,
+            management_endpoint=management_endpoint,
+            stream_arn=table["LatestStreamArn"],
+            region=REGION,
+            log_level=log_level,
+        )
+    )
+
+
+async def _start_broadcaster(
+    poller: BroadcasterProcess, gateway: WebSocketGateway, stopping: asyncio.Event
+) -> asyncio.Task[None]:
+    """Start the broadcaster's process; the stack stops if it dies."""
+    try:
+        await asyncio.to_thread(poller.start)
+    except BroadcasterError as error:
+        await gateway.close()
+        raise StackError(str(error)) from None
+
+    async def watch() -> None:
+        while poller.running:  # noqa: ASYNC110 (a process has no awaitable exit)
+            await asyncio.sleep(1.0)
+        logger.error("the broadcaster process exited: stopping the stack")
+        stopping.set()
+
+    return asyncio.create_task(watch())
+
+
+def _background(database: DynamoDBLocal, stopping: asyncio.Event) -> list[asyncio.Task[None]]:
+    """The stack's own loops: the DynamoDB Local watchdog and the expiry sweep."""
+    return [
+        asyncio.create_task(_watch(database, stopping)),
+        asyncio.create_task(_sweep(_handler(SWEEP_TARGET))),
+    ]
+
+
+def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+
+
+async def _sweep(target: Callable[[dict[str, Any], Any], Any]) -> None:
+    """One expiry sweep pass every `expiry_sweep_seconds`, for as long as the stack runs.
+
+    Each pass gets a context with no time left, so the handler makes exactly one pass (on
+    AWS it loops for its minute)."""
+    from infra.local.events import LambdaContext  # noqa: PLC0415
+    from mediaday.settings import get_settings  # noqa: PLC0415 (after the environment)
+
+    interval = get_settings().expiry_sweep_seconds
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await asyncio.to_thread(target, {}, LambdaContext("sweep", timeout_seconds=0))
+        except Exception:  # a failed pass is retried by the next one
+            logger.exception("expiry sweep failed")
 
 
 def stack_info(data_dir: Path, http_url: str, stations: list[str]) -> dict[str, Any]:
@@ -277,6 +350,7 @@ def stack_info(data_dir: Path, http_url: str, stations: list[str]) -> dict[str, 
     links = {
         "kiosk": f"{http_url}/kiosk?token={tokens['kiosk']}",
         "crew": {s: f"{http_url}/crew?token={t}" for s, t in crew.items()},
+        "producer": f"{http_url}/producer?token={tokens['producer']}",
     }
     return {
         "ws_url": ws_url,
@@ -288,6 +362,12 @@ def stack_info(data_dir: Path, http_url: str, stations: list[str]) -> dict[str, 
         "tokens": tokens,
         "links": links,
         "pid": os.getpid(),
+        # What a local tool signs `@connections` calls with (stack.json is 0600)
+        "management_credentials": {
+            "access_key_id": LOCAL_ACCESS_KEY_ID,
+            "secret_access_key": local_credentials(data_dir).secret_key,
+            "region": REGION,
+        },
     }
 
 
@@ -298,6 +378,7 @@ def banner(info: dict[str, Any], dynamodb_endpoint: str, data_dir: Path) -> str:
         f"  WebSocket API    {info['ws_url']}",
         f"  Management API   {info['management_url']}/@connections/{{connectionId}}",
         f"  Kiosk page       {info['links']['kiosk']}",
+        f"  Producer console {info['links']['producer']}",
     ]
     for station, link in info["links"]["crew"].items():
         lines.append(f"  Crew page {station:<6} {link}")
@@ -319,7 +400,17 @@ def banner(info: dict[str, Any], dynamodb_endpoint: str, data_dir: Path) -> str:
     return "\n".join(lines)
 
 
+def local_credentials(data_dir: Path) -> LocalCredentials:
+    """The stack's AWS credentials: a fixed key id, a random secret kept in the data dir."""
+    secret = ensure_key_file(credentials_file(data_dir)).decode()
+    return LocalCredentials(LOCAL_ACCESS_KEY_ID, secret, REGION)
+
+
 def _write_json(path: Path, value: dict[str, Any]) -> None:
+    """Atomically, readable by this user only: stack.json holds a producer token."""
     temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(value, indent=2))
+    temporary.unlink(missing_ok=True)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(json.dumps(value, indent=2))
     os.replace(temporary, path)

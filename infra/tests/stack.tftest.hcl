@@ -44,6 +44,12 @@ mock_provider "aws" {
       bucket_regional_domain_name = "mediaday-dev-web-x.s3.us-east-1.amazonaws.com"
     }
   }
+  mock_resource "aws_cloudwatch_event_rule" {
+    defaults = { arn = "arn:aws:events:us-east-1:123456789012:rule/mediaday-dev-sweep-expired" }
+  }
+  mock_resource "aws_lambda_alias" {
+    defaults = { arn = "arn:aws:lambda:us-east-1:123456789012:function:mediaday-dev-fn:live" }
+  }
   mock_resource "aws_cloudfront_distribution" {
     defaults = {
       arn         = "arn:aws:cloudfront::123456789012:distribution/E2EXAMPLE"
@@ -246,9 +252,9 @@ run "stream_mapping_reports_partial_failures_and_gives_up_finitely" {
   assert {
     condition = (
       module.broadcast.event_source_mapping.event_source_arn == aws_dynamodb_table.coordination.stream_arn &&
-      module.broadcast.event_source_mapping.function_name == module.broadcast.broadcast.arn
+      module.broadcast.event_source_mapping.function_name == module.broadcast.broadcast.alias_arn
     )
-    error_message = "The coordination stream must feed the broadcast function."
+    error_message = "The coordination stream must feed the broadcast function's live alias."
   }
 
   assert {
@@ -325,30 +331,37 @@ run "each_role_gets_least_privilege" {
       module.messaging.message.policy_statements,
       module.broadcast.broadcast.policy_statements,
       module.connect.rotate_signing_key.policy_statements,
+      module.connect.sweep_expired.policy_statements,
       ) : alltrue([for a in s.Action : !endswith(a, "*")])
     ])
     error_message = "Actions must be named one by one, never with a wildcard."
   }
 
   assert {
-    condition = (
-      !anytrue([for s in module.connect.connect.policy_statements : contains(s.Action, "execute-api:ManageConnections")]) &&
-      !anytrue([for s in module.connect.disconnect.policy_statements : contains(s.Action, "execute-api:ManageConnections")])
-    )
-    error_message = "The connect service never posts to connections."
+    condition = alltrue([for f in [module.connect.connect, module.connect.disconnect, module.broadcast.broadcast] :
+      [for s in f.policy_statements : s.Resource if contains(s.Action, "execute-api:ManageConnections")] == [["arn:aws:execute-api:us-east-1:123456789012:abc123defg/dev/POST/@connections/*"]]
+    ])
+    error_message = "connect and disconnect (device announcements) and the broadcaster may POST @connections on this API's stage only, never DELETE."
   }
 
   assert {
-    condition = alltrue([for f in [module.messaging.message, module.broadcast.broadcast] :
-      [for s in f.policy_statements : s.Resource if contains(s.Action, "execute-api:ManageConnections")] == [["arn:aws:execute-api:us-east-1:123456789012:abc123defg/dev/POST/@connections/*"]]
-    ])
-    error_message = "Posting functions may POST @connections on this API's stage only."
+    condition = (
+      flatten([for s in module.messaging.message.policy_statements : s.Resource if contains(s.Action, "execute-api:ManageConnections")]) == [
+        "arn:aws:execute-api:us-east-1:123456789012:abc123defg/dev/POST/@connections/*",
+        "arn:aws:execute-api:us-east-1:123456789012:abc123defg/dev/DELETE/@connections/*",
+      ] &&
+      flatten([for s in module.connect.sweep_expired.policy_statements : s.Resource if contains(s.Action, "execute-api:ManageConnections")]) == [
+        "arn:aws:execute-api:us-east-1:123456789012:abc123defg/dev/POST/@connections/*",
+        "arn:aws:execute-api:us-east-1:123456789012:abc123defg/dev/DELETE/@connections/*",
+      ]
+    )
+    error_message = "The message function (revoke, expiry) and the expiry sweep may POST and DELETE @connections on this API's stage, and nothing else."
   }
 
   assert {
     condition = (
       [for s in module.connect.connect.policy_statements : s.Resource if contains(s.Action, "secretsmanager:GetSecretValue")] == [["arn:aws:secretsmanager:us-east-1:123456789012:secret:mediaday-dev/signing-key-AbCdEf"]] &&
-      alltrue([for f in [module.connect.disconnect, module.messaging.message, module.broadcast.broadcast] :
+      alltrue([for f in [module.connect.disconnect, module.connect.sweep_expired, module.messaging.message, module.broadcast.broadcast] :
         !anytrue([for s in f.policy_statements : anytrue([for a in s.Action : startswith(a, "secretsmanager:")])])
       ])
     )
@@ -504,10 +517,24 @@ run "tables_match_the_python_definitions" {
   assert {
     condition = (
       aws_dynamodb_table.connections.hash_key == "pk" && aws_dynamodb_table.connections.range_key == "sk" &&
-      aws_dynamodb_table.connections.attribute == toset([{ name = "pk", type = "S" }, { name = "sk", type = "S" }]) &&
+      aws_dynamodb_table.connections.attribute == toset([
+        { name = "pk", type = "S" }, { name = "sk", type = "S" },
+        { name = "device_day", type = "S" }, { name = "connected_at", type = "N" },
+        { name = "expiry_hour", type = "N" }, { name = "token_expires_at", type = "N" },
+      ]) &&
       aws_dynamodb_table.connections.billing_mode == "PAY_PER_REQUEST"
     )
-    error_message = "connections: pk/sk strings, on demand (mediaday/tables.py)."
+    error_message = "connections: pk/sk strings and the device indexes' keys, on demand (mediaday/tables.py)."
+  }
+
+  assert {
+    condition = (
+      { for index in aws_dynamodb_table.connections.global_secondary_index : index.name => [index.hash_key, index.range_key, index.projection_type] } == {
+        by_day          = ["device_day", "connected_at", "ALL"]
+        by_token_expiry = ["expiry_hour", "token_expires_at", "ALL"]
+      }
+    )
+    error_message = "connections: a media day's devices and the expiry sweep are one Query each (mediaday/tables.py)."
   }
 
   assert {
@@ -518,19 +545,19 @@ run "tables_match_the_python_definitions" {
   assert {
     condition = (
       aws_dynamodb_table.coordination.hash_key == "pk" && aws_dynamodb_table.coordination.range_key == "sk" &&
-      aws_dynamodb_table.coordination.attribute == toset([{ name = "pk", type = "S" }, { name = "sk", type = "S" }, { name = "rev", type = "N" }])
+      aws_dynamodb_table.coordination.attribute == toset([{ name = "pk", type = "S" }, { name = "sk", type = "S" }, { name = "rev", type = "N" }, { name = "talent_slot", type = "S" }])
     )
-    error_message = "coordination: pk/sk strings and rev number (mediaday/tables.py)."
+    error_message = "coordination: pk/sk strings, rev number, talent_slot string (mediaday/tables.py)."
   }
 
   assert {
     condition = (
-      length(aws_dynamodb_table.coordination.local_secondary_index) == 1 &&
-      one(aws_dynamodb_table.coordination.local_secondary_index).name == "by_rev" &&
-      one(aws_dynamodb_table.coordination.local_secondary_index).range_key == "rev" &&
-      one(aws_dynamodb_table.coordination.local_secondary_index).projection_type == "ALL"
+      { for index in aws_dynamodb_table.coordination.local_secondary_index : index.name => [index.range_key, index.projection_type] } == {
+        by_rev    = ["rev", "ALL"]
+        by_talent = ["talent_slot", "ALL"]
+      }
     )
-    error_message = "coordination needs the by_rev local index (pk, rev), projecting everything."
+    error_message = "coordination needs the by_rev (pk, rev) and by_talent (pk, talent_slot) local indexes, projecting everything."
   }
 
   assert {
@@ -586,9 +613,250 @@ run "web_bucket_is_private_and_alarms_watch_delivery" {
       aws_cloudwatch_metric_alarm.stream_iterator_age.metric_name == "IteratorAge" &&
       toset(keys(module.function_alarms["errors"].alarms)) == toset(["connect", "disconnect", "message", "broadcast", "rotation"]) &&
       toset(keys(module.function_alarms["throttles"].alarms)) == toset(["connect", "disconnect", "message", "broadcast", "rotation"]) &&
-      module.function_alarms["errors"].alarms["rotation"].dimensions.FunctionName == "mediaday-dev-rotate-signing-key" &&
-      aws_cloudwatch_metric_alarm.failure_queue_depth.dimensions.QueueName == module.broadcast.failure_queue.name
+      module.function_alarms["errors"].alarms["rotation"].dimensions.FunctionName == "mediaday-dev-rotate-signing-key"
     )
-    error_message = "Alarms: iterator age, errors and throttles of every function (the rotation too), failure queue depth."
+    error_message = "Alarms: iterator age, errors and throttles of every function (the rotation too)."
+  }
+}
+
+# ---------------------------------------------------------------------------------------
+# Alarms for every failure mode: each one's metric, dimensions and threshold
+# ---------------------------------------------------------------------------------------
+
+run "every_failure_mode_has_an_alarm_on_the_right_metric" {
+  command = apply
+
+  variables {
+    alarm_email = "ops@example.com"
+  }
+
+  assert {
+    # (compared as JSON: the planned dimensions are maps, the expected ones object literals)
+    condition = jsonencode({
+      for key, alarm in aws_cloudwatch_metric_alarm.metric : key => [alarm.namespace, alarm.metric_name, alarm.dimensions, alarm.statistic, alarm.threshold, alarm.comparison_operator]
+      }) == jsonencode({
+      "broadcast-failed-records"           = ["MediaDayLive", "FailedRecords", { service = "broadcast" }, "Sum", 0, "GreaterThanThreshold"]
+      "broadcast-undeliverable-records"    = ["MediaDayLive", "UndeliverableRecords", { service = "broadcast" }, "Sum", 0, "GreaterThanThreshold"]
+      "broadcast-destination-failures"     = ["AWS/Lambda", "DestinationDeliveryFailures", { FunctionName = "mediaday-dev-broadcast" }, "Sum", 0, "GreaterThanThreshold"]
+      "broadcast-failures-parked"          = ["AWS/SQS", "NumberOfMessagesSent", { QueueName = module.broadcast.failure_queue.name }, "Sum", 0, "GreaterThanThreshold"]
+      "broadcast-failures-aging"           = ["AWS/SQS", "ApproximateAgeOfOldestMessage", { QueueName = module.broadcast.failure_queue.name }, "Maximum", 21600, "GreaterThanThreshold"]
+      "api-execution-errors"               = ["AWS/ApiGateway", "ExecutionError", { ApiId = "abc123defg", Stage = "dev" }, "Sum", 0, "GreaterThanThreshold"]
+      "api-message-integration-errors"     = ["AWS/ApiGateway", "IntegrationError", { ApiId = "abc123defg", Stage = "dev", Route = "$default" }, "Sum", 5, "GreaterThanThreshold"]
+      "coordination-transaction-conflicts" = ["AWS/DynamoDB", "TransactionConflict", { TableName = "mediaday-dev-coordination" }, "Sum", 10, "GreaterThanThreshold"]
+      "connections-read-throttles"         = ["AWS/DynamoDB", "ReadThrottleEvents", { TableName = "mediaday-dev-connections" }, "Sum", 0, "GreaterThanThreshold"]
+      "connections-write-throttles"        = ["AWS/DynamoDB", "WriteThrottleEvents", { TableName = "mediaday-dev-connections" }, "Sum", 0, "GreaterThanThreshold"]
+      "coordination-read-throttles"        = ["AWS/DynamoDB", "ReadThrottleEvents", { TableName = "mediaday-dev-coordination" }, "Sum", 0, "GreaterThanThreshold"]
+      "coordination-write-throttles"       = ["AWS/DynamoDB", "WriteThrottleEvents", { TableName = "mediaday-dev-coordination" }, "Sum", 0, "GreaterThanThreshold"]
+    })
+    error_message = "Each failure mode's alarm must watch its metric with its dimensions and threshold."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.stream_iterator_age.namespace == "AWS/Lambda" &&
+      aws_cloudwatch_metric_alarm.stream_iterator_age.metric_name == "IteratorAge" &&
+      aws_cloudwatch_metric_alarm.stream_iterator_age.dimensions == tomap({ FunctionName = "mediaday-dev-broadcast" }) &&
+      aws_cloudwatch_metric_alarm.stream_iterator_age.statistic == "Maximum" &&
+      aws_cloudwatch_metric_alarm.stream_iterator_age.threshold == 60000
+    )
+    error_message = "The iterator-age alarm fires when the broadcaster is a minute behind the stream."
+  }
+
+  assert {
+    condition = alltrue([for suffix, metric in { errors = "Errors", throttles = "Throttles" } : alltrue([
+      for role, alarm in module.function_alarms[suffix].alarms :
+      alarm.namespace == "AWS/Lambda" && alarm.metric_name == metric && alarm.statistic == "Sum" && alarm.threshold == 0 &&
+      alarm.dimensions == tomap({ FunctionName = local.alarm_functions[role] })
+    ])])
+    error_message = "Errors and throttles of each function: AWS/Lambda, summed, any occurrence."
+  }
+
+  # Failures that come back notify again: sums over a window, never a depth that stays up.
+  assert {
+    condition = alltrue([for alarm in aws_cloudwatch_metric_alarm.metric :
+      alarm.alarm_actions == toset([aws_sns_topic.alarms.arn]) && alarm.ok_actions == toset([aws_sns_topic.alarms.arn]) &&
+      alarm.treat_missing_data == "notBreaching" && alarm.metric_name != "ApproximateNumberOfMessagesVisible"
+    ])
+    error_message = "Every alarm notifies the topic when it fires and when it clears."
+  }
+
+  assert {
+    condition     = one(aws_sns_topic_subscription.alarm_email).endpoint == "ops@example.com" && one(aws_sns_topic_subscription.alarm_email).protocol == "email"
+    error_message = "alarm_email is subscribed to the alarm topic."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_dashboard.live.dashboard_name == "mediaday-dev-live" &&
+      length(jsondecode(aws_cloudwatch_dashboard.live.dashboard_body).widgets) == 8 &&
+      alltrue([for metric in ["ConnectCount", "MessageCount", "FanoutDuration", "IteratorAge", "FailedRecords", "Throttles", "WriteThrottleEvents"] :
+      strcontains(aws_cloudwatch_dashboard.live.dashboard_body, "\"${metric}\"")])
+    )
+    error_message = "The dashboard shows connections, messages, fan-out duration, iterator age, failures and throttles."
+  }
+}
+
+run "prod_refuses_to_plan_without_an_alarm_endpoint" {
+  command = plan
+
+  variables {
+    environment = "prod"
+  }
+
+  expect_failures = [var.alarm_email]
+}
+
+run "prod_plans_with_an_alarm_endpoint" {
+  command = plan
+
+  variables {
+    environment = "prod"
+    alarm_email = "ops@example.com"
+  }
+
+  assert {
+    condition     = one(aws_sns_topic_subscription.alarm_email).endpoint == "ops@example.com"
+    error_message = "prod subscribes its alarm endpoint."
+  }
+}
+
+# ---------------------------------------------------------------------------------------
+# Deploy readiness: versions behind an alias, redeploys, logs, pages, key scope
+# ---------------------------------------------------------------------------------------
+
+run "callers_invoke_the_live_alias_of_a_published_version" {
+  command = apply
+
+  assert {
+    condition = alltrue([for f in [module.connect.connect, module.connect.disconnect, module.messaging.message, module.broadcast.broadcast, module.connect.rotate_signing_key] :
+    f.configuration.publish && f.alias_name == "live"])
+    error_message = "Every function publishes a version per change, behind a live alias."
+  }
+
+  assert {
+    condition     = alltrue([for permission in aws_lambda_permission.route : permission.qualifier == "live"])
+    error_message = "API Gateway's invoke permissions are on the live alias, the qualifier it calls."
+  }
+
+  assert {
+    condition = (
+      module.connect.connect.configuration.snap_start &&
+      !module.connect.disconnect.configuration.snap_start &&
+      !module.messaging.message.configuration.snap_start &&
+      !module.broadcast.broadcast.configuration.snap_start
+    )
+    error_message = "SnapStart on $connect only (reconnect storms); the others keep plain cold starts."
+  }
+}
+
+run "a_change_to_any_route_argument_redeploys_the_stage" {
+  command = apply
+
+  assert {
+    condition = aws_apigatewayv2_deployment.ws[0].triggers.redeployment == sha1(jsonencode([
+      aws_apigatewayv2_route.route, aws_apigatewayv2_integration.route, aws_apigatewayv2_route_response.default,
+    ]))
+    error_message = "The redeployment trigger hashes the whole route, integration and route-response objects."
+  }
+}
+
+run "execution_and_access_logs_are_kept_encrypted_and_tell_throttles_from_errors" {
+  command = apply
+
+  assert {
+    condition = (
+      aws_cloudwatch_log_group.execution.name == "/aws/apigateway/abc123defg/dev" &&
+      aws_cloudwatch_log_group.execution.retention_in_days == 365 &&
+      aws_cloudwatch_log_group.execution.kms_key_id == aws_kms_key.stack.arn
+    )
+    error_message = "API Gateway's execution log group exists before the stage, with retention and the stack key."
+  }
+
+  assert {
+    condition = (
+      jsondecode(aws_apigatewayv2_stage.ws.access_log_settings[0].format).integrationStatus == "$context.integrationStatus" &&
+      jsondecode(aws_apigatewayv2_stage.ws.access_log_settings[0].format).responseType == "$context.error.responseType" &&
+      jsondecode(aws_apigatewayv2_stage.ws.access_log_settings[0].format).functionStatus == "$context.integration.status"
+    )
+    error_message = "The access log names Lambda's own status and API Gateway's error type (throttle vs function error)."
+  }
+}
+
+run "pages_are_cached_minutes_not_a_day" {
+  command = apply
+
+  assert {
+    condition = (
+      aws_cloudfront_distribution.web[0].default_cache_behavior[0].cache_policy_id == aws_cloudfront_cache_policy.pages[0].id &&
+      aws_cloudfront_cache_policy.pages[0].default_ttl == 300 && aws_cloudfront_cache_policy.pages[0].max_ttl == 300
+    )
+    error_message = "Edges keep pages five minutes at most, so a fix reaches kiosks without waiting a day."
+  }
+
+  assert {
+    condition     = output.cdn_distribution_id == aws_cloudfront_distribution.web[0].id
+    error_message = "The deploy needs the distribution id to invalidate the pages."
+  }
+}
+
+run "keys_and_grants_name_exactly_what_uses_them" {
+  command = apply
+
+  assert {
+    condition = [for s in jsondecode(aws_kms_key.stack.policy).Statement : s.Condition if s.Sid == "CloudFrontReadsEncryptedPages"] == [
+      { StringEquals = { "aws:SourceArn" = "arn:aws:cloudfront::123456789012:distribution/E2EXAMPLE" } }
+    ]
+    error_message = "Only the stack's own distribution may decrypt the pages."
+  }
+
+  assert {
+    condition = alltrue([for f in [module.connect.connect, module.connect.disconnect, module.messaging.message, module.broadcast.broadcast, module.connect.rotate_signing_key] :
+      [for s in f.policy_statements : s.Condition["StringEquals"]["kms:ViaService"] if s.Sid == "DecryptWithStackKey"] == [[
+        "lambda.us-east-1.amazonaws.com", "dynamodb.us-east-1.amazonaws.com", "secretsmanager.us-east-1.amazonaws.com",
+      ]]
+    ])
+    error_message = "Roles decrypt with the stack key only through the services that hold its data."
+  }
+}
+
+run "without_cdn_nothing_names_a_distribution" {
+  command = plan
+
+  variables {
+    enable_cdn = false
+  }
+
+  assert {
+    condition     = length([for s in jsondecode(aws_kms_key.stack.policy).Statement : s if s.Sid == "CloudFrontReadsEncryptedPages"]) == 0 && output.cdn_distribution_id == null
+    error_message = "With enable_cdn off, the key grants CloudFront nothing."
+  }
+}
+
+run "pages_send_a_strict_csp_and_name_only_this_api" {
+  command = apply
+
+  assert {
+    condition     = aws_cloudfront_distribution.web[0].default_cache_behavior[0].response_headers_policy_id == aws_cloudfront_response_headers_policy.pages[0].id
+    error_message = "The pages' behaviour sends the stack's response headers policy."
+  }
+
+  assert {
+    condition = alltrue([
+      for directive in [
+        "default-src 'self'",
+        "script-src 'self'",
+        "connect-src 'self' wss://abc123defg.execute-api.us-east-1.amazonaws.com;",
+        "frame-ancestors 'none'",
+      ] : strcontains(aws_cloudfront_response_headers_policy.pages[0].security_headers_config[0].content_security_policy[0].content_security_policy, directive)
+    ])
+    error_message = "The CSP allows the pages' own origin, sockets to this API only, and no framing."
+  }
+
+  assert {
+    condition = (
+      aws_s3_object.web_config.content == "window.MediaDayConfig = {\"apis\":[\"wss://abc123defg.execute-api.us-east-1.amazonaws.com/dev\"]};\n" &&
+      !contains(keys(aws_s3_object.web), "config.js")
+    )
+    error_message = "config.js is written by Terraform and names only this stack's API."
   }
 }

@@ -19,6 +19,12 @@ def test_fanout_and_naive_reach_every_subscriber_and_only_the_naive_one_scans(sm
     assert outcome["details"]["fanout_through_boto3"]["posts"] == subscribers
     assert set(fanout["dynamodb_requests_per_run"]) == {"Query"}
     assert set(naive["dynamodb_requests_per_run"]) == {"Scan"}
-    (figure,) = outcome["figures"]
+    cpu, figure = outcome["figures"]
     assert figure["value"] == fanout["deliveries_per_second"]
     assert figure["reference"] == naive["deliveries_per_second"]
+    # and the CPU per delivery is set against a bare request's, measured in the same run
+    assert (cpu["value"], cpu["reference"]) == (
+        fanout["cpu_ms_per_delivery"],
+        fanout["bare_request_cpu_ms"],
+    )
+    assert cpu["value"] > 0 and cpu["reference"] > 0

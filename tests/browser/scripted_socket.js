@@ -3,7 +3,9 @@
 // order, so the delivery rules can be checked exactly.
 window.sockets = [];
 class ScriptedSocket {
-  constructor(url) { this.url = url; this.readyState = 0; this.sent = []; sockets.push(this); }
+  constructor(url, protocols) {
+    this.url = url; this.protocols = protocols; this.readyState = 0; this.sent = []; sockets.push(this);
+  }
   send(text) { this.sent.push(JSON.parse(text)); }
   close(code) {
     if (this.readyState === 3) return;
@@ -59,4 +61,8 @@ window.slot = (id, version, rev, extra) => Object.assign({ type: "slot", id, ver
   ends_at: "2026-11-25T10:15:00Z" }, extra || {});
 window.event = (item) => socket().deliver({ type: "event", topic: "schedule", change: "updated",
   item_type: item.type, item_id: item.id, item, version: item.version, rev: item.rev });
+// One `events` frame (a stream batch): [item, topics] pairs, in the order given.
+window.events = (...entries) => socket().deliver({ type: "events", changes: entries.map(
+  ([item, topics]) => ({ topics: topics || ["schedule"], change: "updated", item_type: item.type,
+    item_id: item.id, item, version: item.version, rev: item.rev })) });
 window.held = (type, id) => client.mirror.get(type, id);

@@ -21,6 +21,7 @@ from client.events import ConnectionState
 from client.options import ClientOptions
 from mediaday.protocol import Ack
 from tests.support.client_options import STACK
+from tests.support.faultproxy import FaultProxy
 
 T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -86,3 +87,32 @@ def save_screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
+
+
+class ThreadedFaultProxy:
+    """tests/support/faultproxy.py's TCP proxy on a background event loop: the pages load
+    through it (HTTP and WebSocket share the stack's port), so a test can black-hole a
+    page's socket the way venue Wi-Fi does, below anything the browser could notice."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        self.proxy = FaultProxy("127.0.0.1", upstream_port)
+        self._call(self.proxy.start())
+
+    def _call(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(10)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.proxy.port}"
+
+    def stall(self) -> int:
+        """Black-hole every connection open now (new ones pass)."""
+        return self._call(_read(lambda: self.proxy.stall(1.0)))
+
+    def close(self) -> None:
+        self._call(self.proxy.stop())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)

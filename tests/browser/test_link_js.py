@@ -1,8 +1,8 @@
 """client/web/link.js in Chromium: open, reconnect, heartbeat and the server clock.
 
-The token travels in the query string; reconnects are jittered; a late pong means a dead
-link; a write in flight is resent with its id. The scripted WebSocket and the `js` fixture:
-tests/browser/scripted.py.
+The token travels as a subprotocol, not in the URL; reconnects are jittered; a silent link
+is dead and a slow one is not; a write unanswered is resent with its id, on the same socket
+or after a reconnect. The scripted WebSocket and the `js` fixture: tests/browser/scripted.py.
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ from tests.browser.scripted import run
 pytestmark = pytest.mark.browser
 
 
-def test_the_token_travels_in_the_query_string(js: Page) -> None:
-    url = run(js, "makeClient(['schedule']); return socket().url;")
-    assert url.startswith("ws://example.invalid/local?token=mdl1.")
+def test_the_token_travels_as_a_subprotocol_never_in_the_url(js: Page) -> None:
+    opened = run(js, "makeClient(['schedule']); return [socket().url, socket().protocols];")
+    url, protocols = opened
+    assert url == "ws://example.invalid/local"
+    assert protocols[0] == "mediaday.v1" and protocols[1].startswith("mdl1.")
 
 
 def test_reconnect_delays_are_jittered_and_grow_up_to_the_cap(js: Page) -> None:
@@ -102,3 +104,107 @@ def test_a_write_in_flight_is_resent_with_the_same_id_after_a_reconnect(js: Page
         """,
     )
     assert result == {"sameId": True, "duplicate": True, "status": "captured"}
+
+
+def test_a_silent_link_says_reconnecting_at_once_and_opens_a_new_socket_without_its_close(
+    js: Page,
+) -> None:
+    result = run(
+        js,
+        """
+        makeClient(["schedule"], { pongTimeoutMs: 150, heartbeatMs: 40 });
+        socket().open();
+        answerSubscribe(3, {});
+        await until(() => client.status.ready);
+        const first = socket();
+        first.close = (code) => { first.closeCode = code; };  // a black hole: no onclose, ever
+        const silentAt = Date.now();
+        await until(() => client.status.state === "reconnecting", 3000);
+        const noticed = Date.now() - silentAt;
+        await until(() => sockets.length === 2, 3000);
+        return { closeCode: first.closeCode, noticed, limit: 40 + 150 + 100 };
+        """,
+    )
+    assert result["closeCode"] == 4001
+    assert result["noticed"] <= result["limit"]
+
+
+def test_a_slow_pong_on_a_link_that_carries_frames_keeps_it_live(js: Page) -> None:
+    result = run(
+        js,
+        """
+        makeClient(["schedule"], { pongTimeoutMs: 150, heartbeatMs: 60 });
+        socket().open();
+        answerSubscribe(3, {});
+        await until(() => client.status.ready);
+        // no pong for 600 ms, but events keep arriving: slow, not silent
+        for (let i = 0; i < 12; i++) {
+          event(slot("sl-" + i, 1, 4 + i));
+          await tick(50);
+        }
+        return { sockets: sockets.length, state: client.status.state };
+        """,
+    )
+    assert result == {"sockets": 1, "state": "live"}
+
+
+def test_an_unanswered_write_is_resent_on_the_same_socket_and_never_reported_failed(
+    js: Page,
+) -> None:
+    result = run(
+        js,
+        """
+        makeClient(["shots:st-1"], { requestTimeoutMs: 300, attemptFloorMs: 100 });
+        socket().open();
+        answerSubscribe(3, {});
+        await until(() => client.status.ready);
+        let settled = "pending";
+        const answer = client.write({ action: "shot.set_status", shot_id: "s1", version: 1,
+                                      status: "captured" });
+        answer.then(() => { settled = "applied"; }, (e) => { settled = e.code; });
+        // no answer: resent on this socket with the same id (backed off), past the deadline
+        await until(() => socket().sent.filter((f) => f.action === "shot.set_status").length >= 2,
+                    5000);
+        await tick(400);
+        const sends = socket().sent.filter((f) => f.action === "shot.set_status");
+        const stillPending = settled;
+        const item = { type: "shot", id: "s1", station_id: "st-1", talent_id: "t-1",
+                       description: "x", status: "captured", version: 2, rev: 4 };
+        socket().deliver({ type: "ack", id: sends[0].id, action: "shot.set_status", item,
+                           version: 2, rev: 4 });
+        await answer;
+        return { sockets: sockets.length, sameId: sends.every((f) => f.id === sends[0].id),
+                 resends: sends.length - 1, stillPending, settled };
+        """,
+    )
+    assert result["sockets"] == 1 and result["sameId"] is True
+    assert 1 <= result["resends"] <= 3
+    assert result["stillPending"] == "pending" and result["settled"] == "applied"
+
+
+def test_a_busy_write_is_retried_after_the_servers_hint(js: Page) -> None:
+    result = run(
+        js,
+        """
+        makeClient(["shots:st-1"]);
+        socket().open();
+        answerSubscribe(3, {});
+        await until(() => client.status.ready);
+        const answer = client.write({ action: "shot.set_status", shot_id: "s1", version: 1,
+                                      status: "captured" });
+        const sent = socket().last("shot.set_status");
+        const refusedAt = Date.now();
+        socket().deliver({ type: "error", id: sent.id, code: "busy", message: "overloaded",
+                           retry_after_ms: 200 });
+        await until(() => socket().sent.filter((f) => f.action === "shot.set_status").length === 2);
+        const waited = Date.now() - refusedAt;
+        const item = { type: "shot", id: "s1", station_id: "st-1", talent_id: "t-1",
+                       description: "x", status: "captured", version: 2, rev: 4 };
+        socket().deliver({ type: "ack", id: sent.id, action: "shot.set_status", item,
+                           version: 2, rev: 4 });
+        const ack = await answer;
+        return { waited, version: ack.version, errors: window.errors };
+        """,
+    )
+    assert result["waited"] >= 195
+    assert result["version"] == 2 and result["errors"] == []

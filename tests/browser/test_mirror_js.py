@@ -92,3 +92,41 @@ def test_a_snapshot_drops_what_it_lacks_unless_it_changed_after_the_snapshot(js:
         """,
     )
     assert result == {"old": False, "new": True}
+
+
+def test_an_events_frame_applies_its_changes_in_order_and_asks_for_them(js: Page) -> None:
+    result = run(
+        js,
+        """
+        makeClient(["schedule", "station:st-1"]);
+        socket().open();
+        const asked = socket().last("subscribe").events;
+        answerSubscribe(10, { schedule: [slot("a", 2, 9, { title: "v2" })] });
+        await until(() => client.status.ready);
+        const before = changes;
+        events(
+          [slot("a", 1, 4, { title: "older" }), ["schedule", "station:st-1"]],
+          [slot("a", 3, 11, { title: "v3" }), ["schedule", "station:st-1"]],
+          [slot("b", 1, 12, { title: "new" })],
+          [slot("a", 4, 13, { title: "v4" })],
+        );
+        return [asked, held("slot", "a").title, held("slot", "b").title, changes - before];
+        """,
+    )
+    assert result == ["batched", "v4", "new", 1]
+
+
+def test_the_pages_know_the_same_item_topics_as_the_server(js: Page) -> None:
+    """The JS mirror keeps its own copy of the topic table (no build step to share it):
+    a topic the server serves but the pages do not know would have its items dropped."""
+    from mediaday.topics import _STATIC_TOPICS, _STATION_TOPICS
+
+    for name, item_types in _STATIC_TOPICS.items():
+        if not item_types:
+            continue  # `devices` carries device frames, not items
+        parsed = js.evaluate(f"() => MediaDay.parseTopic({name!r})")
+        assert parsed is not None, f"client/web/mirror.js does not know topic {name!r}"
+        assert sorted(parsed["types"]) == sorted(item_types), name
+    for kind, item_types in _STATION_TOPICS.items():
+        parsed = js.evaluate(f"() => MediaDay.parseTopic('{kind}:st-1')")
+        assert sorted(parsed["types"]) == sorted(item_types), kind

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import signal
@@ -23,7 +24,9 @@ from tests.support.wsclient import ProtocolClient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.reliability]
 
-IDLE_TIMEOUT = 1.5
+# Short, so the idle test is quick; long enough that a busy 2-core machine never stalls a
+# client past it between two requests (1.5 s did, under a parallel suite).
+IDLE_TIMEOUT = 3.0
 START = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 
 
@@ -39,8 +42,11 @@ def stack(tmp_path_factory):
         stack.stop()
 
 
+_SLOT_TIMES = itertools.count()  # every slot of the module at its own time: t-1 is in all
+
+
 def new_slot(n: int) -> dict:
-    begins = START + timedelta(minutes=10 * n)
+    begins = START + timedelta(minutes=10 * next(_SLOT_TIMES))
     return {
         "id": f"sl-{uuid.uuid4().hex[:10]}",
         "station_id": "st-1",
@@ -131,6 +137,83 @@ async def test_kill_9_in_the_middle_of_a_burst_loses_no_acknowledged_write(stack
     missing = [item_id for item_id in acked if item_id not in schedule]
     assert missing == []
     assert all(schedule[item_id]["version"] >= version for item_id, version in acked.items())
+
+
+async def test_kill_9_in_the_middle_of_shifts_leaves_every_shift_whole(stack):
+    # Given a station of 30 slots, written in one batch with its roster
+    writes: list[dict] = [
+        {"action": "station.put", "id": "k9-st", "station": {"id": "st-k9", "name": "K9"}}
+    ]
+    for n in range(30):
+        begins = START + timedelta(hours=4, minutes=10 * n)
+        writes.append(
+            {
+                "action": "talent.put",
+                "id": f"k9-t{n}",
+                "talent": {"id": f"k9-t{n}", "name": f"T{n}"},
+            }
+        )
+        writes.append(
+            {
+                "action": "slot.create",
+                "id": f"k9-s{n}",
+                "slot": {
+                    "id": f"sl-k9-{n}",
+                    "station_id": "st-k9",
+                    "talent_id": f"k9-t{n}",
+                    "starts_at": begins.isoformat(),
+                    "ends_at": (begins + timedelta(minutes=8)).isoformat(),
+                },
+            }
+        )
+    async with await ProtocolClient.open(stack.url_for("producer")) as producer:
+        for start in range(0, len(writes), 12):  # short requests: the idle timeout is 3 s
+            answer = await producer.request("batch", writes=writes[start : start + 12])
+            assert answer["type"] == "ack", answer
+    acked = sent = 0
+    async with connect(stack.url_for("producer"), max_size=None) as ws:
+        heartbeat = asyncio.create_task(keep_alive(ws))
+
+        async def send_next() -> None:
+            nonlocal sent
+            shift = {
+                "action": "schedule.shift",
+                "id": f"k9-shift-{sent}",
+                "minutes": 1,
+                "station_id": "st-k9",
+                "starting_at": START.isoformat(),
+            }
+            await ws.send(json.dumps(shift))
+            sent += 1
+
+        # When the stack is killed with shifts of 30 slots in flight
+        for _ in range(3):
+            await send_next()
+        try:
+            while acked < 6:
+                frame = json.loads(await asyncio.wait_for(ws.recv(), 30))
+                if frame.get("id", "").startswith("k9-shift-"):
+                    assert frame["type"] == "ack", frame
+                    acked += 1
+                    await send_next()
+        finally:
+            stack.kill()
+            heartbeat.cancel()
+    # Then after a restart every slot moved by the same number of whole shifts: at least
+    # the acknowledged ones, at most the sent ones
+    stack.start()
+    schedule = await everything(stack)
+    moved = {
+        (
+            datetime.fromisoformat(item["starts_at"])
+            - datetime.fromisoformat(item["planned_starts_at"])
+        )
+        for item_id, item in schedule.items()
+        if item_id.startswith("sl-k9-")
+    }
+    assert len(moved) == 1, moved
+    (offset,) = moved
+    assert acked <= offset.total_seconds() / 60 <= sent
 
 
 async def _checkpoint(stack: LocalStack, within: float = 60.0) -> dict:

@@ -54,7 +54,7 @@ def _terraform(tmp_path_factory: pytest.TempPathFactory, cli_config: Path | None
 def terraform(tmp_path_factory: pytest.TempPathFactory, tf_cli_config: Path | None) -> Terraform:
     """Initialised without a backend: fmt, validate, test."""
     tf = _terraform(tmp_path_factory, tf_cli_config)
-    tf.run("init", "-backend=false", "-input=false")
+    tf.run("init", "-backend=false", "-input=false", "-lockfile=readonly")
     return tf
 
 
@@ -152,6 +152,7 @@ def deployment(
                     "api_deployment",
                     "tls_only_bucket_policy",
                     "signing_key_rotation",
+                    "cloudfront_policies",
                 ],
             }
         )
@@ -170,6 +171,7 @@ def deployment(
     tf.run(
         "init",
         "-input=false",
+        "-lockfile=readonly",
         f"-backend-config=bucket={STATE_BUCKET}",
         "-backend-config=key=dev/terraform.tfstate",
         f"-backend-config=region={REGION}",

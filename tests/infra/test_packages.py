@@ -1,12 +1,17 @@
-"""The Lambda zips: built from each service's requirements.txt (which must agree with
-pyproject.toml), importable on their own in a fresh interpreter, without the AWS SDK the
-runtime provides, and small."""
+"""The Lambda zips: built from each service's hashed requirements.lock (made from its
+requirements.txt, which must agree with pyproject.toml), importable on their own in a
+fresh interpreter from a read-only directory, from the bytecode they carry (compiled by
+Python 3.12, unchecked-hash), without the AWS SDK the runtime provides, small, and the
+same bytes when rebuilt from the same commit."""
 
 from __future__ import annotations
 
 import ast
 import json
+import re
+import shutil
 import sys
+import time
 import tomllib
 import zipfile
 from pathlib import Path
@@ -19,7 +24,10 @@ from infra.package import (
     SERVICES,
     SHARED_PACKAGES,
     Target,
+    build,
     canonical_name,
+    is_current,
+    lock_file,
     pip_install,
     read_requirements,
     requirements_file,
@@ -111,8 +119,18 @@ def test_zip_holds_the_service_and_domain_package_but_not_the_runtime_sdk(
     roots = {name.split("/")[0] for name in names}
     assert {service, "mediaday", "pydantic", "pydantic_core", "aws_lambda_powertools"} <= roots
     assert not roots & {"boto3", "botocore", "s3transfer", "bin"}, roots
-    assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
     assert f"{service}/handler.py" in names and "mediaday/tables.py" in names
+    # Every module ships its bytecode for the target Python, and nothing else does
+    tag = "cpython-" + packages.target.python_version.replace(".", "")
+    sources = [name for name in names if name.endswith(".py")]
+    pycs = {name for name in names if name.endswith(".pyc")}
+    assert sources and all(
+        f"{name.rsplit('/', 1)[0]}/__pycache__/{name.rsplit('/', 1)[-1][:-3]}.{tag}.pyc" in pycs
+        if "/" in name
+        else f"__pycache__/{name[:-3]}.{tag}.pyc" in pycs
+        for name in sources
+    )
+    assert len(pycs) == len(sources)
     assert packages.zips[service].stat().st_size < LAMBDA_ZIP_LIMIT_BYTES
     assert unzipped < LAMBDA_UNZIPPED_LIMIT_BYTES
     if packages.for_lambda:
@@ -217,3 +235,100 @@ def test_sizes_are_reported(packages: Packages, capsys: pytest.CaptureFixture[st
 def test_target_matches_the_lambda_runtime_in_terraform() -> None:
     function_module = (ROOT / "infra" / "modules" / "function" / "main.tf").read_text()
     assert f'runtime                        = "python{Target().python_version}"' in function_module
+
+
+def test_zips_carry_unchecked_hash_bytecode_with_lambdas_paths(packages: Packages) -> None:
+    with zipfile.ZipFile(packages.zips["connect"]) as archive:
+        tag = "cpython-" + packages.target.python_version.replace(".", "")
+        pyc = archive.read(f"connect/__pycache__/handler.{tag}.pyc")
+    # PEP 552 flags: bit 0 hash-based, bit 1 check_source; unchecked-hash is 0b01: valid on
+    # a read-only disk without comparing timestamps, and no timestamp inside to vary
+    assert int.from_bytes(pyc[4:8], "little") == 0b01
+    assert b"/var/task/connect/handler.py" in pyc
+
+
+def test_a_rebuild_from_the_same_commit_gives_the_same_bytes(
+    packages: Packages, tmp_path: Path
+) -> None:
+    # Given one commit's sources (a snapshot: the working tree may change meanwhile)
+    commit = tmp_path / "commit"
+    for package in (*SERVICES, *SHARED_PACKAGES):
+        shutil.copytree(
+            ROOT / package, commit / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    # When it is built twice, in two places, a second apart (new mtimes on every file)
+    first = build(["connect"], tmp_path / "first", packages.target, root=commit)
+    time.sleep(1)
+    for path in commit.rglob("*.py"):
+        path.touch()
+    second = build(["connect"], tmp_path / "second", packages.target, root=commit)
+    # Then the zips are byte for byte the same (Terraform's source_code_hash is stable)
+    assert first["connect"].read_bytes() == second["connect"].read_bytes()
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_lock_is_current_hashed_and_holds_no_dev_or_runtime_package(service: str) -> None:
+    lock = lock_file(service)
+    # Given the lock made from the service's requirements.txt: it is not stale
+    assert is_current(service), f"{lock} is stale: run `make lock`"
+    entries = re.findall(
+        r"^([a-z0-9-]+)==(\S+) \\\n((?:\s+--hash=sha256:[0-9a-f]{64}(?: \\)?\n)+)",
+        lock.read_text(),
+        re.MULTILINE,
+    )
+    names = {name for name, _, _ in entries}
+    # Then every pinned package has its hashes, and the requirements' packages are there
+    lines = [line for line in lock.read_text().splitlines() if "==" in line]
+    assert len(entries) == len(lines) > 0
+    wanted = {
+        canonical_name(Requirement(r).name) for r in read_requirements(requirements_file(service))
+    }
+    assert wanted <= names
+    # and neither a dev extra nor what the Lambda runtime provides is installed
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    dev_only = {
+        canonical_name(Requirement(r).name) for r in project["optional-dependencies"]["dev"]
+    }
+    assert not names & dev_only, names & dev_only
+    assert not names & RUNTIME_PROVIDED, names & RUNTIME_PROVIDED
+
+
+def test_handler_runs_from_its_bytecode_in_a_read_only_task_directory(
+    packages: Packages, runtime_sdk: Path, tmp_path: Path
+) -> None:
+    if not packages.for_lambda:
+        pytest.skip("no local Python 3.12: the bytecode is for Lambda's interpreter")
+    # Given the connect zip unzipped read-only, with its handler's source made unusable
+    task = tmp_path / "task"
+    with zipfile.ZipFile(packages.zips["connect"]) as archive:
+        archive.extractall(task)
+    (task / "connect" / "handler.py").write_text("raise SystemExit('the source was compiled')\n")
+    for path in [task, *task.rglob("*")]:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    stdlib = run_tool(
+        [packages.python, "-c", "import sysconfig; print(sysconfig.get_paths()['stdlib'])"]
+    )
+    try:
+        # When Python 3.12 imports the handler as Lambda does
+        result = run_tool(
+            [
+                packages.python,
+                "-I",
+                "-S",
+                "-c",
+                IMPORT_CHECK,
+                task,
+                runtime_sdk,
+                stdlib.stdout.strip(),
+                "connect.handler.on_connect",
+            ],
+            cwd=tmp_path,
+            env={"AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true"},
+            timeout=120,
+        )
+        # Then it ran the shipped bytecode (the source was never compiled) and wrote nothing
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert not [p for p in task.rglob("*.pyc") if ".cpython-312.pyc" not in p.name]
+    finally:
+        for path in [task, *task.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)

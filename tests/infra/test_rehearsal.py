@@ -3,12 +3,14 @@ loopback (every provider endpoint pointed at it, fake credentials, state in moto
 then boto3 checks that what was created is what the application expects, then
 `terraform destroy`.
 
-Three things moto cannot emulate are left out through `rehearsal_omit` (see variables.tf):
+Four things moto cannot emulate are left out through `rehearsal_omit` (see variables.tf):
 the API Gateway v2 deployment (moto has no CreateDeployment), the bucket policy's
 deny-insecure-transport statement (moto applies conditional Denys to every request), and
 the signing key's rotation schedule (configuring it rotates at once, and moto would run the
-rotation function in a Docker container). The rotation function and the permission that
-lets Secrets Manager invoke it are still deployed and checked.
+rotation function in a Docker container), and the pages' CloudFront cache and response
+headers policies (moto has no API for them; the distribution uses AWS's managed ones). The
+rotation function and the permission that lets Secrets Manager invoke it are still
+deployed and checked.
 
 The moto server and the apply are conftest.py's fixtures (once for this module); the
 names and table shapes compared are in rehearsal.py.
@@ -88,11 +90,16 @@ def test_routes_integrate_the_right_functions_and_handlers(deployment: Deploymen
         integration = integrations[routes[route_key]["Target"].removeprefix("integrations/")]
         assert integration["IntegrationType"] == "AWS_PROXY"
         function = functions.get_function_configuration(FunctionName=function_name)
-        assert function["FunctionArn"] in integration["IntegrationUri"], route_key
+        # API Gateway invokes the live alias (a rollback moves it), not $LATEST
+        assert integration["IntegrationUri"].endswith(
+            f"functions/{function['FunctionArn']}:live/invocations"
+        ), route_key
         assert function["Handler"] == handler
         assert function["Runtime"] == "python3.12"
         assert function["TracingConfig"]["Mode"] == "Active"
-        policy = json.loads(functions.get_policy(FunctionName=function_name)["Policy"])
+        policy = json.loads(
+            functions.get_policy(FunctionName=function_name, Qualifier="live")["Policy"]
+        )
         source_arns = [s["Condition"]["ArnLike"]["AWS:SourceArn"] for s in policy["Statement"]]
         assert source_arns == [
             f"arn:aws:execute-api:{REGION}:123456789012:{api['ApiId']}/dev/{route_key}"
@@ -160,7 +167,7 @@ def test_stream_feeds_the_broadcaster_with_finite_retries(deployment: Deployment
         for mapping in deployment.client("lambda").list_event_source_mappings()[
             "EventSourceMappings"
         ]
-        if mapping["FunctionArn"] == broadcast["Configuration"]["FunctionArn"]
+        if mapping["FunctionArn"].startswith(broadcast["Configuration"]["FunctionArn"])
     ]
     assert len(mappings) == 1
     mapping = mappings[0]
@@ -169,6 +176,14 @@ def test_stream_feeds_the_broadcaster_with_finite_retries(deployment: Deployment
         QueueUrl=queue_url, AttributeNames=["QueueArn"]
     )["Attributes"]["QueueArn"]
     assert mapping["EventSourceArn"] == stream_arn
+    # the stream invokes the live alias, so rolling the alias back rolls the fan-out back
+    # (moto reports the alias resolved to the version it points at; AWS keeps ":live")
+    alias = deployment.client("lambda").get_alias(FunctionName=f"{NAME}-broadcast", Name="live")
+    function_arn = broadcast["Configuration"]["FunctionArn"]
+    assert mapping["FunctionArn"] in {
+        alias["AliasArn"],
+        f"{function_arn}:{alias['FunctionVersion']}",
+    }
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["BisectBatchOnFunctionError"] is True
     assert 0 <= mapping["MaximumRetryAttempts"] <= 10000
@@ -181,8 +196,9 @@ def test_roles_are_scoped_to_this_stack(deployment: Deployment) -> None:
     api_id = deployment.outputs["api_id"]
     post = f"arn:aws:execute-api:{REGION}:123456789012:{api_id}/dev/POST/@connections/*"
     for role, posts in {
-        "connect": False,
-        "disconnect": False,
+        # connect and disconnect announce the device on the devices topic
+        "connect": True,
+        "disconnect": True,
         "message": True,
         "broadcast": True,
         "rotate-signing-key": False,
@@ -195,9 +211,14 @@ def test_roles_are_scoped_to_this_stack(deployment: Deployment) -> None:
             ]["Statement"]
         ]
         manage = [
-            s["Resource"] for s in statements if "execute-api:ManageConnections" in s["Action"]
+            resource
+            for s in statements
+            if "execute-api:ManageConnections" in s["Action"]
+            for resource in s["Resource"]
         ]
-        assert manage == ([[post]] if posts else []), role
+        # POST (and, where a role closes connections, DELETE) on this API's stage only
+        assert set(manage) <= {post, post.replace("/POST/", "/DELETE/")}, role
+        assert (post in manage) == posts, role
         for statement in statements:
             if "*" in statement["Resource"]:
                 assert all(action.startswith("xray:") for action in statement["Action"]), statement
@@ -272,10 +293,47 @@ def test_alarms_watch_delivery(deployment: Deployment) -> None:
     ]
     names = {alarm["AlarmName"] for alarm in alarms}
     assert f"{NAME}-broadcast-iterator-age" in names
-    assert f"{NAME}-broadcast-failures-queued" in names
+    assert {
+        f"{NAME}-broadcast-failed-records",
+        f"{NAME}-broadcast-undeliverable-records",
+        f"{NAME}-broadcast-destination-failures",
+        f"{NAME}-broadcast-failures-parked",
+        f"{NAME}-broadcast-failures-aging",
+        f"{NAME}-api-execution-errors",
+        f"{NAME}-coordination-transaction-conflicts",
+        f"{NAME}-coordination-write-throttles",
+    } <= names
     for function in ("connect", "disconnect", "message", "broadcast", "rotation"):
         assert {f"{NAME}-{function}-errors", f"{NAME}-{function}-throttles"} <= names
     assert all(alarm["AlarmActions"] == [deployment.outputs["alarm_topic_arn"]] for alarm in alarms)
+
+
+def test_every_function_publishes_a_version_behind_its_live_alias(deployment: Deployment) -> None:
+    functions = deployment.client("lambda")
+    for function_name in deployment.outputs["functions"].values():
+        alias = functions.get_alias(FunctionName=function_name, Name="live")
+        versions = functions.list_versions_by_function(FunctionName=function_name)["Versions"]
+        published = [v["Version"] for v in versions if v["Version"] != "$LATEST"]
+        # the alias points at the version this apply published: the one to roll back from
+        assert published and alias["FunctionVersion"] == published[-1], function_name
+
+
+def test_api_gateway_execution_logs_have_a_group_with_retention_and_the_key(
+    deployment: Deployment,
+) -> None:
+    name = f"/aws/apigateway/{deployment.outputs['api_id']}/dev"
+    groups = deployment.client("logs").describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+    assert [group["logGroupName"] for group in groups] == [name]
+    assert groups[0]["retentionInDays"] == 30 and groups[0].get("kmsKeyId")
+
+
+def test_the_dashboard_is_deployed(deployment: Deployment) -> None:
+    body = json.loads(
+        deployment.client("cloudwatch").get_dashboard(
+            DashboardName=deployment.outputs["dashboard_name"]
+        )["DashboardBody"]
+    )
+    assert len(body["widgets"]) == 8
 
 
 def test_rehearsal_timing_is_reported(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra.package import LAMBDA_PLATFORM, LAMBDA_PYTHON, Target
+from infra.package import LAMBDA_PLATFORM, LAMBDA_PYTHON, Target, find_python
 
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"
@@ -51,8 +51,8 @@ def write_cli_config(path: Path, mirror: Path | None) -> Path | None:
 
 @dataclass
 class Terraform:
-    """`terraform` in the infra directory with its own data dir (nothing lands in the tree
-    but the git-ignored lock file)."""
+    """`terraform` in the infra directory with its own data dir (nothing lands in the tree;
+    init reads the committed lock file and may not change it)."""
 
     binary: str
     data_dir: Path
@@ -128,16 +128,8 @@ def run_tool(command: Sequence[str | Path], **kwargs: Any) -> subprocess.Complet
 
 def lambda_python() -> Path | None:
     """A local CPython matching the Lambda runtime, to import the zips as Lambda would
-    (a pyenv shim may exist without the version behind it, so each candidate is run)."""
-    candidates = sorted(
-        Path.home().glob(f".pyenv/versions/{LAMBDA_PYTHON}.*/bin/python{LAMBDA_PYTHON}")
-    )
-    found = shutil.which(f"python{LAMBDA_PYTHON}")
-    for candidate in [*reversed(candidates), *([Path(found)] if found else [])]:
-        probe = run_tool([candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
-        if probe.returncode == 0 and probe.stdout.strip() == LAMBDA_PYTHON:
-            return candidate
-    return None
+    (the one the build compiles their bytecode with)."""
+    return find_python(LAMBDA_PYTHON)
 
 
 class Packages:

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from client.connection import MediaDayClient
+from infra.local.faults import stream_report_path
 from infra.local.runner import LocalStack
 from tests.reliability.fleet import fast_options, token_maker
 from tests.reliability.roster import seed_roster
@@ -46,10 +47,16 @@ class FaultPlanFile:
         self.set()
 
     def injected(self) -> dict[str, int]:
-        try:
-            return dict(json.loads(self.report_path.read_text()))
-        except (FileNotFoundError, ValueError):
-            return {}
+        """The gateway's counts plus the broadcaster process's (its crashes)."""
+        totals: dict[str, int] = {}
+        for path in (self.report_path, stream_report_path(self.path)):
+            try:
+                counts = dict(json.loads(path.read_text()))
+            except (FileNotFoundError, ValueError):
+                continue
+            for name, value in counts.items():
+                totals[name] = totals.get(name, 0) + int(value)
+        return totals
 
 
 @pytest.fixture(scope="session")
@@ -62,7 +69,14 @@ def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
     data_dir = tmp_path_factory.mktemp("reliability")
     plan = data_dir / "faults.json"
     plan.write_text("{}")
-    stack = LocalStack(data_dir, demo=False, env={"MEDIADAY_LOCAL_FAULTS": str(plan)}).start()
+    env = {
+        "MEDIADAY_LOCAL_FAULTS": str(plan),
+        # The bad-input scenario needs every one of hundreds of refusals per hostile socket
+        # answered; closing a socket after N refusals is proven on its own
+        # (tests/integration/messaging/test_abuse_limits.py, tests/e2e/test_access_limits.py).
+        "MEDIADAY_REFUSALS_BEFORE_CLOSE": "1000000",
+    }
+    stack = LocalStack(data_dir, demo=False, env=env).start()
     try:
         asyncio.run(seed(stack))
         yield stack

@@ -5,7 +5,8 @@ unknown action, wrong types, unknown fields, ids and topics outside their patter
 numbers out of range, NaN, lone surrogates, deep nesting, binary garbage. Read-only and
 crew connections also send well-formed writes their role may not make (`forbidden`) and
 writes of items that do not exist (`not_found`). Nothing here can be a write the service
-would apply; a few frames are too big on purpose (the gateway closes the connection).
+would apply; a few frames are too big on purpose, and binary frames are refused (the
+gateway closes the connection: 1009, and 1003 for binary, as API Gateway does).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from mediaday.protocol import ACTIONS, READ_ACTIONS
+from messaging.authorization import CREW_WRITES
 
 # What each kind of frame must be answered with (an error frame's code), or how the gateway
 # must end the connection (close code).
@@ -111,7 +113,21 @@ class HostileFrames:
             "call.cancel": {"call_id": ghost, "version": 1},
             "station.put": {"station": {"id": ghost, "name": "x"}},
             "talent.put": {"talent": {"id": ghost, "name": "x"}},
+            "schedule.shift": {"station_id": ghost, "minutes": 10},
+            "slot.arrive": {"slot_id": ghost, "version": 1},
+            "slot.done": {"slot_id": ghost, "version": 1},
+            "notice.post": {"notice": {"text": "x", "stations": [ghost]}},
+            "notice.update": {"notice_id": ghost, "version": 1, "changes": {"text": "x"}},
+            "notice.clear": {"notice_id": ghost, "version": 1},
+            "batch": {
+                "writes": [{"action": "slot.delete", "id": "w1", "slot_id": ghost, "version": 1}]
+            },
+            "device.label": {"connection_id": ghost, "label": "x"},
+            "device.identify": {"connection_id": ghost},
+            "device.redirect": {"connection_id": ghost},
+            "revoke": {"connection_id": ghost},
             "subscribe": {"topics": ["schedule"]},
+            "unsubscribe": {"topics": ["schedule"]},
             "sync": {"since": 0},
             "ping": {},
         }
@@ -205,7 +221,7 @@ class HostileFrames:
 
     def binary_garbage(self) -> Fuzzed:
         data = bytes(self.rng.randrange(256) for _ in range(self.rng.randrange(1, 200)))
-        return Fuzzed("binary", data, None, INVALID)
+        return Fuzzed("binary", data, None, None)  # API Gateway closes with 1003
 
     def huge_text_field(self) -> Fuzzed:
         body = self._valid_shape("slot.update")
@@ -222,7 +238,7 @@ class HostileFrames:
     # -- well formed, but refused ------------------------------------------------------------
     def forbidden_write(self) -> Fuzzed:
         """A write this role may not make (a crew: anything but shots and call acks)."""
-        allowed = {"shot.set_status", "call.ack"} if self.role == "crew" else set()
+        allowed = CREW_WRITES if self.role == "crew" else frozenset()
         action = self.rng.choice([a for a in _WRITES if a not in allowed])
         return self._json("forbidden", self._valid_shape(action), REFUSED)
 

@@ -38,6 +38,18 @@ class Ledger:
     gave_up: list[str] = field(default_factory=list)
 
     def record(self, ack: Ack, action: str, request_id: str, latency: float, writer: str) -> None:
+        if ack.items is not None:  # batch, shift: one applied write per item
+            for n, item in enumerate(ack.items):
+                single = Ack(
+                    id=ack.id,
+                    action=action,
+                    item=item,
+                    version=item.get("version"),
+                    duplicate=ack.duplicate or n in (ack.duplicates or ()),
+                    server_time=ack.server_time,
+                )
+                self.record(single, action, f"{request_id}#{n}", latency, writer)
+            return
         item = ack.item or {}
         self.acks.append(
             WriteAck(

@@ -43,6 +43,13 @@ class Sizes:
     fuzz_hostiles: int
     fuzz_clients: int
     fuzz_changes: int
+    # Slow server: clients; seconds before, during and after every invocation is delayed
+    # by `slow_delay` (above the scenario's request timeout)
+    slow_clients: int
+    slow_before: float
+    slow_seconds: float
+    slow_after: float
+    slow_delay: float
     # Every scenario: how long clients may take to converge
     converge_timeout: float
 
@@ -69,6 +76,11 @@ SMOKE = Sizes(
     fuzz_hostiles=4,
     fuzz_clients=6,
     fuzz_changes=12,
+    slow_clients=12,
+    slow_before=3.0,
+    slow_seconds=8.0,
+    slow_after=3.0,
+    slow_delay=3.0,
     converge_timeout=30.0,
 )
 
@@ -94,6 +106,11 @@ FULL = Sizes(
     fuzz_hostiles=10,
     fuzz_clients=40,
     fuzz_changes=150,
+    slow_clients=60,
+    slow_before=10.0,
+    slow_seconds=60.0,
+    slow_after=10.0,
+    slow_delay=3.0,
     converge_timeout=300.0,
 )
 

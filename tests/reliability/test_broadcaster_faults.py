@@ -194,7 +194,9 @@ async def test_a_poison_record_is_dead_lettered_later_records_flow_and_sync_repa
             producer = fleet.of_role("producer")[0].client
             # Given a slot whose events can never be delivered (every post refused, 403)
             fault_plan.set(poison_items=[poison])
-            created = await producer.request("slot.create", slot=poison_slot(poison))
+            created = await producer.request(
+                "slot.create", slot=poison_slot(poison), allow_overlap=True
+            )  # every poison slot is TALENT[0] at 18:00: overlapping on purpose
             updated = await producer.request(
                 "slot.update", slot_id=poison, version=created.version, changes={"title": "p2"}
             )

@@ -12,9 +12,10 @@ import pytest
 
 from client.connection import MediaDayClient
 from infra.local.runner import LocalStack
+from tests.reliability.conftest import seed as seed_roster_of
 from tests.reliability.fleet import Fleet, fault_options, token_maker
 from tests.reliability.ledger import Ledger
-from tests.reliability.roster import STATIONS, seed_roster
+from tests.reliability.roster import STATIONS
 from tests.reliability.scenario import converged, producers_workload
 from tests.support.convergence import TableReader
 
@@ -67,6 +68,8 @@ async def test_clients_renew_or_reconnect_through_many_forced_closes_and_keep_co
     fleet = Fleet(stack.ws_url, token_maker(stack, "life"), list(STATIONS), options=renewing)
     try:
         # Given producers, and crews and kiosks of three kinds: renewing, unaware, quiet
+        # The stations first: clients may only subscribe to stations on the roster
+        await seed_roster_of(stack)
         fleet.add("producer")
         fleet.add("producer")
         kinds = {"renewing": renewing, "unaware": unaware, "quiet": quiet}
@@ -77,7 +80,6 @@ async def test_clients_renew_or_reconnect_through_many_forced_closes_and_keep_co
             member = fleet.add(role, station, options=kinds[kind])
             groups[kind].append(member.client)
         await fleet.connect()
-        await seed_roster(fleet.members[0].client, shots_per_station=0)
 
         # When producers write round after round for a while
         ledger = Ledger()

@@ -25,6 +25,7 @@ from client.connection import MediaDayClient
 from client.errors import (
     ClientClosed,
     ConflictError,
+    DoubleBookedError,
     ForbiddenError,
     InvalidError,
     InvalidStateError,
@@ -169,6 +170,61 @@ class Operations:
         status = rng.choice([s for s in ("pending", "captured", "skipped") if s != shot.status])
         return "shot.set_status", {"shot_id": shot.id, "version": shot.version, "status": status}
 
+    # -- running the day (issue #14): shifts and batches race the single edits above -----
+    def shift_station(self, client: MediaDayClient, rng: random.Random, _: Item | None) -> Request:
+        """Running late (or early) from some time on: every later slot moves at once."""
+        starts = BASE_TIME + timedelta(minutes=5 * rng.randrange(0, 200))
+        return "schedule.shift", {
+            "station_id": rng.choice(self.stations),
+            "minutes": rng.choice((-5, -1, 1, 5, 10)),
+            "starting_at": starts.isoformat(),
+            "allow_overlap": rng.random() < 0.5,  # else double_booked now and then
+        }
+
+    def batch_edit(
+        self, client: MediaDayClient, rng: random.Random, _: Item | None
+    ) -> Request | None:
+        """A few slots (hot ones included) retitled and a slot created, all or nothing,
+        from the versions this writer's mirror shows: conflicts with single edits."""
+        slots = client.mirror.slots()
+        picked = rng.sample(slots, min(len(slots), rng.randrange(1, 5)))
+        writes: list[dict[str, Any]] = [
+            {
+                "action": "slot.update",
+                "id": uuid.uuid4().hex,
+                "slot_id": slot.id,
+                "version": slot.version,
+                "changes": {"title": f"batch {rng.randrange(10**6)}"},
+            }
+            for slot in picked
+        ]
+        _, create = self.create_slot(client, rng, None)
+        writes.append(
+            {"action": "slot.create", "id": uuid.uuid4().hex, "allow_overlap": True, **create}
+        )
+        return "batch", {"writes": writes}
+
+    def post_notice(self, client: MediaDayClient, rng: random.Random, _: Item | None) -> Request:
+        notice = {
+            "id": f"{WORKLOAD_PREFIX}nt-{uuid.uuid4().hex[:10]}",
+            "text": f"notice {rng.randrange(10**6)}",
+            "level": rng.choice(("info", "urgent")),
+            "stations": rng.sample(self.stations, rng.randrange(0, 2)),
+        }
+        return "notice.post", {"notice": notice}
+
+    def mark_arrival(
+        self, client: MediaDayClient, rng: random.Random, current: Item | None
+    ) -> Request | None:
+        """A crew marks the athlete of one of its station's slots arrived, later done."""
+        slots = [current] if isinstance(current, Slot) else client.mirror.slots()
+        open_slots = [s for s in slots if s.actual_end is None]
+        slot = _pick(open_slots, rng)
+        if slot is None:
+            return None
+        action = "slot.arrive" if slot.actual_start is None else "slot.done"
+        return action, {"slot_id": slot.id, "version": slot.version}
+
     def producer_mix(self) -> list[tuple[Operation, int]]:
         return [
             (self.create_slot, 20),
@@ -179,10 +235,13 @@ class Operations:
             (self.edit_shot, 10),
             (self.push_call, 8),
             (self.cancel_call, 4),
+            (self.shift_station, 3),
+            (self.batch_edit, 5),
+            (self.post_notice, 2),
         ]
 
     def crew_mix(self) -> list[tuple[Operation, int]]:
-        return [(self.mark_shot, 1)]
+        return [(self.mark_shot, 3), (self.mark_arrival, 1)]
 
 
 # -- running them ---------------------------------------------------------------------------
@@ -212,6 +271,10 @@ class Workload:
         self.ledger = Ledger()
         self._started = 0
         self.on_ack: Callable[[WriteAck], None] | None = None
+
+    def stop(self) -> None:
+        """Start no more operations (those under way finish, retries included)."""
+        self.changes = min(self.changes, self._started)
 
     async def run(self, *, within: float) -> Ledger:
         """Run every operation; TimeoutError if they take longer than `within`."""
@@ -262,8 +325,15 @@ class Workload:
                     return
                 current = parse_item(conflict.current)  # re-read, then try again
                 continue
-            except (NotFoundError, InvalidStateError, ForbiddenError, InvalidError) as refused:
-                self.ledger.refused[refused.code] += 1  # deleted or cancelled meanwhile
+            except (
+                NotFoundError,
+                InvalidStateError,
+                ForbiddenError,
+                InvalidError,
+                DoubleBookedError,
+            ) as refused:
+                # deleted or cancelled meanwhile, or the athlete is booked elsewhere then
+                self.ledger.refused[refused.code] += 1
                 return
             return
         self.ledger.refused["conflict"] += 1

@@ -98,8 +98,14 @@ class RecordingPoster:
 class MemoryDirectory:
     """Subscriptions held in memory; counts the lookups a real store would Query."""
 
-    def __init__(self, subscriptions: dict[tuple[str, str], Iterable[str]] | None = None) -> None:
+    def __init__(
+        self,
+        subscriptions: dict[tuple[str, str], Iterable[str]] | None = None,
+        *,
+        batched: Iterable[str] = (),
+    ) -> None:
         self._topics: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self.batched = set(batched)  # connections that subscribed with events="batched"
         for key, connection_ids in (subscriptions or {}).items():
             self._topics[key].extend(connection_ids)
         self.lookups: list[tuple[str, str]] = []
@@ -112,6 +118,12 @@ class MemoryDirectory:
     def subscribers(self, media_day: str, topic: str, *, now: float | None = None) -> Iterator[str]:
         self.lookups.append((media_day, topic))
         yield from list(self._topics.get((media_day, topic), []))
+
+    def subscriptions(
+        self, media_day: str, topic: str, *, now: float | None = None
+    ) -> Iterator[tuple[str, bool]]:
+        for connection_id in self.subscribers(media_day, topic, now=now):
+            yield connection_id, connection_id in self.batched
 
     def remove(self, connection_id: str) -> int:
         with self._lock:

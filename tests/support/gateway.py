@@ -5,6 +5,7 @@ the emulator's behaviour (events, routing, limits, @connections)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
@@ -14,18 +15,22 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from infra.local.gateway import WebSocketGateway
 from infra.local.limits import GatewayLimits
 
 
 class Recorder:
-    """Handlers that record their events; the connect one obeys ?status= and ?proto=."""
+    """Handlers that record their events; the connect one obeys ?status=, ?proto=, ?sleep=
+    (seconds), ?boom (it raises) and ?post-self (it posts to its own connection, recording
+    the outcome)."""
 
     def __init__(self) -> None:
         self.connects: list[dict[str, Any]] = []
         self.messages: list[dict[str, Any]] = []
         self.disconnects: list[dict[str, Any]] = []
+        self.connect_posts: list[str] = []  # "sent", or the error code of the refusal
         self.management_endpoint = ""
         self._lock = threading.Lock()
 
@@ -33,12 +38,31 @@ class Recorder:
         with self._lock:
             self.connects.append(event)
         query = event.get("queryStringParameters") or {}
+        if "sleep" in query:
+            time.sleep(float(query["sleep"]))
+        if "post-self" in query:
+            self._post_to_self(event)
+        if "boom" in query:
+            raise RuntimeError("connect handler crashed")
         if "status" in query:
             return {"statusCode": int(query["status"]), "body": "refused by test"}
         response: dict[str, Any] = {"statusCode": 200}
         if "proto" in query:
             response["headers"] = {"Sec-WebSocket-Protocol": query["proto"]}
         return response
+
+    def _post_to_self(self, event: dict[str, Any]) -> None:
+        api = management(self.management_endpoint)
+        try:
+            api.post_to_connection(
+                ConnectionId=event["requestContext"]["connectionId"], Data=b"too early"
+            )
+        except ClientError as refused:
+            outcome = str(refused.response["Error"]["Code"])
+        else:
+            outcome = "sent"
+        with self._lock:
+            self.connect_posts.append(outcome)
 
     def on_disconnect(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         with self._lock:
@@ -52,6 +76,8 @@ class Recorder:
             body = json.loads(event["body"])
         except ValueError:
             body = {"text": event["body"]}
+        if body.get("action") == "slow":
+            time.sleep(float(body.get("seconds", 1)))
         if body.get("action") == "boom":
             raise RuntimeError("handler crashed")
         if body.get("action") == "post-self":
@@ -78,7 +104,7 @@ def management(endpoint: str) -> Any:
     return boto3.client(
         "apigatewaymanagementapi",
         endpoint_url=endpoint,
-        config=Config(retries={"max_attempts": 1}),
+        config=Config(retries={"total_max_attempts": 1}),
     )
 
 
@@ -87,15 +113,20 @@ async def start_gateway(
     limits: GatewayLimits,
     web_root: Path | None = None,
     after_message: Callable[[], None] | None = None,
+    *,
+    with_default: bool = True,
 ) -> tuple[WebSocketGateway, str]:
     """A gateway on a free loopback port with the recorder's handlers, and its ws:// URL."""
+    routes = {
+        "$connect": recorder.on_connect,
+        "$disconnect": recorder.on_disconnect,
+        "$default": recorder.on_default,
+        "shout": recorder.on_shout,
+    }
+    if not with_default:
+        del routes["$default"]
     gateway = WebSocketGateway(
-        {
-            "$connect": recorder.on_connect,
-            "$disconnect": recorder.on_disconnect,
-            "$default": recorder.on_default,
-            "shout": recorder.on_shout,
-        },
+        routes,
         stage="local",
         limits=limits,
         web_root=web_root,
@@ -125,3 +156,41 @@ async def chat_until_closed(ws: Any) -> None:
     while True:
         await ws.send(json.dumps({"action": "shout"}))
         await ws.recv()
+
+
+class RawWebSocket:
+    """A client that sees frames, not messages: the handshake by hand, then RFC 6455 frames
+    read one by one (the server's are unmasked), to check how the gateway cuts messages."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    @classmethod
+    async def open(cls, port: int, stage: str = "local") -> RawWebSocket:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(
+            f"GET /{stage} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 101"), head
+        return cls(reader, writer)
+
+    async def frame(self, timeout: float = 5.0) -> tuple[bool, int, bytes]:
+        """The next frame: (FIN, opcode, payload)."""
+        async with asyncio.timeout(timeout):
+            first, second = await self.reader.readexactly(2)
+            length = second & 0x7F
+            if length == 126:
+                length = int.from_bytes(await self.reader.readexactly(2), "big")
+            elif length == 127:
+                length = int.from_bytes(await self.reader.readexactly(8), "big")
+            payload = await self.reader.readexactly(length)
+        return bool(first & 0x80), first & 0x0F, payload
+
+    async def close(self) -> None:
+        self.writer.close()
+        with contextlib.suppress(ConnectionError):
+            await self.writer.wait_closed()

@@ -56,12 +56,19 @@ resource "aws_iam_role_policy" "service" {
   role = aws_iam_role.this.id
   policy = jsonencode({
     Version = "2012-10-17"
-    # Every function reads its own environment, encrypted with the stack key.
+    # Every function reads its own environment, encrypted with the stack key, and the tables
+    # and secret it reaches are encrypted with it too; the key answers only calls that come
+    # through those services (kms:ViaService), never a direct Decrypt from the function.
     Statement = concat(var.policy_statements, [{
       Sid      = "DecryptWithStackKey"
       Effect   = "Allow"
       Action   = ["kms:Decrypt"]
       Resource = [local.platform.kms_key_arn]
+      Condition = {
+        StringEquals = {
+          "kms:ViaService" = [for service in ["lambda", "dynamodb", "secretsmanager"] : "${service}.${local.platform.region}.amazonaws.com"]
+        }
+      }
     }])
   })
 }
@@ -101,5 +108,30 @@ resource "aws_lambda_function" "this" {
     mode = local.platform.tracing ? "Active" : "PassThrough"
   }
 
-  depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.runtime]
+  # Every apply that changes the code or configuration publishes a new version; callers go
+  # through the `live` alias below, so a rollback is one `aws lambda update-alias`.
+  publish = true
+
+  # SnapStart snapshots the initialised function when a version is published (Python 3.12+,
+  # published versions and aliases only); see docs/reliability.md for what that asks of
+  # the code (no unique state or open connections made at import).
+  dynamic "snap_start" {
+    for_each = var.snap_start ? [1] : []
+    content {
+      apply_on = "PublishedVersions"
+    }
+  }
+
+  # The first invocation can follow creation at once (the signing key's rotation does):
+  # every policy of the role exists before the function does.
+  depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.runtime, aws_iam_role_policy.service]
+}
+
+# What API Gateway, the stream mapping and Secrets Manager invoke: the published version
+# this apply made, or the one an operator rolled back to (see README, "Roll back").
+resource "aws_lambda_alias" "live" {
+  name             = "live"
+  description      = "The version callers invoke; move it to roll back"
+  function_name    = aws_lambda_function.this.function_name
+  function_version = aws_lambda_function.this.version
 }

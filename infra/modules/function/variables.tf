@@ -34,3 +34,9 @@ variable "timeout_seconds" {
   type        = number
   default     = null
 }
+
+variable "snap_start" {
+  description = "Lambda SnapStart on published versions: the initialised function is snapshotted and restored instead of imported again on every cold start."
+  type        = bool
+  default     = false
+}

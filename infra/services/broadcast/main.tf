@@ -63,8 +63,9 @@ resource "aws_sqs_queue" "stream_failures" {
 }
 
 resource "aws_lambda_event_source_mapping" "stream" {
-  event_source_arn                   = var.service.shared.coordination_stream_arn
-  function_name                      = module.on_stream.arn
+  event_source_arn = var.service.shared.coordination_stream_arn
+  # The live alias: a rollback of the function rolls back what the stream invokes.
+  function_name                      = module.on_stream.alias_arn
   starting_position                  = "LATEST"
   batch_size                         = var.stream.batch_size
   maximum_batching_window_in_seconds = var.stream.batching_window_seconds

@@ -5,6 +5,11 @@
 # for the signing key, invoked on schedule.
 
 locals {
+  # POST tells the devices topic's subscribers (producers) of a connect or disconnect;
+  # DELETE (the sweep only) closes a connection whose token expired.
+  post_to_connections = var.service.shared.post_to_connections_arn
+  close_connections   = replace(var.service.shared.post_to_connections_arn, "POST/@connections", "DELETE/@connections")
+  connections_indexes = "${var.service.shared.connections_table_arn}/index/*"
   secret_read = {
     Sid      = "ReadSigningKey"
     Effect   = "Allow"
@@ -23,6 +28,10 @@ module "on_connect" {
   environment          = { MEDIADAY_SIGNING_SECRET_ARN = var.signing_secret_arn }
   reserved_concurrency = var.reserved_concurrency.connect
   service              = var.service
+  # A venue's Wi-Fi comes back and every screen reconnects at once: restoring a snapshot
+  # beats importing Powertools and pydantic in each new environment. Its import makes no
+  # connection and holds no unique value (clients and keys are made at the first call).
+  snap_start = true
 
   policy_statements = [
     {
@@ -30,6 +39,19 @@ module "on_connect" {
       Effect   = "Allow"
       Action   = ["dynamodb:PutItem"]
       Resource = [var.service.shared.connections_table_arn]
+    },
+    {
+      # The day's revocations and the devices topic's subscribers: one Query each.
+      Sid      = "ReadRevocationsAndDeviceWatchers"
+      Effect   = "Allow"
+      Action   = ["dynamodb:Query"]
+      Resource = [var.service.shared.connections_table_arn]
+    },
+    {
+      Sid      = "AnnounceDevice"
+      Effect   = "Allow"
+      Action   = ["execute-api:ManageConnections"]
+      Resource = [local.post_to_connections]
     },
     local.secret_read,
   ]
@@ -48,10 +70,69 @@ module "on_disconnect" {
     {
       Sid      = "RemoveConnection"
       Effect   = "Allow"
-      Action   = ["dynamodb:Query", "dynamodb:BatchWriteItem"]
+      Action   = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchWriteItem"]
       Resource = [var.service.shared.connections_table_arn]
     },
+    {
+      Sid      = "AnnounceDevice"
+      Effect   = "Allow"
+      Action   = ["execute-api:ManageConnections"]
+      Resource = [local.post_to_connections]
+    },
   ]
+}
+
+# ---------------------------------------------------------------------------------------
+# The expiry sweep: closes connections that send nothing once their token has expired
+# ---------------------------------------------------------------------------------------
+
+# Started every minute; inside, it passes every MEDIADAY_EXPIRY_SWEEP_SECONDS (2 s) until
+# the minute is up, so an idle socket is closed within about 2 s of its token's expiry.
+module "sweep_expired" {
+  source = "../../modules/function"
+
+  name                 = "sweep-expired"
+  description          = "Closes connections whose token has expired (DELETE @connections)"
+  handler              = "connect.handler.on_sweep"
+  timeout_seconds      = 60
+  reserved_concurrency = 1
+  service              = var.service
+
+  policy_statements = [
+    {
+      Sid      = "FindExpiredConnections"
+      Effect   = "Allow"
+      Action   = ["dynamodb:Query", "dynamodb:BatchWriteItem"]
+      Resource = [var.service.shared.connections_table_arn, local.connections_indexes]
+    },
+    {
+      # Tell the client why, then close it: exactly POST and DELETE on this stage.
+      Sid      = "NotifyAndCloseConnections"
+      Effect   = "Allow"
+      Action   = ["execute-api:ManageConnections"]
+      Resource = [local.post_to_connections, local.close_connections]
+    },
+  ]
+}
+
+resource "aws_cloudwatch_event_rule" "sweep_expired" {
+  name                = "${var.service.name_prefix}-sweep-expired"
+  description         = "Starts the expiry sweep every minute"
+  schedule_expression = "rate(1 minute)"
+}
+
+resource "aws_cloudwatch_event_target" "sweep_expired" {
+  rule = aws_cloudwatch_event_rule.sweep_expired.name
+  arn  = module.sweep_expired.alias_arn
+}
+
+resource "aws_lambda_permission" "sweep_expired" {
+  statement_id  = "AllowEventBridgeSweep"
+  action        = "lambda:InvokeFunction"
+  function_name = module.sweep_expired.function_name
+  qualifier     = module.sweep_expired.alias_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.sweep_expired.arn
 }
 
 # ---------------------------------------------------------------------------------------
@@ -122,6 +203,8 @@ resource "aws_secretsmanager_secret_rotation" "signing_key" {
     automatically_after_days = var.signing_key_rotation_days
   }
 
-  # Secrets Manager checks that it may invoke the function when rotation is configured.
-  depends_on = [aws_lambda_permission.rotate_signing_key]
+  # Secrets Manager checks that it may invoke the function when rotation is configured, and
+  # the first rotation runs at once: the whole module (role, both policies, function) and
+  # the permission exist first, so the first step cannot meet a role without its grants.
+  depends_on = [aws_lambda_permission.rotate_signing_key, module.rotate_signing_key]
 }

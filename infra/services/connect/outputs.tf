@@ -22,3 +22,8 @@ output "signing_key_rotation" {
   description = "The signing key's rotation schedule (function ARN, rules), or null where rotation is not configured."
   value       = one(aws_secretsmanager_secret_rotation.signing_key[*])
 }
+
+output "sweep_expired" {
+  description = "The expiry sweep function (started every minute): name, arn, invoke_arn, role_name, policy statements."
+  value       = module.sweep_expired
+}

@@ -3,6 +3,11 @@
 # and posts snapshot and sync pages to the caller through the Management API.
 # It never verifies tokens, so it gets no access to the signing key.
 
+locals {
+  # revoke and expiry close connections: exactly DELETE on this stage's @connections.
+  close_connections = replace(var.service.shared.post_to_connections_arn, "POST/@connections", "DELETE/@connections")
+}
+
 module "on_message" {
   source = "../../modules/function"
 
@@ -21,8 +26,16 @@ module "on_message" {
         "dynamodb:Query",
         "dynamodb:UpdateItem",
         "dynamodb:BatchWriteItem",
+        "dynamodb:PutItem", # a revocation
       ]
       Resource = [var.service.shared.connections_table_arn]
+    },
+    {
+      # A media day's devices (the devices topic, revoke): one Query of `by_day`.
+      Sid      = "ListDevices"
+      Effect   = "Allow"
+      Action   = ["dynamodb:Query"]
+      Resource = ["${var.service.shared.connections_table_arn}/index/by_day"]
     },
     {
       Sid      = "ReadCoordination"
@@ -41,6 +54,12 @@ module "on_message" {
       Effect   = "Allow"
       Action   = ["execute-api:ManageConnections"]
       Resource = [var.service.shared.post_to_connections_arn]
+    },
+    {
+      Sid      = "CloseConnections"
+      Effect   = "Allow"
+      Action   = ["execute-api:ManageConnections"]
+      Resource = [local.close_connections]
     },
   ]
 }

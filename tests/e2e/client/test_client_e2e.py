@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-import uuid
 
-import boto3
 import pytest
 from rich.console import Console
 
@@ -16,11 +14,11 @@ from client.commands.watch import topics_for, watch
 from client.connection import MediaDayClient
 from client.errors import ConflictError
 from client.events import ConnectionState, ItemChanged
-from infra.local.layout import CONNECTIONS_TABLE
 from infra.local.runner import LocalStack
 from mediaday.models import Call, Slot
 from tests.support.client_options import STACK
 from tests.support.faultproxy import FaultProxy
+from tests.support.stack import connection_id_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -30,34 +28,9 @@ def client(stack: LocalStack, role: str = "producer", station: str | None = None
     return MediaDayClient(url, stack.token(role, station), options=kw.pop("options", STACK), **kw)
 
 
-def connection_id(stack: LocalStack, probe_topic: str) -> str:
-    """The id the gateway gave a client subscribed to a topic of its own (only the
-    handlers are told): the topic's one subscriber row names it."""
-    dynamodb = boto3.client(
-        "dynamodb",
-        endpoint_url=stack.dynamodb_endpoint,
-        region_name="eu-west-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-    rows = dynamodb.query(
-        TableName=CONNECTIONS_TABLE,
-        KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": f"topic#{stack.media_day}#{probe_topic}"}},
-    )["Items"]
-    assert len(rows) == 1, rows
-    return str(rows[0]["sk"]["S"])
-
-
 def disconnect(stack: LocalStack, connection: str) -> None:
     """`DELETE @connections/{id}`: the server closes the socket, as API Gateway does."""
-    boto3.client(
-        "apigatewaymanagementapi",
-        endpoint_url=stack.management_url,
-        region_name="eu-west-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    ).delete_connection(ConnectionId=connection)
+    stack.management_client().delete_connection(ConnectionId=connection)
 
 
 async def current_rev(stack: LocalStack) -> int:
@@ -69,10 +42,10 @@ async def current_rev(stack: LocalStack) -> int:
 
 # -- reconnect, resume, dead link ---------------------------------------------------------------
 async def test_after_the_server_closes_the_socket_the_client_reconnects_and_resumes(local_stack):
-    probe = f"station:probe-{uuid.uuid4().hex[:12]}"
+    token = local_stack.token("producer")
     async with FaultProxy("127.0.0.1", local_stack.port) as proxy:
         url = proxy.rewrite(local_stack.ws_url)
-        watcher = client(local_stack, url=url, topics=["station:st-1", probe])
+        watcher = MediaDayClient(url, token, options=STACK, topics=["station:st-1"])
         async with watcher, client(local_stack) as producer:
             slot = watcher.mirror.slots("st-1")[0]
             changes: list[ItemChanged] = []
@@ -81,7 +54,7 @@ async def test_after_the_server_closes_the_socket_the_client_reconnects_and_resu
             )
             # When the server closes the socket and, while the client is away, the slot changes
             proxy.refuse_new = True
-            await asyncio.to_thread(disconnect, local_stack, connection_id(local_stack, probe))
+            await asyncio.to_thread(disconnect, local_stack, connection_id_of(local_stack, token))
             await watcher.wait_until(lambda: watcher.state is ConnectionState.RECONNECTING, 5)
             ack = await producer.request(
                 "slot.update",

@@ -42,6 +42,15 @@ async def test_a_refusing_connect_handler_refuses_the_handshake_with_its_status(
     assert gateway.connection_count == 0
 
 
+async def test_a_crashing_connect_handler_refuses_the_handshake_with_502(gateway, recorder):
+    with pytest.raises(InvalidStatus) as raised:
+        async with connect(f"{gateway.url}?boom=1"):
+            pass
+    assert raised.value.response.status_code == 502
+    assert recorder.disconnects == []
+    assert gateway.connection_count == 0
+
+
 async def test_connect_event_is_shaped_like_api_gateways(gateway, recorder):
     async with connect(f"{gateway.url}?token=abc&x=1&x=2", user_agent_header="probe/1"):
         pass
@@ -72,6 +81,15 @@ async def test_each_connection_gets_a_fresh_id(gateway, recorder):
     assert len(ids) == 3
 
 
+async def test_a_post_from_the_connect_handler_is_gone_the_connection_is_not_open_yet(
+    gateway, recorder
+):
+    async with connect(f"{gateway.url}?post-self=1") as ws:
+        assert recorder.connect_posts == ["GoneException"]
+        await ws.send(json.dumps({"action": "shout"}))
+        assert json.loads(await ws.recv()) == {"route": "shout"}  # the early post never came
+
+
 # -- routes --------------------------------------------------------------------------------
 async def test_messages_route_on_action_with_default_fallback_and_bodies_come_back(
     gateway, recorder
@@ -87,6 +105,20 @@ async def test_messages_route_on_action_with_default_fallback_and_bodies_come_ba
     model = APIGatewayWebSocketMessageEventModel.model_validate(event)
     assert model.request_context.route_key == "$default"
     assert event["requestContext"]["messageId"]
+
+
+async def test_without_a_default_route_an_unmatched_message_is_answered_forbidden(recorder):
+    gateway, url = await start_gateway(recorder, GatewayLimits(), with_default=False)
+    try:
+        async with connect(url) as ws:
+            await ws.send(json.dumps({"action": "nowhere"}))
+            frame = json.loads(await ws.recv())
+            assert frame["message"] == "Forbidden" and frame["connectionId"]
+            await ws.send(json.dumps({"action": "shout"}))
+            assert json.loads(await ws.recv()) == {"route": "shout"}
+        assert recorder.messages == []
+    finally:
+        await gateway.close()
 
 
 async def test_a_crashing_handler_answers_internal_server_error_and_keeps_the_socket(gateway):

@@ -1,5 +1,6 @@
 """API Gateway's quotas as the emulator enforces them: message and frame sizes (close 1009),
-the idle timeout and the lifetime (close 1001), and the new-connection rate (429).
+the idle timeout and the lifetime (close 1001), the new-connection rate (429), the
+integration timeout (29 s) and the URL length (4096 characters).
 """
 
 from __future__ import annotations
@@ -122,3 +123,44 @@ async def test_new_connections_over_the_rate_are_refused_with_429(recorder):
             pass
     finally:
         await gateway.close()
+
+
+# -- integration timeout and URL length ------------------------------------------------------
+async def test_a_route_past_the_integration_timeout_answers_endpoint_request_timed_out(recorder):
+    limits = GatewayLimits(integration_timeout_seconds=0.3)
+    gateway, url = await start_gateway(recorder, limits)
+    try:
+        async with connect(url) as ws:
+            await ws.send(json.dumps({"action": "slow", "seconds": 0.8}))
+            frame = json.loads(await ws.recv())
+            assert frame["message"] == "Endpoint request timed out"
+            assert frame["connectionId"] and frame["requestId"]
+            # the late handler's answer is dropped; the connection carries on
+            await asyncio.sleep(0.7)
+            await ws.send(json.dumps({"action": "shout"}))
+            assert json.loads(await ws.recv()) == {"route": "shout"}
+    finally:
+        await gateway.close()
+
+
+async def test_a_connect_past_the_integration_timeout_refuses_the_handshake_with_504(recorder):
+    gateway, url = await start_gateway(recorder, GatewayLimits(integration_timeout_seconds=0.3))
+    try:
+        with pytest.raises(InvalidStatus) as raised:
+            async with connect(f"{url}?sleep=0.6"):
+                pass
+        assert raised.value.response.status_code == 504
+        assert gateway.connection_count == 0
+    finally:
+        await gateway.close()
+    assert recorder.disconnects == []  # the connection never existed
+
+
+async def test_a_url_over_4096_characters_is_refused_and_one_of_4096_accepted(gateway):
+    base = f"{gateway.url}?pad="
+    async with connect(base + "p" * (4096 - len(base))):
+        pass
+    with pytest.raises(InvalidStatus) as raised:
+        async with connect(base + "p" * (4097 - len(base))):
+            pass
+    assert raised.value.response.status_code == 414

@@ -3,6 +3,8 @@ mapped to the domain's delivery errors."""
 
 from __future__ import annotations
 
+import socket
+import threading
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -37,6 +39,7 @@ def test_a_post_is_the_request_boto3_would_send_byte_for_byte(api, poster, monke
     monkeypatch.setattr(
         "botocore.auth.get_current_datetime", lambda: datetime(2026, 11, 25, 14, 0, 0)
     )
+    monkeypatch.setattr("mediaday.sigv4.utcnow", lambda: datetime(2026, 11, 25, 14, 0, 0))
     client = boto3.client(
         "apigatewaymanagementapi",
         endpoint_url=f"{api.url}/prod",
@@ -137,3 +140,33 @@ def test_an_execute_api_host_names_the_signing_region_before_the_session_does(mo
     with pytest.raises(RuntimeError, match="no AWS region"):
         management_api_poster("http://127.0.0.1:1/prod", 1)
     reset_clients()
+
+
+def test_a_connection_the_server_closed_while_idle_is_replaced_not_reported():
+    # Given a server that answers each request, then closes the connection without saying so
+    listener = socket.create_server(("127.0.0.1", 0))
+    answered: list[bytes] = []
+
+    def serve() -> None:
+        for _ in range(3):
+            conn, _ = listener.accept()
+            with conn:
+                answered.append(conn.recv(65536))
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    port = listener.getsockname()[1]
+    poster = ManagementApiPoster(
+        f"http://127.0.0.1:{port}/prod", credentials=CREDENTIALS, region="eu-west-1", pool_size=2
+    )
+    # When three posts go out one after another, Then each is delivered on a fresh connection
+    for n in range(3):
+        poster.post(f"c-{n}", b"hello")
+    thread.join(5)
+    listener.close()
+    assert [request.split(b" ", 2)[1] for request in answered] == [
+        b"/prod/@connections/c-0",
+        b"/prod/@connections/c-1",
+        b"/prod/@connections/c-2",
+    ]

@@ -82,9 +82,11 @@ def seed_connection(store, name: str, *, connection_id: str | None = None) -> Co
 
 
 def slot_fields(**overrides: Any) -> dict[str, Any]:
+    """A new slot at st-1 for t-2, who has no slot yet (t-1 is booked at START twice:
+    the seed predates the double-booking rule, and edits that keep a booking pass it)."""
     fields = {
         "station_id": "st-1",
-        "talent_id": "t-1",
+        "talent_id": "t-2",
         "starts_at": START.isoformat(),
         "ends_at": (START + timedelta(minutes=10)).isoformat(),
     }
@@ -110,6 +112,46 @@ MESSAGES: dict[str, dict[str, Any]] = {
     "call.cancel": {"call_id": "ca-1", "version": 1},
     "station.put": {"station": {"id": "st-9", "name": "Podcast booth", "kind": "podcast"}},
     "talent.put": {"talent": {"id": "t-9", "name": "Jordan Lee", "number": "12"}},
+    "schedule.shift": {"station_id": "st-1", "minutes": 10, "starting_at": START.isoformat()},
+    "slot.arrive": {"slot_id": "sl-1", "version": 1},
+    "slot.done": {"slot_id": "sl-1", "version": 2},  # after PREPARED["slot.done"]
+    "notice.post": {"notice": {"id": "nt-new", "text": "Lunch in 10 minutes"}},
+    "notice.update": {"notice_id": "nt-1", "version": 1, "changes": {"level": "urgent"}},
+    "notice.clear": {"notice_id": "nt-1", "version": 1},
+    "batch": {
+        "writes": [
+            {
+                "action": "slot.update",
+                "id": "w-1",
+                "slot_id": "sl-1",
+                "version": 1,
+                "changes": {"title": "Batched"},
+            },
+            {
+                "action": "shot.set_status",
+                "id": "w-2",
+                "shot_id": "sh-1",
+                "version": 1,
+                "status": "captured",
+            },
+        ]
+    },
+    # device actions (producers): the kiosk connection is the device; nobody holds `tv-9`
+    "device.label": {"connection_id": "c-kiosk", "label": "Lobby TV"},
+    "device.identify": {"connection_id": "c-kiosk", "seconds": 3},
+    "device.redirect": {"connection_id": "c-kiosk", "station_id": "st-2"},
+    "revoke": {"subject": "tv-9"},
+}
+# Actions on connections, not coordination items: they write no item.
+DEVICE_ACTIONS = frozenset({"device.label", "device.identify", "device.redirect", "revoke"})
+
+
+# What a producer does first so that an action's MESSAGES entry applies (it needs an item
+# the seeded roster does not have, or a state it does not start in).
+PREPARED: dict[str, tuple[str, dict[str, Any]]] = {
+    "slot.done": ("slot.arrive", {"slot_id": "sl-1", "version": 1}),
+    "notice.update": ("notice.post", {"notice": {"id": "nt-1", "text": "Lunch at 12:30"}}),
+    "notice.clear": ("notice.post", {"notice": {"id": "nt-1", "text": "Lunch at 12:30"}}),
 }
 
 

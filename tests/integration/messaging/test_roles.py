@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from mediaday.protocol import ACTIONS, READ_ACTIONS
-from tests.integration.messaging.conftest import MEDIA_DAY, MESSAGES
+from tests.integration.messaging.conftest import DEVICE_ACTIONS, MEDIA_DAY, MESSAGES, PREPARED
 
 # What each write leaves in the table: (type, id) -> fields to check.
 WRITTEN: dict[str, tuple[str, str, dict[str, Any]]] = {
@@ -23,17 +23,24 @@ WRITTEN: dict[str, tuple[str, str, dict[str, Any]]] = {
     "call.cancel": ("call", "ca-1", {"state": "cancelled", "version": 2}),
     "station.put": ("station", "st-9", {"name": "Podcast booth", "kind": "podcast"}),
     "talent.put": ("talent", "t-9", {"name": "Jordan Lee", "number": "12"}),
+    "schedule.shift": ("slot", "sl-1", {"starts_at": "2026-11-25T14:10:00Z", "version": 2}),
+    "slot.arrive": ("slot", "sl-1", {"version": 2}),
+    "slot.done": ("slot", "sl-1", {"version": 3}),
+    "notice.post": ("notice", "nt-new", {"text": "Lunch in 10 minutes", "level": "info"}),
+    "notice.update": ("notice", "nt-1", {"level": "urgent", "version": 2}),
+    "notice.clear": ("notice", "nt-1", {"deleted": True, "version": 2}),
+    "batch": ("slot", "sl-1", {"title": "Batched", "version": 2}),
 }
 ALLOWED = {
     "producer": set(ACTIONS),
-    "crew": set(READ_ACTIONS) | {"shot.set_status", "call.ack"},
+    "crew": set(READ_ACTIONS) | {"shot.set_status", "call.ack", "slot.arrive", "slot.done"},
     "kiosk": set(READ_ACTIONS),
 }
 
 
 def test_every_action_has_a_scenario():
     assert set(MESSAGES) == set(ACTIONS)
-    assert set(WRITTEN) | set(READ_ACTIONS) | {"shot.add"} == set(ACTIONS)
+    assert set(WRITTEN) | set(READ_ACTIONS) | {"shot.add"} | DEVICE_ACTIONS == set(ACTIONS)
 
 
 @pytest.mark.parametrize("role", ["producer", "crew", "kiosk"])
@@ -41,6 +48,9 @@ def test_every_action_has_a_scenario():
 def test_each_action_as_each_role(
     action, role, roster, clients, coordination_store, coordination_rows
 ):
+    if action in PREPARED:
+        prepared, fields = PREPARED[action]
+        assert clients["producer"].request(prepared, **fields)["type"] == "ack"
     before = coordination_rows()
     # When the role sends a valid request for the action
     reply = clients[role].request(action, **MESSAGES[action])
@@ -54,10 +64,11 @@ def test_each_action_as_each_role(
         assert reply["type"] == "pong"
         return
     assert reply["type"] == "ack" and reply["action"] == action, reply
-    if action in READ_ACTIONS:
+    if action in READ_ACTIONS or action in DEVICE_ACTIONS:
         assert coordination_rows() == before
         return
-    assert reply["item"]["updated_by"] == f"{role}-subject"
+    item = reply["item"] if "item" in reply else reply["items"][0]  # batch, shift: items
+    assert item["updated_by"] == f"{role}-subject"
     if action == "shot.add":
         item_type, item_id, expected = "shot", reply["item"]["id"], {"description": "Close"}
     else:
@@ -68,7 +79,7 @@ def test_each_action_as_each_role(
     assert stored is not None
     stored_plain = stored.model_dump(mode="json")
     assert {key: stored_plain.get(key) for key in expected} == expected
-    assert reply["version"] == stored.version and reply["rev"] == stored.rev
+    assert (item["version"], item["rev"]) == (stored.version, stored.rev)
 
 
 @pytest.mark.parametrize(

@@ -46,6 +46,9 @@ def test_subscribe_posts_a_snapshot_per_topic_then_acks_with_rev(
 
 
 def test_an_empty_topic_is_answered_with_one_empty_page(roster, clients, poster):
+    # a station on the roster (station topics name roster stations only) with no shots yet
+    station = {"id": "st-9", "name": "Podcast booth", "kind": "podcast"}
+    assert clients["producer"].request("station.put", station=station)["type"] == "ack"
     reply = clients["kiosk"].request("subscribe", topics=["shots:st-9"])
     (page,) = pages_for(poster, reply["id"])
     assert (page["items"], page["page"], page["pages"], reply["pages"]) == ([], 1, 1, 1)
@@ -147,10 +150,38 @@ def test_subscriptions_are_written_before_rev_and_state_are_read(
     body = json.dumps({"action": "subscribe", "id": "r-order", "topics": ["schedule"]})
     reply = handle_message(body, connection_id="c-kiosk", deps=deps)
     assert reply.type == "ack"
-    steps = [step for step in log if step not in {"connections.get", "connections.count_message"}]
+    counting = {
+        "connections.get",
+        "connections.count_message",
+        "connections.count_subject_message",
+        "connections.touch",
+        "connections.topics_of",  # the subscription cap
+    }
+    steps = [step for step in log if step not in counting]
     assert steps == [
         "connections.subscribe",
         "coordination.current_rev",
         "coordination.items_of_type",
         "poster.post",
     ]
+
+
+def test_subscribing_with_batched_events_is_recorded_per_subscription(
+    roster, clients, poster, connection_store
+):
+    # When a kiosk opts into batched events for the schedule, and a crew subscribes as v1
+    clients["kiosk"].request("subscribe", topics=["schedule"], events="batched")
+    clients["crew"].request("subscribe", topics=["schedule"])
+    # Then the broadcaster reads each subscription's choice from the same Query
+    assert sorted(connection_store.subscriptions(MEDIA_DAY, "schedule")) == [
+        ("c-crew", False),
+        ("c-kiosk", True),
+    ]
+
+
+def test_an_unknown_events_mode_is_refused_and_nothing_subscribed(
+    roster, clients, connection_store
+):
+    reply = clients["kiosk"].request("subscribe", topics=["schedule"], events="all")
+    assert (reply["type"], reply["code"]) == ("error", "invalid")
+    assert list(connection_store.subscriptions(MEDIA_DAY, "schedule")) == []

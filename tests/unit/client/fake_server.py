@@ -72,6 +72,8 @@ class FakeServer:
         self.clock_offset = clock_offset
         self.requests: list[dict[str, Any]] = []
         self.subscriptions: dict[ServerConnection, set[str]] = {}
+        # topics each connection subscribed with events="batched": pushed as `events`
+        self.batched: dict[ServerConnection, set[str]] = {}
         self.callers: dict[ServerConnection, Caller] = {}
         self.handshakes = 0
         # knobs
@@ -81,6 +83,9 @@ class FakeServer:
         self.lose_events = False
         self.drop_after_write = 0  # apply the next N writes, then drop the link unanswered
         self.fail_next: dict[str, tuple[str, str]] = {}  # action -> (code, message), once
+        self.ignore_next = 0  # leave the next N requests other than pings unanswered
+        self.answer_delay = 0.0  # a slow server: answer requests other than pings this late
+        self._silenced: set[ServerConnection] = set()
         self._server: Server | None = None
         self.url = ""
 
@@ -94,6 +99,8 @@ class FakeServer:
         return self.url
 
     async def stop(self) -> None:
+        for ws in self._silenced:
+            ws.transport.abort()  # a black hole completes no closing handshake
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
@@ -101,6 +108,14 @@ class FakeServer:
     async def drop_all(self, code: int = 1001, reason: str = "going away") -> None:
         """The server closes every socket (as API Gateway does at 2 h or on a deploy)."""
         await asyncio.gather(*(ws.close(code, reason) for ws in list(self.subscriptions)))
+
+    def silence(self) -> None:
+        """Every open link goes silent, as through a black hole: the server stops reading
+        (so not even WebSocket pings are answered) and sends nothing."""
+        for ws in list(self.subscriptions):
+            ws.transport.pause_reading()
+            self._silenced.add(ws)
+        self.lose_events = True
 
     @property
     def connections(self) -> list[ServerConnection]:
@@ -130,6 +145,7 @@ class FakeServer:
             pass
         finally:
             self.subscriptions.pop(ws, None)
+            self.batched.pop(ws, None)
             self.callers.pop(ws, None)
 
     # -- data ------------------------------------------------------------------------------
@@ -163,7 +179,20 @@ class FakeServer:
             topics |= topics_of(parse_item(old))
         change = "deleted" if new["deleted"] else ("updated" if old else "created")
         for ws, subscribed in list(self.subscriptions.items()):
-            for topic in sorted(topics & subscribed):
+            batched = sorted(topics & subscribed & self.batched.get(ws, set()))
+            if batched:
+                entry = {
+                    "topics": batched,
+                    "change": change,
+                    "item_type": new["type"],
+                    "item_id": new["id"],
+                    "item": new,
+                    "version": new["version"],
+                    "rev": new["rev"],
+                }
+                frame = {"type": "events", "changes": [entry], "server_time": self.now_ms()}
+                asyncio.get_running_loop().create_task(self._send(ws, frame))
+            for topic in sorted(topics & subscribed - set(batched)):
                 frame = {
                     "type": "event",
                     "topic": topic,
@@ -193,6 +222,11 @@ class FakeServer:
             return
         if not self.answer_requests:
             return
+        if self.ignore_next > 0:
+            self.ignore_next -= 1
+            return
+        if self.answer_delay:
+            await asyncio.sleep(self.answer_delay)
         if action in self.fail_next:
             code, message = self.fail_next.pop(action)
             await self._send(ws, self._error(request_id, code, message))
@@ -225,6 +259,8 @@ class FakeServer:
             specs.append(spec)
         if request.action == "subscribe":
             self.subscriptions[ws] |= {spec.name for spec in specs}
+            if request.events == "batched":
+                self.batched.setdefault(ws, set()).update(spec.name for spec in specs)
             runs: list[tuple[str | None, list[dict[str, Any]]]] = []
             for spec in specs:
                 held = [
@@ -268,7 +304,45 @@ class FakeServer:
         for frame in [ack, *frames] if self.ack_before_pages else [*frames, ack]:
             await self._send(ws, frame)
 
+    def _batch(self, caller: Caller, request: Any) -> dict[str, Any]:
+        """Every write or none (the table is restored on a refusal); events go out only
+        once all are applied, like one transaction's stream records."""
+        saved_items, saved_rev, lose = dict(self.items), self.rev, self.lose_events
+        self.lose_events = True
+        items, duplicates, changes = [], [], []
+        try:
+            for n, write in enumerate(request.writes):
+                answer = self._write(caller, write)
+                if answer["type"] == "error":
+                    self.items, self.rev = saved_items, saved_rev
+                    return self._error(
+                        request.id,
+                        answer["code"],
+                        f"writes[{n}] {write.action}: {answer['message']}",
+                        current=answer.get("current"),
+                    )
+                if answer.get("duplicate"):
+                    duplicates.append(n)
+                else:
+                    changes.append(answer["item"])
+                items.append(answer["item"])
+        finally:
+            self.lose_events = lose
+        if not self.lose_events:
+            for item in changes:
+                old = saved_items.get((item["type"], item["id"]))
+                self._broadcast(old, item)
+        return self._ack(
+            request,
+            items=items,
+            rev=self.rev,
+            duplicates=duplicates or None,
+            duplicate=True if len(duplicates) == len(items) else None,
+        )
+
     def _write(self, caller: Caller, request: Any) -> dict[str, Any]:
+        if request.action == "batch":
+            return self._batch(caller, request)
         key = f"{caller.subject}/{request.id}"
         for item in self.items.values():
             if item.get("request_key") == key:

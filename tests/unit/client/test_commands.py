@@ -20,7 +20,10 @@ sl-3,st-2,t-3,2026-05-04T09:00:00Z,2026-05-04T09:20:00Z,Portraits
 
 
 def writes(server) -> list[dict]:
-    return [r for r in server.fake.requests if r["action"] in WRITES]
+    """Every write the fake received, those inside a `batch` included, in order."""
+    sent = server.fake.requests
+    flat = [w for r in sent for w in (r["writes"] if r["action"] == "batch" else [r])]
+    return [w for w in flat if w["action"] in WRITES]
 
 
 # -- calls ---------------------------------------------------------------------------------------
@@ -135,7 +138,7 @@ def test_schedule_import_updates_and_moves_existing_slots(threaded_server, tmp_p
 def test_a_refusal_while_writing_names_the_row_and_exits_1(threaded_server, tmp_path, capsys):
     sheet = tmp_path / "day.csv"
     sheet.write_text(SCHEDULE)
-    threaded_server.fake.fail_next["slot.create"] = ("forbidden", "producers only")
+    threaded_server.fake.fail_next["batch"] = ("forbidden", "producers only")
     assert main(["schedule", "import", str(sheet)]) == 1
     err = capsys.readouterr().err
     assert ".csv:" in err and "forbidden: producers only" in err
@@ -220,3 +223,41 @@ def test_watch_once_without_a_crew_station(threaded_server, capsys, args):
     assert main(args) == 0
     out = capsys.readouterr().out
     assert ("Stations" in out) is (len(args) == 2)
+
+
+def test_call_push_takes_a_name_or_a_shirt_number_and_ack_a_short_handle(threaded_server, capsys):
+    # Given the fake's roster: Jane Doe #12 (t-12), John Roe #7, Ada Poe #3
+    assert main(["call", "push", "--talent", "#12", "--station", "st-1"]) == 0
+    (call,) = threaded_server.fake.live("call")
+    assert call["talent_id"] == "t-12"
+    assert "Jane Doe (t-12)" in capsys.readouterr().out
+    assert main(["call", "push", "--talent", "ada", "--station", "st-2", "--id", "ca-2"]) == 0
+    assert threaded_server.fake.items[("call", "ca-2")]["talent_id"] == "t-3"
+    # When a crew acks with a prefix of the id (what `watch` shows), the right call moves
+    assert main(["call", "ack", call["id"][:8], "--state", "en-route", "--token", CREW_TOKEN]) == 0
+    assert threaded_server.fake.items[("call", call["id"])]["state"] == "en-route"
+
+
+def test_call_push_refuses_an_ambiguous_or_unknown_athlete_without_pushing(
+    threaded_server, capsys, monkeypatch
+):
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    # "Doe" and "Poe" both contain "oe": a script gets the candidates, not a guess
+    assert main(["call", "push", "--talent", "oe", "--station", "st-1"]) == 2
+    err = capsys.readouterr().err
+    assert "'oe' matches 3" in err and "[t-12]" in err and "give the id" in err
+    assert main(["call", "push", "--talent", "Nobody", "--station", "st-1"]) == 2
+    assert "no athlete matches 'Nobody'" in capsys.readouterr().err
+    assert threaded_server.fake.live("call") == []
+
+
+def test_call_push_asks_at_a_terminal_when_several_athletes_match(
+    threaded_server, capsys, monkeypatch
+):
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda prompt: "2")
+    assert main(["call", "push", "--talent", "oe", "--station", "st-1"]) == 0
+    # listed in name order: Ada Poe, Jane Doe, John Roe -> 2 is Jane Doe
+    (call,) = threaded_server.fake.live("call")
+    assert call["talent_id"] == "t-12"
+    assert "2. #12 Jane Doe Blue [t-12]" in capsys.readouterr().out

@@ -61,6 +61,30 @@ async def test_events_reach_callbacks_and_the_async_iterator_until_close(server)
     assert received[-1] == StateChanged(state=ConnectionState.CLOSED, reason="closed")
 
 
+async def test_the_client_asks_for_batched_events_and_applies_them(server):
+    # Given a client subscribed to two topics that both hold the slot
+    async with client_for(server, topics=["schedule", "station:st-1"]) as client:
+        subscribes = [r for r in server.requests if r.get("action") == "subscribe"]
+        assert subscribes
+        assert {r.get("events") for r in subscribes} == {"batched"}
+        pushed: list[dict] = []
+        send = server._send
+
+        async def recording(ws, frame):
+            pushed.append(frame)
+            await send(ws, frame)
+
+        server._send = recording
+        # When the slot changes, the server pushes one `events` frame naming both topics
+        server.put(SLOT)
+        await client.wait_until(lambda: client.mirror.get("slot", "sl-1") is not None, 2)
+        # Then the mirror holds it, from that one frame
+        assert [s.id for s in client.mirror.slots("st-1")] == ["sl-1"]
+        assert [(f["type"], f["changes"][0]["topics"]) for f in pushed] == [
+            ("events", ["schedule", "station:st-1"])
+        ]
+
+
 async def test_unsubscribe_drops_what_only_that_topic_showed(server):
     server.put(SLOT)
     async with client_for(server, topics=["station:st-1", "roster"]) as client:

@@ -164,3 +164,19 @@ async def test_the_live_dashboard_redraws_on_a_change_and_keeps_running_through_
     final = console.export_text()
     assert "Calls (2 active)" in final and "ca-2" in final
     assert "● live" in final
+
+
+def test_an_80_column_dashboard_shows_call_handles_that_name_exactly_one_call():
+    from client.lookup import resolve_call
+    from mediaday.models import Call
+
+    mirror = day_mirror()
+    long_ids = ["ca-9d41f07a3be2c811", "ca-9d41f07a3be2c922"]  # derived ids share a prefix
+    for rev, call_id in enumerate(long_ids, 100):
+        mirror.apply({"media_day": "cbtc-2026", "type": "call", "id": call_id, "version": 1,
+                      "rev": rev, "station_id": "st-1", "talent_id": "t-12"})  # fmt: skip
+    text = text_of(mirror, DashboardView(station="st-1", now=NOW.timestamp()), width=80)
+    shown = [word for word in text.split() if word.startswith("ca-9d41")]
+    assert sorted(shown) == ["ca-9d41f07a3be2c8", "ca-9d41f07a3be2c9"]  # whole, unique
+    calls = mirror.items_of(Call)
+    assert [resolve_call(calls, handle).id for handle in sorted(shown)] == long_ids

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import random
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -88,9 +88,11 @@ async def test_temporary_refusals_are_retried_with_the_same_request_id(server, m
     plans = plans_for(ROW, Mirror())
     async with MediaDayClient(server.url, PRODUCER_TOKEN, options=FAST) as client:
         server.fail_next["slot.create"] = ("rate_limited", "600 messages a minute")
-        result = await apply_plans(client, plans)
+        result = await apply_plans(client, plans, batched=False)
         server.fail_next["slot.create"] = ("busy", "too many writers")
-        again = await apply_plans(client, plans_for(ROW.replace("sl-1", "sl-2"), Mirror()))
+        again = await apply_plans(
+            client, plans_for(ROW.replace("sl-1", "sl-2"), Mirror()), batched=False
+        )
     creates = [r for r in server.requests if r["action"] == "slot.create"]
     assert [r["id"] for r in creates][:2] == [creates[0]["id"]] * 2
     assert (result.created, result.failures, again.created) == (1, [], 1)
@@ -99,8 +101,80 @@ async def test_temporary_refusals_are_retried_with_the_same_request_id(server, m
 async def test_a_refusal_stops_the_import_and_names_the_row(server):
     text = ROW + ROW.replace("sl-1", "sl-2").replace("t-12", "t-404")
     async with MediaDayClient(server.url, PRODUCER_TOKEN, options=FAST) as client:
-        result = await apply_plans(client, plans_for(text, Mirror()), concurrency=1)
+        result = await apply_plans(client, plans_for(text, Mirror()), batched=False, concurrency=1)
     assert result.created == 1
     assert [str(f) for f in result.failures] == [
         "line 3: not_found: no talent 't-404' on the roster"
     ]
+
+
+# -- through `batch` ------------------------------------------------------------------------
+def day_rows(count: int, talent: str = "t-12") -> str:
+    """`count` id-less back-to-back 5-minute rows at st-1 from 09:00."""
+    start = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
+    rows = []
+    for n in range(count):
+        begins, ends = start + timedelta(minutes=5 * n), start + timedelta(minutes=5 * n + 5)
+        rows.append(f",st-1,{talent},{begins.isoformat()},{ends.isoformat()},\n")
+    return "".join(rows)
+
+
+async def test_rows_go_in_as_few_batches_as_the_limits_allow_and_a_rerun_writes_nothing(server):
+    plans = plans_for(day_rows(120), Mirror())
+    async with MediaDayClient(server.url, PRODUCER_TOKEN, options=FAST) as client:
+        result = await apply_plans(client, plans)
+        again = await apply_plans(client, plans_for(day_rows(120), Mirror()))
+    batches = [r for r in server.requests if r["action"] == "batch"]
+    assert [len(b["writes"]) for b in batches] == [99, 21, 99, 21]
+    assert (result.created, result.failures) == (120, [])
+    # the re-run sends the same writes with the same ids: every one a duplicate
+    assert (again.created, again.unchanged) == (0, 120)
+    assert batches[0]["writes"] == batches[2]["writes"]
+    assert len(server.live("slot")) == 120
+
+
+async def test_a_batch_stays_within_one_frame():
+    from client.importer import _MAX_BATCH_BYTES, _chunks
+    from mediaday.protocol import encoded_size
+
+    long_title = "x" * 400
+    entries = [
+        (n, {"action": "slot.create", "id": f"r-{n}", "title": long_title}) for n in range(99)
+    ]
+    chunks = _chunks(entries)
+    assert len(chunks) > 1
+    assert all(encoded_size([e for _, e in chunk]) <= _MAX_BATCH_BYTES for chunk in chunks)
+    assert [n for chunk in chunks for n, _ in chunk] == list(range(99))
+
+
+async def test_a_refused_batch_names_the_row_it_points_at_and_counts_nothing_of_it(server):
+    text = ROW + ROW.replace("sl-1", "sl-2").replace("t-12", "t-404")
+    async with MediaDayClient(server.url, PRODUCER_TOKEN, options=FAST) as client:
+        result = await apply_plans(client, plans_for(text, Mirror()))
+    assert (result.created, len(server.live("slot"))) == (0, 0)
+    assert [str(f) for f in result.failures] == [
+        "line 3: not_found: no talent 't-404' on the roster"
+    ]
+
+
+async def test_a_busy_batch_is_retried_with_the_same_id(server):
+    plans = plans_for(day_rows(3), Mirror())
+    async with MediaDayClient(server.url, PRODUCER_TOKEN, options=FAST) as client:
+        server.fail_next["batch"] = ("busy", "too many writers")
+        result = await apply_plans(client, plans, rng=random.Random(0))
+    first, second = [r for r in server.requests if r["action"] == "batch"]
+    assert first["id"] == second["id"] and result.created == 3
+
+
+async def test_a_row_with_two_steps_sends_its_second_step_in_a_second_batch(server):
+    stored = server.put({"type": "slot", **EXISTING}, broadcast=False)
+    mirror = Mirror()
+    mirror.add_topics(["schedule"])
+    mirror.apply(stored)
+    plans = plans_for(ROW.replace("st-1,t-12", "st-2,t-7"), mirror)
+    async with MediaDayClient(server.url, PRODUCER_TOKEN, options=FAST) as client:
+        result = await apply_plans(client, plans)
+    batches = [r for r in server.requests if r["action"] == "batch"]
+    assert [[w["action"] for w in b["writes"]] for b in batches] == [["slot.move"], ["slot.update"]]
+    assert batches[1]["writes"][0]["version"] == batches[0]["writes"][0]["version"] + 1
+    assert result.updated == 1

@@ -36,22 +36,40 @@ async def test_an_unreachable_server_is_a_clear_error(unused_tcp_port):
     assert client.state is ConnectionState.CLOSED
 
 
-async def test_a_dead_link_is_detected_when_no_pong_comes_and_the_client_reconnects(server):
+async def test_a_silent_link_is_detected_when_nothing_comes_back_and_the_client_reconnects(
+    server,
+):
     options = fast(heartbeat=(0.1, 0.15), pong_timeout=0.3)
     async with client_for(server, options=options) as client:
         states: list[StateChanged] = []
         client.add_listener(lambda e: states.append(e) if isinstance(e, StateChanged) else None)
         first_link = server.connections[0]
-        # When the server stops answering pings (a link that silently died)
-        server.answer_pings = False
+        # When the link goes silent (a black hole: no pong, no frame, no WebSocket pong)
+        server.silence()
         started = asyncio.get_running_loop().time()
         await client.wait_until(lambda: client.state is ConnectionState.RECONNECTING, 2)
         # Then it notices within heartbeat + pong timeout
         assert asyncio.get_running_loop().time() - started < 0.15 + 0.3 + 0.3
         assert "no pong" in states[0].reason
-        server.answer_pings = True
+        server.lose_events = False
         await client.wait_until(lambda: client.state is ConnectionState.CONNECTED, 3)
-        assert server.connections and server.connections[0] is not first_link
+        assert server.connections[-1] is not first_link  # (the silent one lingers there)
+
+
+async def test_a_slow_pong_on_a_link_that_still_answers_is_not_a_dead_link(server):
+    options = fast(heartbeat=(0.1, 0.15), pong_timeout=0.3)
+    async with client_for(server, options=options) as client:
+        # Given a server too slow to answer pings in time, on a link that is still up
+        # (the gateway answers WebSocket pings itself)
+        server.answer_pings = False
+        pings = len([r for r in server.requests if r["action"] == "ping"])
+        async with asyncio.timeout(3):
+            while len([r for r in server.requests if r["action"] == "ping"]) < pings + 4:
+                await asyncio.sleep(0.02)
+        # Then four heartbeats later the client still holds its first link
+        assert client.state is ConnectionState.CONNECTED
+        assert client.reconnects == 0
+        assert server.handshakes == 1
 
 
 async def test_a_hanging_periodic_sync_does_not_hold_up_dead_link_detection(server):
@@ -62,9 +80,20 @@ async def test_a_hanging_periodic_sync_does_not_hold_up_dead_link_detection(serv
         async with asyncio.timeout(2):
             while not any(r["action"] == "sync" for r in server.requests):
                 await asyncio.sleep(0.02)
-        # When the pongs stop too
-        server.answer_pings = False
+        # When the link goes silent
+        server.silence()
         started = asyncio.get_running_loop().time()
         await client.wait_until(lambda: client.state is ConnectionState.RECONNECTING, 3)
         # Then the dead link shows within heartbeat + pong timeout, not after the sync's 5 s
         assert asyncio.get_running_loop().time() - started < 1.5
+
+
+async def test_a_slow_snapshot_on_a_live_new_link_is_waited_for_not_reconnected(server):
+    # Given a server whose answers take longer than the client's request timeout
+    server.answer_delay = 0.5
+    options = fast(request_timeout=0.3, retry_initial=True)
+    async with client_for(server, topics=["roster"], options=options) as client:
+        # Then the first link resumes (its subscribe waited on the live link) and stays
+        assert client.state is ConnectionState.CONNECTED
+        assert server.handshakes == 1
+        assert client.mirror.items()

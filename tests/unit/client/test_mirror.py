@@ -6,6 +6,7 @@ import pytest
 
 from client.mirror import Mirror
 from mediaday.models import Slot
+from mediaday.protocol import EventsFrame
 
 
 def slot(version: int, rev: int, *, station: str = "st-1", slot_id: str = "sl-1", **extra):
@@ -131,3 +132,41 @@ def test_unknown_topics_and_invalid_items_are_refused():
     mirror = mirror_of("schedule")
     assert mirror.apply({"type": "slot", "id": "broken"}) is None
     assert mirror.items() == []
+
+
+def test_an_events_frame_applies_its_changes_in_order_and_ignores_duplicates():
+    # Given a mirror that already holds version 2 of sl-1
+    mirror = mirror_of("schedule", "station:st-1")
+    mirror.apply(slot(2, 2))
+
+    def entry(item, topics):
+        return {
+            "topics": topics,
+            "change": "updated",
+            "item_type": "slot",
+            "item_id": item["id"],
+            "item": item,
+            "version": item["version"],
+            "rev": item["rev"],
+        }
+
+    frame = EventsFrame.model_validate(
+        {
+            "type": "events",
+            "server_time": 1,
+            "changes": [
+                entry(slot(2, 2), ["schedule", "station:st-1"]),  # a duplicate: ignored
+                entry(slot(3, 4, title="v3"), ["schedule", "station:st-1"]),
+                entry(slot(1, 5, slot_id="sl-2"), ["schedule"]),
+                entry(slot(4, 6, title="v4"), ["schedule"]),
+            ],
+        }
+    )
+    # When it is applied, Then each newer change is one ItemChanged, in the frame's order
+    changes = mirror.apply_events(frame)
+    assert [(c.change, c.item.id, c.item.version, c.topic) for c in changes] == [
+        ("updated", "sl-1", 3, "schedule"),
+        ("added", "sl-2", 1, "schedule"),
+        ("updated", "sl-1", 4, "schedule"),
+    ]
+    assert mirror.get("slot", "sl-1").title == "v4"

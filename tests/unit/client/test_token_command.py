@@ -48,3 +48,13 @@ def test_a_lifetime_over_the_role_maximum_is_one_clear_line_and_exit_code_2(tmp_
     assert main([*args, "--data-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err == "mediaday token: a crew token lives at most 1d, not 3000000d\n"
+
+
+def test_token_names_its_subject_and_label_for_devices_and_acked_by(tmp_path, capsys):
+    argv = ["token", "--role", "crew", "--station", "st-3", "--data-dir", str(tmp_path)]
+    assert main([*argv, "--subject", "ana.silva", "--label", "Camera 2 tablet"]) == 0
+    claims = verify_token(capsys.readouterr().out.strip(), FileKeyProvider(key_file(tmp_path)))
+    assert (claims.subject, claims.label) == ("ana.silva", "Camera 2 tablet")
+    # A label that could spoof a screen is refused like any text field
+    assert main([*argv, "--label", "Camera\u202e2"]) == 2
+    assert "mediaday token:" in capsys.readouterr().err

@@ -8,7 +8,14 @@ import os
 
 import pytest
 
-from infra.local.faults import ENV_VAR, FaultPlan, FaultPlanError, InjectedCrash, PostFault
+from infra.local.faults import (
+    ENV_VAR,
+    FaultPlan,
+    FaultPlanError,
+    InjectedCrash,
+    PostFault,
+    stream_report_path,
+)
 
 
 def write_plan(path, **fields) -> None:
@@ -80,6 +87,27 @@ def test_poison_refuses_only_event_frames_about_the_poisoned_item(plan_path):
     assert plan.for_post("c1", b"sl-bad but not json") is None
 
 
+def test_poison_refuses_an_events_frame_that_carries_the_poisoned_item(plan_path):
+    write_plan(plan_path, poison_items=["sl-bad"])
+    plan = FaultPlan(plan_path)
+
+    def events(*item_ids: str) -> bytes:
+        changes = [{"topics": ["schedule"], "item_id": i, "item": {"id": i}} for i in item_ids]
+        return json.dumps({"type": "events", "changes": changes}).encode()
+
+    assert plan.for_post("c1", events("sl-good", "sl-bad")) is PostFault.POISON
+    assert plan.for_post("c1", events("sl-good")) is None
+
+
+def test_the_broadcasters_process_counts_in_a_report_of_its_own(plan_path):
+    write_plan(plan_path, crash_every=1, crashes=1)
+    plan = FaultPlan(plan_path, report_path=stream_report_path(plan_path))
+    with pytest.raises(InjectedCrash):
+        plan.wrap_stream_target(lambda event, context: None)({"Records": [{}]}, None)
+    assert json.loads(stream_report_path(plan_path).read_text())["crashes"] == 1
+    assert not plan_path.with_name(f"{plan_path.stem}.injected.json").exists()
+
+
 def test_a_changed_plan_file_takes_effect_and_an_emptied_one_ends_the_faults(plan_path):
     plan = FaultPlan(plan_path, reload_interval=0)
     assert plan.for_post("c1", b"{}") is None
@@ -123,3 +151,19 @@ def test_the_broadcaster_crashes_after_every_k_records_at_most_n_times(plan_path
     # Then the records before each crash were handled and nothing crashes after the budget
     assert handled == [[1, 2], [3], [3, 4, 5], [3, 4, 5], [6, 7, 8, 9]]
     assert plan.injected["crashes"] == 2
+
+
+def test_a_slow_server_delays_every_invocation_while_the_plan_says_so(plan_path):
+    plan = FaultPlan(plan_path, reload_interval=0)
+    assert plan.handler_delay() == 0.0
+    write_plan(plan_path, slow_seconds=2.5)
+    assert [plan.handler_delay() for _ in range(3)] == [2.5, 2.5, 2.5]
+    assert json.loads(plan.report_path.read_text())["slowed_invocations"] == 3
+    write_plan(plan_path)
+    assert plan.handler_delay() == 0.0
+
+
+def test_a_slow_server_past_the_integration_timeout_is_not_a_plan(plan_path):
+    write_plan(plan_path, slow_seconds=30)
+    with pytest.raises(FaultPlanError, match="slow_seconds"):
+        FaultPlan(plan_path)

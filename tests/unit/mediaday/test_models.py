@@ -115,6 +115,7 @@ MINIMAL = {
     },
     "shot": {"station_id": "st-1", "talent_id": "t-1", "description": "Wide"},
     "call": {"station_id": "st-1", "talent_id": "t-1"},
+    "notice": {"text": "Lunch in 10 minutes"},
 }
 SPOOFERS = {
     "\x85": "U+0085",  # C1 control (NEL)

@@ -17,6 +17,9 @@ def test_the_action_lists_read_off_the_request_models_are_the_protocol_s():
         *("slot.create", "slot.update", "slot.move", "slot.delete"),
         *("shot.add", "shot.update", "shot.set_status", "shot.delete"),
         *("call.push", "call.ack", "call.cancel", "station.put", "talent.put"),
+        *("schedule.shift", "slot.arrive", "slot.done"),
+        *("notice.post", "notice.update", "notice.clear", "batch"),
+        *("device.label", "device.identify", "device.redirect", "revoke"),
     )
     assert expected == ACTIONS
     assert {"ping", "subscribe", "unsubscribe", "sync"} == READ_ACTIONS

@@ -1,4 +1,5 @@
-"""The one place failures become frames: bad input touches nothing, surprises leak nothing."""
+"""The one place failures become frames: bad input changes nothing but its counters,
+surprises leak nothing."""
 
 from __future__ import annotations
 
@@ -40,8 +41,22 @@ class Connections:
         self.counted += 1
         return self.counted
 
-    def subscribe(self, connection: Connection, topics: list[str]) -> None:
+    def count_subject_message(self, media_day: str, subject: str, *, now: float) -> int:
+        return self.counted
+
+    def count_refusal(self, connection_id: str, *, now: float, as_message: bool = False) -> int:
+        return 1
+
+    def topics_of(self, connection_id: str) -> list[str]:
+        return list(self.subscribed)
+
+    def subscribe(
+        self, connection: Connection, topics: list[str], *, batched: bool = False
+    ) -> None:
         self.subscribed.extend(topics)
+
+    def unsubscribe(self, connection: Connection, topics: list[str]) -> None:
+        self.subscribed = [t for t in self.subscribed if t not in topics]
 
 
 class BrokenCoordination:
@@ -78,7 +93,9 @@ PRODUCER = Connection(
     subject="p",
     connected_at=0,
     expires_at=0,
-    token_expires_at=0,
+    # a token valid at the clock below, active just now (expiry is checked on every message)
+    token_expires_at=2_000_000_000,
+    last_active=1_795_000_000_500,
 )
 
 
@@ -108,14 +125,44 @@ def deps(connections=None, coordination=None, poster=None, limit=600) -> Collabo
         ("{" + " " * 140_000 + "}", "too_large", None),
     ],
 )
-def test_bad_input_is_answered_without_touching_any_collaborator(body, code, echoed):
-    collaborators = deps()
+def test_bad_input_is_answered_and_counted_and_touches_nothing_else(body, code, echoed):
+    # Given a connection whose every counter call is recorded
+    counting = Counting(PRODUCER)
+    collaborators = deps(counting)
+    # When bad input arrives
     frame = handle_message(body, connection_id="c-1", deps=collaborators)
+    # Then it is refused, and it cost one message and one refusal (one write): nothing else
+    # was touched, not even the connection read
     assert isinstance(frame, ErrorFrame)
     assert (frame.code, frame.id) == (code, echoed)
     assert frame.server_time == 1_795_000_000_500
-    for tripwire in (collaborators.connections, collaborators.coordination, collaborators.poster):
+    assert counting.calls == ["count_refusal as message"]
+    for tripwire in (collaborators.coordination, collaborators.poster):
         assert tripwire.touched == []
+
+
+class Counting:
+    """Records which ConnectionStore calls a refused message makes."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.calls: list[str] = []
+
+    def get(self, connection_id: str) -> Connection:
+        self.calls.append("get")
+        return self.connection
+
+    def count_message(self, connection_id: str, *, now: float) -> int:
+        self.calls.append("count_message")
+        return 1
+
+    def count_subject_message(self, media_day: str, subject: str, *, now: float) -> int:
+        self.calls.append("count_subject_message")
+        return 1
+
+    def count_refusal(self, connection_id: str, *, now: float, as_message: bool = False) -> int:
+        self.calls.append("count_refusal as message" if as_message else "count_refusal")
+        return 1
 
 
 def test_a_connection_without_a_record_is_unauthorized():
@@ -128,15 +175,53 @@ def test_a_connection_without_a_record_is_unauthorized():
 def test_messages_over_the_limit_are_rate_limited():
     connections = Connections(PRODUCER)
     collaborators = deps(connections, limit=3)
-    codes = [
-        handle_message(
-            '{"action": "ping", "id": "r"}', connection_id="c-1", deps=collaborators
-        ).type
-        for _ in range(5)
-    ]
-    assert codes == ["pong", "pong", "pong", "error", "error"]
-    last = handle_message('{"action": "ping", "id": "r"}', connection_id="c-1", deps=collaborators)
+    body = '{"action": "unsubscribe", "id": "r", "topics": ["calls"]}'
+    codes = [handle_message(body, connection_id="c-1", deps=collaborators).type for _ in range(5)]
+    assert codes == ["ack", "ack", "ack", "error", "error"]
+    last = handle_message(body, connection_id="c-1", deps=collaborators)
     assert last.code == "rate_limited" and "3 messages" in last.message
+
+
+# A producer whose token is valid and who was active just now (nothing to mark).
+LIVE_PRODUCER = PRODUCER.model_copy(
+    update={"token_expires_at": 2_000_000_000, "last_active": 1_795_000_000_500}
+)
+
+
+def test_a_ping_writes_no_rate_counter_and_is_answered_past_the_limit():
+    # Given a connection already over its limit this minute
+    connections = Connections(LIVE_PRODUCER)
+    connections.counted = 10
+    frame = handle_message(
+        '{"action": "ping", "id": "r"}', connection_id="c-1", deps=deps(connections, limit=3)
+    )
+    # Then the heartbeat is still answered, and counted nowhere
+    assert frame.type == "pong"
+    assert connections.counted == 10
+
+
+def test_a_request_that_queued_too_long_is_busy_at_once_and_touches_nothing():
+    collaborators = deps()  # every store a tripwire
+    received = collaborators.now_ms() - 6_000
+    body = json.dumps({"action": "slot.delete", "id": "r-7", "slot_id": "s", "version": 1})
+    frame = handle_message(
+        body, connection_id="c-1", deps=collaborators, received_ms=received, shed_after_ms=5_000
+    )
+    assert (frame.type, frame.code, frame.id) == ("error", "busy", "r-7")
+    assert frame.retry_after_ms == 6_000
+    assert "retry with the same id" in frame.message
+
+
+def test_a_request_within_the_shed_bound_is_handled():
+    collaborators = deps(Connections(LIVE_PRODUCER))
+    frame = handle_message(
+        '{"action": "unsubscribe", "id": "r", "topics": ["calls"]}',
+        connection_id="c-1",
+        deps=collaborators,
+        received_ms=collaborators.now_ms() - 4_000,
+        shed_after_ms=5_000,
+    )
+    assert frame.type == "ack"
 
 
 def test_an_unexpected_failure_is_internal_with_no_details_leaked():

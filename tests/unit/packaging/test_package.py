@@ -1,20 +1,25 @@
 """infra.package without pip or the network: requirement parsing, removal of what the
-Lambda runtime provides, deterministic zips, refusals."""
+Lambda runtime provides, deterministic zips and bytecode, stale locks, refusals."""
 
 from __future__ import annotations
 
+import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from infra.package import (
+    LOCK_SOURCE_LINE,
     PackagingError,
     Target,
     build,
+    compile_bytecode,
+    is_current,
     pip_install,
     read_requirements,
     remove_distributions,
+    source_digest,
     write_zip,
 )
 
@@ -49,17 +54,59 @@ def test_runtime_provided_distributions_are_removed_and_others_kept(tmp_path: Pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pydantic", "pydantic-2.6.0.dist-info"]
 
 
-def test_zips_of_the_same_files_are_identical(tmp_path: Path) -> None:
+def test_zips_of_the_same_files_are_identical_and_keep_the_bytecode(tmp_path: Path) -> None:
     source = tmp_path / "src"
     (source / "pkg" / "__pycache__").mkdir(parents=True)
+    (source / "pkg" / ".mypy_cache").mkdir()
     (source / "pkg" / "__init__.py").write_text("x = 1\n")
     (source / "pkg" / "__pycache__" / "x.pyc").write_bytes(b"\0")
+    (source / "pkg" / ".mypy_cache" / "x.json").write_text("{}")
     write_zip(source, tmp_path / "a.zip")
     (source / "pkg" / "__init__.py").touch()  # a newer mtime changes nothing
     write_zip(source, tmp_path / "b.zip")
     assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
     with zipfile.ZipFile(tmp_path / "a.zip") as archive:
-        assert archive.namelist() == ["pkg/__init__.py"]
+        assert archive.namelist() == ["pkg/__init__.py", "pkg/__pycache__/x.pyc"]
+
+
+def test_bytecode_is_unchecked_hash_with_task_paths_and_the_same_on_every_compile(
+    tmp_path: Path,
+) -> None:
+    # Given a module compiled twice, its source touched in between
+    staging = tmp_path / "staging"
+    (staging / "pkg").mkdir(parents=True)
+    (staging / "pkg" / "mod.py").write_text("def f():\n    return 1\n")
+    tag = sys.implementation.cache_tag
+    compile_bytecode(staging, Path(sys.executable))
+    first = (staging / "pkg" / "__pycache__" / f"mod.{tag}.pyc").read_bytes()
+    (staging / "pkg" / "mod.py").touch()
+    compile_bytecode(staging, Path(sys.executable))
+    second = (staging / "pkg" / "__pycache__" / f"mod.{tag}.pyc").read_bytes()
+    # Then the bytes are the same, hash-based and unchecked, naming the path in /var/task
+    assert first == second
+    assert int.from_bytes(first[4:8], "little") == 0b01
+    assert b"/var/task/pkg/mod.py" in first
+
+
+def test_a_module_that_does_not_compile_stops_the_build(tmp_path: Path) -> None:
+    (tmp_path / "bad.py").write_text("def (:\n")
+    with pytest.raises(PackagingError, match="could not compile"):
+        compile_bytecode(tmp_path, Path(sys.executable))
+
+
+def test_a_stale_lock_is_refused_before_anything_is_installed(tmp_path: Path) -> None:
+    # Given a service whose requirements.txt changed after its lock was made
+    for service in ("connect", "messaging", "broadcast"):
+        (tmp_path / service).mkdir()
+        (tmp_path / service / "requirements.txt").write_text("pydantic>=2.6\n")
+    (tmp_path / "connect" / "requirements.lock").write_text(
+        f"{LOCK_SOURCE_LINE}{source_digest(tmp_path / 'connect' / 'requirements.txt')}\n"
+    )
+    (tmp_path / "connect" / "requirements.txt").write_text("pydantic>=2.7\n")
+    # Then the build says which lock and what to run
+    with pytest.raises(PackagingError, match=r"connect/requirements\.lock.*python -m infra\.lock"):
+        build(["connect"], tmp_path / "out", root=tmp_path)
+    assert not is_current("messaging", tmp_path)  # no lock at all is stale too
 
 
 def test_unknown_service_is_refused(tmp_path: Path) -> None:
