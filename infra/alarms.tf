@@ -25,6 +25,8 @@ locals {
     broadcast  = module.broadcast.broadcast.function_name
     # A failing rotation leaves the old key in place with nothing else to show for it.
     rotation = module.connect.rotate_signing_key.function_name
+    # A failing sweep leaves expired tokens' idle sockets open until API Gateway's 2 h cap.
+    sweep = module.connect.sweep_expired.function_name
   }
 
   # Errors and throttles of every function, one alarm each.

@@ -18,7 +18,7 @@ locals {
       metrics = [["MediaDayLive", "ConnectionsAdmitted", "service", "connect"], [".", "ConnectionsRefused", ".", "."], [".", "RequestsHandled", "service", "messaging"], [".", "RequestsRefused", ".", "."]]
     },
     {
-      title   = "Fan-out duration per record (ms, p50 and p99)"
+      title   = "Fan-out duration per stream batch (ms, p50 and p99)"
       stat    = "p50"
       metrics = [["MediaDayLive", "FanoutDuration", "service", "broadcast"], [".", ".", ".", ".", { stat = "p99" }]]
     },

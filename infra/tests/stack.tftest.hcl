@@ -611,11 +611,12 @@ run "web_bucket_is_private_and_alarms_watch_delivery" {
   assert {
     condition = (
       aws_cloudwatch_metric_alarm.stream_iterator_age.metric_name == "IteratorAge" &&
-      toset(keys(module.function_alarms["errors"].alarms)) == toset(["connect", "disconnect", "message", "broadcast", "rotation"]) &&
-      toset(keys(module.function_alarms["throttles"].alarms)) == toset(["connect", "disconnect", "message", "broadcast", "rotation"]) &&
-      module.function_alarms["errors"].alarms["rotation"].dimensions.FunctionName == "mediaday-dev-rotate-signing-key"
+      toset(keys(module.function_alarms["errors"].alarms)) == toset(["connect", "disconnect", "message", "broadcast", "rotation", "sweep"]) &&
+      toset(keys(module.function_alarms["throttles"].alarms)) == toset(["connect", "disconnect", "message", "broadcast", "rotation", "sweep"]) &&
+      module.function_alarms["errors"].alarms["rotation"].dimensions.FunctionName == "mediaday-dev-rotate-signing-key" &&
+      module.function_alarms["errors"].alarms["sweep"].dimensions.FunctionName == "mediaday-dev-sweep-expired"
     )
-    error_message = "Alarms: iterator age, errors and throttles of every function (the rotation too)."
+    error_message = "Alarms: iterator age, errors and throttles of every function (the rotation and the expiry sweep too)."
   }
 }
 

@@ -63,7 +63,7 @@ def test_mutated_messages_are_refused_and_touch_nothing(
     def refused(case: tuple[str, str | None]) -> None:
         body, echoed = case
         frame = producer.send(raw=body)
-        well_formed(frame)
+        well_formed(frame, body)
         assert frame["type"] == "error"
         assert frame["code"] in {"invalid", "unknown_action", "too_large"}, (body, frame)
         assert frame.get("id") == echoed, (body, frame)
@@ -94,7 +94,7 @@ def test_random_messages_from_a_producer_never_write_on_an_error(fuzz_env, coord
     def answered(body: str) -> None:
         nonlocal rev
         frame = producer.send(raw=body)
-        well_formed(frame)
+        well_formed(frame, body)
         now = coordination_store.current_rev(MEDIA_DAY)
         if frame["type"] == "error":
             assert now == rev, (body, frame)
@@ -123,7 +123,7 @@ def test_anything_from_a_kiosk_is_answered_and_never_written(
     @given(body=anything())
     def answered(body: str) -> None:
         frame = kiosk.send(raw=body)
-        well_formed(frame)
+        well_formed(frame, body)
         outcome = frame.get("code", frame["type"])
         assert outcome not in {"conflict", "invalid_state"}, frame  # never got far
         if outcome == "not_found":  # only a subscribe to a station not on the roster
