@@ -5,11 +5,11 @@ The system: `mediaday serve --no-demo` (the local API Gateway emulator running t
 connect Lambda, DynamoDB Local on tmpfs when there is one) in its own process, with the
 emulator's 500/s new-connection quota raised (MEDIADAY_LOCAL_CONNECTIONS_PER_SECOND) so
 the figure is what the emulator and handler can do, not the quota. This process opens
-N kiosk connections, at most `CONCURRENCY` handshakes in flight; the rate is N over the
-time to open them all. Memory per connection is the emulator process's RSS growth over
-N (after a warm-up round, so pools and threads already exist). "Held" counts connections
-still open after a pause, each recorded by `$connect` in the connections table, with a
-sample of them answering a ping end to end.
+N kiosk connections (one subject each, as TVs have), at most `CONCURRENCY` handshakes in
+flight; the rate is N over the time to open them all. Memory per connection is the
+emulator process's RSS growth over N (after a warm-up round, so pools and threads
+already exist). "Held" counts connections still open after a pause, each recorded by
+`$connect` in the connections table, with a sample of them answering a ping end to end.
 
 The reference: a bare aiohttp WebSocket server (what the emulator is built on, no
 handlers, no database; bench/reference_server.py) taking the same N connections the same
@@ -26,6 +26,7 @@ import os
 import random
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,18 +68,18 @@ FULL = Plan(connections=TARGET_HELD, warmup=WARMUP, hold_seconds=HOLD_SECONDS, p
 SMOKE = Plan(connections=30, warmup=5, hold_seconds=0.2, ping_sample=3)
 
 
-async def _open(url: str, count: int) -> tuple[list[ClientConnection], float]:
-    """Open `count` connections, CONCURRENCY at a time; returns them and the seconds."""
+async def _open(urls: Sequence[str]) -> tuple[list[ClientConnection], float]:
+    """Open one connection per URL, CONCURRENCY at a time; returns them and the seconds."""
     gate = asyncio.Semaphore(CONCURRENCY)
 
-    async def one() -> ClientConnection:
+    async def one(url: str) -> ClientConnection:
         async with gate:
             return await connect(
                 url, compression=None, ping_interval=None, max_size=None, open_timeout=60
             )
 
     started = time.perf_counter()
-    tasks = [asyncio.create_task(one()) for _ in range(count)]
+    tasks = [asyncio.create_task(one(url)) for url in urls]
     try:
         clients = await asyncio.wait_for(asyncio.gather(*tasks), OPEN_TIMEOUT)
     except BaseException:
@@ -137,16 +138,20 @@ def _recorded(stack: LocalStack) -> int:
     return total
 
 
-async def _measure(url: str, pid: int, plan: Plan, *, stack: LocalStack | None) -> dict[str, Any]:
-    """Warm up, then open N connections, hold them, check them; RSS around it."""
-    warm, _ = await _open(url, plan.warmup)
+async def _measure(
+    url_of: Callable[[int], str], pid: int, plan: Plan, *, stack: LocalStack | None
+) -> dict[str, Any]:
+    """Warm up, then open N connections (connection n at `url_of(n)`), hold them, check
+    them; RSS around it. The URLs are made before the clock starts."""
+    warm, _ = await _open([url_of(-1 - n) for n in range(plan.warmup)])
     await _close(warm)
     await asyncio.sleep(0.5)
     before = rss_bytes(pid)
     helpers = children(pid)  # DynamoDB Local, for the emulator
     cpu_before = [cpu_seconds(p) for p in (pid, *helpers)]
     client_cpu = time.process_time()
-    clients, seconds = await _open(url, plan.connections)
+    urls = [url_of(n) for n in range(plan.connections)]
+    clients, seconds = await _open(urls)
     client_cpu = time.process_time() - client_cpu
     cpu = [cpu_seconds(p) - b for p, b in zip((pid, *helpers), cpu_before, strict=True)]
     try:
@@ -189,14 +194,18 @@ def run(smoke: bool) -> Outcome:
             demo=False,
             env={
                 "MEDIADAY_LOCAL_CONNECTIONS_PER_SECOND": "1000000",
-                # 5,000 connections of one token: lift the per-subject connection limit
-                "MEDIADAY_MAX_CONNECTIONS_PER_SUBJECT": "1000000",
             },
         ).start()
         try:
             assert stack.process is not None
             ours = asyncio.run(
-                _measure(stack.url_for("kiosk"), stack.process.pid, plan, stack=stack)
+                # One subject per TV, as at a venue: the per-subject cap (100) holds
+                _measure(
+                    lambda n: f"{stack.ws_url}?token={stack.token('kiosk', subject=f'tv-{n}')}",
+                    stack.process.pid,
+                    plan,
+                    stack=stack,
+                )
             )
         finally:
             stack.kill()  # its data directory is thrown away: no need for 5,000 $disconnects
@@ -204,7 +213,7 @@ def run(smoke: bool) -> Outcome:
         ["-m", "bench.reference_server", "--kind", "aiohttp"], ready_line="READY"
     ) as (process, ready):
         url = f"ws://127.0.0.1:{ready.split()[1]}/"
-        theirs = asyncio.run(_measure(url, process.pid, plan, stack=None))
+        theirs = asyncio.run(_measure(lambda _n: url, process.pid, plan, stack=None))
 
     held = min(ours["open_after_hold"], ours["recorded_by_connect"])
     rate, want = ours["connections_per_second"], plan.connections

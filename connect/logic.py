@@ -73,7 +73,9 @@ def admit(
         raise Refused(403, revoked.describe())
     # A stolen token cannot open sockets without bound: 429, so a client retries later
     # (a TV whose old socket was never released gets in once that one is gone).
-    held = store.subject_connections(claims.media_day, claims.subject, now=now)
+    held = store.subject_connections(
+        claims.media_day, claims.subject, now=now, at_most=max_connections_per_subject
+    )
     if held >= max_connections_per_subject:
         raise Refused(429, f"this token's subject already has {held} connections")
     connection = _connection_for(handshake, claims, connection_ttl_seconds, now)

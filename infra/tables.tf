@@ -15,7 +15,7 @@ resource "aws_dynamodb_table" "connections" {
 
   dynamic "attribute" {
     for_each = merge(local.key_attributes, {
-      device_day = "S", connected_at = "N", expiry_hour = "N", token_expires_at = "N"
+      device_day = "S", device_subject = "S", connected_at = "N", expiry_hour = "N", token_expires_at = "N"
     })
     content {
       name = attribute.key
@@ -27,6 +27,15 @@ resource "aws_dynamodb_table" "connections" {
   global_secondary_index {
     name            = "by_day"
     hash_key        = "device_day"
+    range_key       = "connected_at"
+    projection_type = "ALL"
+  }
+
+  # One subject's connections, newest first: the per-subject cap at $connect reads at most
+  # cap + 1 of them, whatever the size of the day.
+  global_secondary_index {
+    name            = "by_subject"
+    hash_key        = "device_subject"
     range_key       = "connected_at"
     projection_type = "ALL"
   }

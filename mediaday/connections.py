@@ -9,6 +9,10 @@ Layout (pk, sk):
 - ``topic#<day>#<topic>``, ``<id>``     a subscription: "subscribers of T" is one Query
   (``batched: true`` when the connection subscribed with ``events="batched"``)
 
+Connection rows also carry the keys of three sparse global indexes: ``by_day`` (a day's
+devices), ``by_subject`` (one subject's connections, for the per-subject cap) and
+``by_token_expiry`` (the expiry sweep); docs/architecture.md has the table.
+
 Every item carries ``expires_at`` (TTL), a little past API Gateway's 2-hour limit.
 """
 
@@ -29,6 +33,8 @@ if TYPE_CHECKING:
 META_SK = "#meta"
 DAY_INDEX = "by_day"
 DAY_ATTRIBUTE = "device_day"
+SUBJECT_INDEX = "by_subject"
+SUBJECT_ATTRIBUTE = "device_subject"  # "<day>#<subject>"
 EXPIRY_INDEX = "by_token_expiry"
 EXPIRY_BUCKET_ATTRIBUTE = "expiry_hour"
 EXPIRY_BUCKET_SECONDS = 3600
@@ -67,6 +73,10 @@ def _bucket(epoch_seconds: int) -> int:
     return epoch_seconds // EXPIRY_BUCKET_SECONDS
 
 
+def _subject_key(media_day: str, subject: str) -> str:
+    return f"{media_day}#{subject}"
+
+
 def _conn_pk(connection_id: str) -> str:
     return f"conn#{connection_id}"
 
@@ -88,6 +98,7 @@ class ConnectionStore:
                 PK: _conn_pk(connection.connection_id),
                 SK: META_SK,
                 DAY_ATTRIBUTE: connection.media_day,
+                SUBJECT_ATTRIBUTE: _subject_key(connection.media_day, connection.subject),
                 EXPIRY_BUCKET_ATTRIBUTE: _bucket(connection.token_expires_at),
             }
         )
@@ -272,30 +283,33 @@ class ConnectionStore:
         counted = ("bad", "n") if as_message else ("bad",)
         return self._add_to_window(_conn_pk(connection_id), moment, *counted)
 
-    def subject_connections(self, media_day: str, subject: str, *, now: float) -> int:
-        """How many live connections `subject` has on the day: one Query of the `by_day`
-        devices index, filtered (eventually consistent: a connection admitted a moment ago
-        may not be counted yet)."""
-        paginator = self._client.get_paginator("query")
-        count = 0
-        for page in paginator.paginate(
-            TableName=self.table_name,
-            IndexName=DAY_INDEX,
-            KeyConditionExpression="#day = :day",
-            FilterExpression="#subject = :subject AND #ttl > :now",
-            ExpressionAttributeNames={
-                "#day": DAY_ATTRIBUTE,
-                "#subject": "subject",
-                "#ttl": TTL_ATTRIBUTE,
-            },
-            ExpressionAttributeValues={
-                ":day": {"S": media_day},
-                ":subject": {"S": subject},
+    def subject_connections(self, media_day: str, subject: str, *, now: float, at_most: int) -> int:
+        """How many live connections `subject` has on the day, counting no further than
+        `at_most + 1`: a Query of `by_subject`, newest first, so the cap check at `$connect`
+        reads at most that many rows (plus rows whose TTL passed but are not yet deleted),
+        however many devices the day has. Eventually consistent: a connection admitted a
+        moment ago may not be counted yet."""
+        arguments: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": SUBJECT_INDEX,
+            "KeyConditionExpression": "#subject = :subject",
+            "FilterExpression": "#ttl > :now",
+            "ExpressionAttributeNames": {"#subject": SUBJECT_ATTRIBUTE, "#ttl": TTL_ATTRIBUTE},
+            "ExpressionAttributeValues": {
+                ":subject": {"S": _subject_key(media_day, subject)},
                 ":now": {"N": str(int(now))},
             },
-            Select="COUNT",
-        ):
+            "ScanIndexForward": False,
+            "Select": "COUNT",
+            "Limit": at_most + 1,
+        }
+        count = 0
+        while count <= at_most:
+            page = self._client.query(**arguments)
             count += int(page.get("Count", 0))
+            if "LastEvaluatedKey" not in page:
+                break
+            arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         return count
 
     def _add_to_window(self, pk: str, moment: int, *attributes: str) -> int:

@@ -26,6 +26,7 @@ def connections_table_spec(name: str) -> dict[str, Any]:
             {"AttributeName": PK, "AttributeType": "S"},
             {"AttributeName": SK, "AttributeType": "S"},
             {"AttributeName": "device_day", "AttributeType": "S"},
+            {"AttributeName": "device_subject", "AttributeType": "S"},
             {"AttributeName": "connected_at", "AttributeType": "N"},
             {"AttributeName": "expiry_hour", "AttributeType": "N"},
             {"AttributeName": "token_expires_at", "AttributeType": "N"},
@@ -36,6 +37,7 @@ def connections_table_spec(name: str) -> dict[str, Any]:
         ],
         "GlobalSecondaryIndexes": [
             _global_index("by_day", "device_day", "connected_at"),
+            _global_index("by_subject", "device_subject", "connected_at"),
             _global_index("by_token_expiry", "expiry_hour", "token_expires_at"),
         ],
         "BillingMode": "PAY_PER_REQUEST",

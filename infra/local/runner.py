@@ -174,10 +174,17 @@ class LocalStack:
             aws_secret_access_key=credentials["secret_access_key"],
         )
 
-    def token(self, role: str, station: str | None = None, *, ttl_seconds: int = 3600) -> str:
-        """A token signed with this stack's key (any role, any station)."""
+    def token(
+        self,
+        role: str,
+        station: str | None = None,
+        *,
+        ttl_seconds: int = 3600,
+        subject: str | None = None,
+    ) -> str:
+        """A token signed with this stack's key (any role, any station, any subject)."""
         key = FileKeyProvider(key_file(self.data_dir)).current_key()
-        subject = "-".join(filter(None, ["e2e", role, station]))
+        subject = subject or "-".join(filter(None, ["e2e", role, station]))
         return issue_token(
             key,
             role=Role(role),

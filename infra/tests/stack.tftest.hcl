@@ -519,7 +519,7 @@ run "tables_match_the_python_definitions" {
       aws_dynamodb_table.connections.hash_key == "pk" && aws_dynamodb_table.connections.range_key == "sk" &&
       aws_dynamodb_table.connections.attribute == toset([
         { name = "pk", type = "S" }, { name = "sk", type = "S" },
-        { name = "device_day", type = "S" }, { name = "connected_at", type = "N" },
+        { name = "device_day", type = "S" }, { name = "device_subject", type = "S" }, { name = "connected_at", type = "N" },
         { name = "expiry_hour", type = "N" }, { name = "token_expires_at", type = "N" },
       ]) &&
       aws_dynamodb_table.connections.billing_mode == "PAY_PER_REQUEST"
@@ -531,10 +531,11 @@ run "tables_match_the_python_definitions" {
     condition = (
       { for index in aws_dynamodb_table.connections.global_secondary_index : index.name => [index.hash_key, index.range_key, index.projection_type] } == {
         by_day          = ["device_day", "connected_at", "ALL"]
+        by_subject      = ["device_subject", "connected_at", "ALL"]
         by_token_expiry = ["expiry_hour", "token_expires_at", "ALL"]
       }
     )
-    error_message = "connections: a media day's devices and the expiry sweep are one Query each (mediaday/tables.py)."
+    error_message = "connections: a media day's devices, one subject's connections and the expiry sweep are one Query each (mediaday/tables.py)."
   }
 
   assert {

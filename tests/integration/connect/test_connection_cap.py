@@ -54,3 +54,45 @@ def test_a_released_connection_frees_its_place(
         on_connect(connect_event(connection_id, token=token), context)
     connection_store.remove("c-1")
     assert on_connect(connect_event("c-3", token=token), context)["statusCode"] == 200
+
+
+def test_the_cap_check_reads_no_more_rows_than_the_cap_however_big_the_day(
+    dynamodb, connection_store
+):
+    """A reconnect storm of a whole venue must not make each `$connect` read every device
+    of the day (the first version Queried the day and filtered: 39 connects/s at 5,000)."""
+    from mediaday.connections import Connection
+
+    def connection(n: int, subject: str) -> Connection:
+        return Connection(
+            connection_id=f"c-{subject}-{n}", media_day="md-1", role=Role.KIOSK,
+            subject=subject, connected_at=1_000 + n, expires_at=10**10, token_expires_at=10**10,
+        )  # fmt: skip
+
+    # Given a big day: 150 other screens, and one subject with 30 live connections
+    for n in range(150):
+        connection_store.add(connection(n, f"tv-{n}"))
+    for n in range(30):
+        connection_store.add(connection(n, "tv-lobby"))
+    calls: list[dict] = []
+    client = connection_store._client
+    real_query = client.query
+
+    def spying_query(**kwargs):
+        answer = real_query(**kwargs)
+        calls.append({"kwargs": kwargs, "scanned": answer.get("ScannedCount", 0)})
+        return answer
+
+    client.query = spying_query
+    try:
+        # When the cap of 10 is checked, and when a subject under its cap is counted
+        over = connection_store.subject_connections("md-1", "tv-lobby", now=0, at_most=10)
+        scanned_over = sum(call["scanned"] for call in calls)
+        under = connection_store.subject_connections("md-1", "tv-7", now=0, at_most=10)
+    finally:
+        client.query = real_query
+    # Then it counts past the cap without reading the day: at most cap + 1 rows, one index
+    assert over == 11
+    assert scanned_over <= 11
+    assert under == 1
+    assert {call["kwargs"]["IndexName"] for call in calls} == {"by_subject"}

@@ -65,6 +65,8 @@ async def test_with_a_token_source_the_client_renews_with_a_fresh_token_before_e
     async with client_for(server, first, topics=["roster"], options=options) as client:
         # When it gets within 1.5 s of the expiry, it renews make-before-break
         await _polled(lambda: client.renewals >= 1, 4)
+        # (make-before-break: the old link closes just after the new one is live)
+        await _polled(lambda: len(server.callers) == 1, 4)
         # Then it never went through RECONNECTING and the live link uses the new token
         assert client.reconnects == 0 and client.state is ConnectionState.CONNECTED
         assert [caller.subject for caller in server.callers.values()] == ["producer"]
