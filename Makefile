@@ -113,22 +113,25 @@ soak: install
 		$(BIN)/pytest -m reliability tests/reliability --timeout 1800 $(PYTEST_ARGS)
 
 # The same soak with the stack's CPU held to about a third of a core, as on a machine ~3x
-# slower: a cgroup every stack the suite starts joins (MEDIADAY_STACK_CGROUP,
-# infra/local/runner.py), capped with cgroup v1's cpu.cfs_quota_us where /sys/fs/cgroup/cpu
-# is writable (this machine; systemd-run needs a running systemd), else cgroup v2's cpu.max.
-# Needs root. Figures: reliability-soak-slow.json and docs/reliability.md.
+# slower: two cgroups (infra/local/cgroups.py), one for `mediaday serve` and one for
+# DynamoDB Local, each capped to SOAK_SLOW_QUOTA/100000 of a core with cgroup v1's
+# cpu.cfs_quota_us where /sys/fs/cgroup/cpu is writable (this machine; systemd-run needs a
+# running systemd), else cgroup v2's cpu.max. Needs root. Figures:
+# reliability-soak-slow.json and docs/reliability.md.
 SOAK_SLOW_QUOTA ?= 33333
 soak-slow: install
-	@if [ -w /sys/fs/cgroup/cpu ]; then cg=/sys/fs/cgroup/cpu/mediaday-soak-slow; \
-		mkdir -p $$cg && echo 100000 > $$cg/cpu.cfs_period_us && \
-		echo $(SOAK_SLOW_QUOTA) > $$cg/cpu.cfs_quota_us; \
-	else cg=/sys/fs/cgroup/mediaday-soak-slow; \
-		mkdir -p $$cg && echo "$(SOAK_SLOW_QUOTA) 100000" > $$cg/cpu.max; fi; \
-	echo "stack CPU capped to $(SOAK_SLOW_QUOTA)/100000 of a core in $$cg"; \
-	MEDIADAY_STACK_CGROUP=$$cg MEDIADAY_SOAK=1 \
-		MEDIADAY_RELIABILITY_REPORT=$(abspath reliability-soak-slow.json) \
+	@if [ -w /sys/fs/cgroup/cpu ]; then root=/sys/fs/cgroup/cpu/mediaday-soak-slow; \
+		for cg in $$root-stack $$root-database; do mkdir -p $$cg && \
+		echo 100000 > $$cg/cpu.cfs_period_us && \
+		echo $(SOAK_SLOW_QUOTA) > $$cg/cpu.cfs_quota_us || exit 1; done; \
+	else root=/sys/fs/cgroup/mediaday-soak-slow; \
+		for cg in $$root-stack $$root-database; do mkdir -p $$cg && \
+		echo "$(SOAK_SLOW_QUOTA) 100000" > $$cg/cpu.max || exit 1; done; fi; \
+	echo "stack and DynamoDB Local each capped to $(SOAK_SLOW_QUOTA)/100000 of a core"; \
+	MEDIADAY_STACK_CGROUP=$$root-stack MEDIADAY_DATABASE_CGROUP=$$root-database \
+		MEDIADAY_SOAK=1 MEDIADAY_RELIABILITY_REPORT=$(abspath reliability-soak-slow.json) \
 		$(BIN)/pytest -m reliability tests/reliability --timeout 3600 $(PYTEST_ARGS); \
-	status=$$?; rmdir $$cg 2>/dev/null; exit $$status
+	status=$$?; rmdir $$root-stack $$root-database 2>/dev/null; exit $$status
 
 # Every benchmark against its reference; one table, bench/results/latest.json (< 10 min).
 bench: install

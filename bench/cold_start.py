@@ -32,7 +32,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bench.common import REPO_ROOT, Outcome, benchmark_main, bounded_figure, median
+from bench.common import (
+    REPO_ROOT,
+    Outcome,
+    benchmark_main,
+    bounded_figure,
+    median,
+    run_python,
+)
 from bench.deployed import Deployed, deployed_packages, import_deployed
 
 REFERENCE = "boto3"
@@ -89,18 +96,7 @@ def lambda_env() -> dict[str, str]:
 
 def _python(args: list[str], env: dict[str, str], what: str) -> subprocess.CompletedProcess[str]:
     """A fresh interpreter with `args` in `env`; RuntimeError naming `what` if it fails."""
-    result = subprocess.run(  # a fixed argument list
-        [sys.executable, *args],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"{what} failed:\n{result.stderr[-2000:]}")
-    return result
+    return run_python(sys.executable, args, cwd=REPO_ROOT, env=env, what=what)
 
 
 def import_once(module: str, env: dict[str, str]) -> dict[str, float]:
@@ -142,18 +138,17 @@ def _import_profile(module: str, env: dict[str, str]) -> Counter[str]:
 STAIRCASE = (
     ("boto3", "import boto3"),
     ("pydantic", "import pydantic; from pydantic import BaseModel"),
-    ("pydantic-settings", "import pydantic_settings"),
     (
         "Powertools Logger, Metrics, Tracer (X-Ray, botocore patched)",
         "from aws_lambda_powertools import Logger, Metrics, Tracer; "
         "Logger(); Metrics(); Tracer(patch_modules=['botocore'])",
     ),
+    # (pydantic-settings and Powertools' parser models and batch package used to be steps
+    # here: the handlers no longer import them, issue #17)
     (
-        "Powertools parser models and batch",
-        "import aws_lambda_powertools.utilities.parser.models, "
-        "aws_lambda_powertools.utilities.batch",
+        "our settings, events, models and protocol",
+        "import mediaday.settings, mediaday.gateway_events, mediaday.models, mediaday.protocol",
     ),
-    ("our models and protocol", "import mediaday.models, mediaday.protocol"),
     ("the three handlers", "import connect.handler, messaging.handler, broadcast.handler"),
 )
 

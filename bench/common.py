@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import json
 import math
 import os
@@ -20,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -299,6 +300,42 @@ def python_env() -> dict[str, str]:
     path = env.get("PYTHONPATH", "")
     env["PYTHONPATH"] = f"{REPO_ROOT}{os.pathsep}{path}" if path else str(REPO_ROOT)
     return env
+
+
+def bare_post(
+    connection: http.client.HTTPConnection, path: str, body: bytes, headers: Mapping[str, str]
+) -> Callable[[], None]:
+    """One POST of `body`, signed once up front, on a kept-alive connection: the floor
+    every poster's cost is judged against. It raises unless answered 200."""
+    fixed = dict(headers)
+
+    def post() -> None:
+        connection.request("POST", path, body=body, headers=fixed)
+        response = connection.getresponse()
+        response.read()
+        if response.status != 200:
+            raise RuntimeError(f"bare POST {path} answered {response.status}")
+
+    return post
+
+
+def run_python(
+    python: str | Path, args: Sequence[str], *, cwd: Path, env: Mapping[str, str], what: str
+) -> subprocess.CompletedProcess[str]:
+    """`python args` to completion (2 min at most), output captured; RuntimeError naming
+    `what`, with the end of its stderr, if it fails."""
+    result = subprocess.run(  # a fixed argument list
+        [str(python), *args],
+        cwd=cwd,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"{what} failed:\n{result.stderr[-2000:]}")
+    return result
 
 
 def stop_on_timeout(process: subprocess.Popen[Any], timeout: float) -> int:

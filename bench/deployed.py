@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
+from bench.common import run_python
 from infra.package import LAMBDA_PYTHON, SERVICES, Target, build, find_python, pip_install
 
 # What Lambda puts on sys.path, in its order: the task, the runtime, the standard library.
@@ -93,16 +94,12 @@ def import_deployed(
         "AWS_EXECUTION_ENV": f"AWS_Lambda_python{LAMBDA_PYTHON}",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
-    result = subprocess.run(  # a fixed argument list
-        [str(deployed.python), "-I", "-c", _PROBE, str(task), str(deployed.runtime), module],
+    result = run_python(
+        deployed.python,
+        ["-I", "-c", _PROBE, str(task), str(deployed.runtime), module],
         cwd=task,
         env=lambda_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        what=f"deployed import of {module}",
     )
-    if result.returncode != 0:
-        raise RuntimeError(f"deployed import of {module} failed:\n{result.stderr[-2000:]}")
     timings: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
     return timings

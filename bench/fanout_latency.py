@@ -39,6 +39,7 @@ from bench.audience import Audience, connect_client, reply, request_ack
 from bench.common import (
     Figure,
     Outcome,
+    bare_post,
     benchmark_main,
     bounded_figure,
     child_process,
@@ -181,12 +182,7 @@ def _post_costs(stack: LocalStack, count: int) -> dict[str, float]:
     def signed() -> None:
         poster.post(connection_id, data)
 
-    def bare() -> None:
-        raw.request("POST", path, body=data, headers=headers)
-        response = raw.getresponse()
-        response.read()
-        if response.status != 200:
-            raise RuntimeError(f"POST @connections answered {response.status}")
+    bare = bare_post(raw, path, data, headers)
 
     costs = {}
     try:

@@ -92,7 +92,9 @@ async def import_once(
 ) -> Run:
     rows = read_schedule(io.StringIO(text), tz=UTC)
     plans = plan_schedule(rows, client.mirror)
-    wanted = {row.slot.id for row in rows}
+    wanted = {row.slot.id for row in rows if row.slot.id}
+    if len(wanted) != len(rows):
+        raise RuntimeError("every generated row names its slot id")
     started = time.perf_counter()
     result = await apply_plans(client, plans, batched=batched)
     returned = time.perf_counter() - started
@@ -183,7 +185,7 @@ def run(smoke: bool) -> Outcome:
             None,
         ),
     ]
-    details = {
+    details: dict[str, Any] = {
         name: {
             "returned_ms": round(run_.returned_s * 1000, 1),
             "converged_ms": round(run_.converged_s * 1000, 1),

@@ -32,7 +32,7 @@ from io import BytesIO
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from bench.common import Figure, Outcome, benchmark_main, offline_aws_env
+from bench.common import Outcome, bare_post, benchmark_main, bounded_figure, offline_aws_env
 
 TARGET_RATIO = 1.3
 CONNECTION_ID = "L0SM9cOFvHcCIhw="
@@ -72,12 +72,7 @@ def _strategies(url: str) -> dict[str, Post]:
         credentials, region="eu-west-1", service=SIGNING_SERVICE, host=host_of(url)
     ).headers("POST", path, BODY)
 
-    def bare() -> None:
-        bare_connection.request("POST", path, body=BODY, headers=signed_once)
-        response = bare_connection.getresponse()
-        response.read()
-        if response.status != 200:
-            raise RuntimeError(f"bare POST answered {response.status}")
+    bare = bare_post(bare_connection, path, BODY, signed_once)
 
     floor = KeepAlivePool(
         f"{parts.scheme}://{parts.netloc}", size=1, connect_timeout=2, read_timeout=5
@@ -193,26 +188,19 @@ def run(smoke: bool) -> Outcome:
     costs = measure(plan)
     bare, poster = costs["bare"], costs["poster"]
     figures = [
-        Figure(
-            metric="7 poster",
-            name="signed POST @connections, wall ms per sequential post",
-            value=poster["wall_ms"],
-            unit="ms",
-            reference=bare["wall_ms"],
-            reference_name="bare unsigned POST",
-            target=f"<= {TARGET_RATIO:g}x ref",
-            met=poster["wall_ms"] <= TARGET_RATIO * bare["wall_ms"],
-        ),
-        Figure(
-            metric="7 poster",
-            name="signed POST @connections, client CPU ms per post",
-            value=poster["cpu_ms"],
-            unit="ms",
-            reference=bare["cpu_ms"],
-            reference_name="bare unsigned POST",
-            target=f"<= {TARGET_RATIO:g}x ref",
-            met=poster["cpu_ms"] <= TARGET_RATIO * bare["cpu_ms"],
-        ),
+        bounded_figure(
+            "7 poster",
+            f"signed POST @connections, {what}",
+            poster[key],
+            bare[key],
+            "bare unsigned POST",
+            TARGET_RATIO,
+            digits=4,
+        )
+        for key, what in (
+            ("wall_ms", "wall ms per sequential post"),
+            ("cpu_ms", "client CPU ms per post"),
+        )
     ]
     notes = [
         f"{name}: {c['wall_ms']:.3f} ms wall ({c['wall_ms'] / bare['wall_ms']:.2f}x), "

@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from broadcast.records import Change
-from mediaday.models import item_to_plain
 from mediaday.protocol import EventChange
 from mediaday.settings import API_GATEWAY_MAX_MESSAGE_BYTES
 
@@ -58,15 +57,7 @@ def suffix(server_time: int) -> bytes:
 
 def change_fragment(change: Change, topics: Sequence[str]) -> bytes:
     """One change as an element of an `events` frame's `changes`."""
-    return EventChange(
-        topics=list(topics),
-        change=change.kind,
-        item_type=change.item.type,
-        item_id=change.item.id,
-        item=item_to_plain(change.item),
-        version=change.item.version,
-        rev=change.item.rev,
-    ).encode()
+    return EventChange(topics=list(topics), **change.wire_fields()).encode()
 
 
 def largest_message(change: Change, server_time: int) -> int:

@@ -6,12 +6,10 @@ import time
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from broadcast.fanout import RetryPolicy, SubscriberDirectory, open_fanout
-from broadcast.outcomes import BatchStats
+from broadcast.outcomes import BatchFailed, BatchStats, PartialItemFailureResponse
 from mediaday.factories import get_connection_store, get_poster
 from mediaday.observability import logger, metrics, tracer
 from mediaday.poster import Poster
@@ -49,10 +47,7 @@ def on_stream(
     retried = records[delivery.retry_from :] if delivery.retry_from is not None else []
     identifiers = [str((r.get("dynamodb") or {}).get("SequenceNumber") or "") for r in retried]
     if not all(identifiers):  # Lambda would read an empty identifier as "all succeeded"
-        raise BatchProcessingError(
-            msg="a failed stream record has no SequenceNumber; failing the whole batch",
-            child_exceptions=[],
-        )
+        raise BatchFailed("a failed stream record has no SequenceNumber; failing the whole batch")
     _publish(fanout.stats, failed=min(1, len(retried)), held_back=max(0, len(retried) - 1))
     return {"batchItemFailures": [{"itemIdentifier": i} for i in identifiers]}
 

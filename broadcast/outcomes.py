@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypedDict
 
 from broadcast.coalesce import Outgoing
 from mediaday.errors import DeliveryError, DeliveryRefused
+
+
+class ItemFailure(TypedDict):
+    itemIdentifier: str
+
+
+class PartialItemFailureResponse(TypedDict):
+    """What the stream handler returns: Lambda retries the batch from the first of these.
+    (Powertools has this type, but importing it imports its batch and parser packages.)"""
+
+    batchItemFailures: list[ItemFailure]
+
+
+class BatchFailed(RuntimeError):
+    """The batch cannot be reported record by record: Lambda retries all of it."""
 
 
 @dataclass(frozen=True)

@@ -48,17 +48,20 @@ class Change:
     def media_day(self) -> str:
         return self.item.media_day
 
+    def wire_fields(self) -> dict[str, Any]:
+        """What every frame carrying this change says of it (`event`, and each element of
+        an `events` frame's `changes`)."""
+        return {
+            "change": self.kind,
+            "item_type": self.item.type,
+            "item_id": self.item.id,
+            "item": item_to_plain(self.item),
+            "version": self.item.version,
+            "rev": self.item.rev,
+        }
+
     def frame(self, topic: str, server_time: int) -> EventFrame:
-        return EventFrame(
-            topic=topic,
-            change=self.kind,
-            item_type=self.item.type,
-            item_id=self.item.id,
-            item=item_to_plain(self.item),
-            version=self.item.version,
-            rev=self.item.rev,
-            server_time=server_time,
-        )
+        return EventFrame(topic=topic, server_time=server_time, **self.wire_fields())
 
 
 def change_of(record: Mapping[str, Any]) -> Change | None:

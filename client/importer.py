@@ -20,7 +20,7 @@ import hashlib
 import random
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from client.connection import MediaDayClient
@@ -59,6 +59,8 @@ class RowPlan:
     steps: tuple[Step, ...] = ()
     item_id: str | None = None
     version: int | None = None
+    # the athlete a slot row books: batches group rows by athlete (see _booking_order)
+    talent_id: str = ""
 
 
 # One batch is one DynamoDB transaction (99 writes with the rev counter) and must fit one
@@ -91,7 +93,9 @@ def plan_schedule(rows: Sequence[SlotRow], mirror: Mirror) -> list[RowPlan]:
                 {"slot": new.model_dump(mode="json", exclude_none=True)},
                 edits_item=False,
             )
-            plans.append(RowPlan(row.line, row.key, "slot", "create", (create,)))
+            plans.append(
+                RowPlan(row.line, row.key, "slot", "create", (create,), talent_id=new.talent_id)
+            )
             continue
         steps: list[Step] = []
         if new.station_id != current.station_id:
@@ -106,7 +110,8 @@ def plan_schedule(rows: Sequence[SlotRow], mirror: Mirror) -> list[RowPlan]:
             changes = _differences(new, current, ("talent_id", "starts_at", "ends_at", "title"))
         if changes:
             steps.append(Step("slot.update", {"changes": changes}))
-        plans.append(_edit_plan(row.line, row.key, "slot", current, steps))
+        plan = _edit_plan(row.line, row.key, "slot", current, steps)
+        plans.append(replace(plan, talent_id=new.talent_id or current.talent_id))
     return plans
 
 
@@ -216,7 +221,7 @@ async def _apply_batched(
     for number in range(depth):
         entries = [
             (index, _entry(plan, number, states[index], allow_overlap))
-            for index, plan in enumerate(plans)
+            for index, plan in sorted(enumerate(plans), key=_booking_order)
             if len(plan.steps) > number
         ]
         for chunk in _chunks(entries):
@@ -239,6 +244,15 @@ async def _apply_batched(
                     on_row_done(plans[index])
     _count(result, plans, states, done_steps=depth)
     return result
+
+
+def _booking_order(indexed: tuple[int, RowPlan]) -> tuple[str, int]:
+    """Rows of one athlete side by side: the server checks double-booking with one Query
+    per athlete a batch books, so a batch of 99 rows sorted by athlete costs ~10 Queries
+    where a spreadsheet in station order costs ~50 (each batch is all or nothing either
+    way; a refusal still names its row's line)."""
+    index, plan = indexed
+    return plan.talent_id, index
 
 
 def _entry(plan: RowPlan, number: int, state: _RowState, allow_overlap: bool) -> dict[str, Any]:

@@ -81,6 +81,7 @@ class Link:
         self.reason = ""
         self.reader: asyncio.Task[None] | None = None
         self.heard_at = opened_at  # when the last frame of any kind arrived
+        self.shed_at = 0.0  # when the gateway last said an invocation could not run
 
     async def send(self, text: str) -> None:
         await self.ws.send(text)
@@ -204,7 +205,7 @@ async def heartbeat(
         try:
             await ping(link, pong_timeout)
         except RequestTimeout:
-            if silent(link, sent, control):
+            if await confirmed_silent(link, sent, control, pong_timeout / 2):
                 logger.warning("nothing heard within %.1fs: the link is dead", pong_timeout)
                 link.abort(f"no pong within {pong_timeout:g}s (nothing heard)")
             else:
@@ -213,6 +214,23 @@ async def heartbeat(
         except ClientError:
             continue
         after_pong(link)
+
+
+async def confirmed_silent(
+    link: Link, since: float, control: Awaitable[float] | None, grace: float
+) -> bool:
+    """`silent`, confirmed by one more WebSocket ping and up to `grace` seconds for anything
+    at all. A client whose own event loop stalled (a busy laptop) would otherwise take its
+    lag for the server's silence: the bytes have arrived, they are just not read yet."""
+    if not silent(link, since, control):
+        return False
+    again = asyncio.get_running_loop().time()
+    probe = await link.probe()
+    if isinstance(probe, asyncio.Future):
+        await asyncio.wait({probe}, timeout=grace)
+    elif probe is not None:
+        await asyncio.sleep(grace)
+    return silent(link, again, probe)
 
 
 def silent(link: Link, since: float, control: Awaitable[float] | None) -> bool:

@@ -10,18 +10,18 @@ what the observed round trips imply (client/pacing.py); an attempt without an an
 link that is still up is resent on that same link with the same id, after a backoff, if
 the retry budget pays for it: a slow answer is not a dead link, so it never causes a
 reconnect. A `busy` refusal is retried the same way after the server's `retry_after_ms`.
-Reads (subscribe, sync) are not resent on the same link: the pages of two answers would
-mix; they keep waiting for the first answer instead.
+Reads (subscribe, sync) are not resent with their id on the same link: the pages of two
+answers would mix. A resume's subscribe that the server refused as `busy` or `internal`, or
+that may have been shed (the gateway's id-less integration-failure frame arrived after it
+was sent), is resent on the same link under a new id instead, so old pages are ignored.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from websockets.exceptions import ConnectionClosed
@@ -31,6 +31,7 @@ from client.events import ClientEvent, ItemChanged, Resynced, parse_frame
 from client.link import Link, LinkLost, silent
 from client.mirror import Mirror
 from client.pacing import RetryBudget, RetryQuota, RoundTrips, TimeoutPolicy
+from client.pending import Pending, is_integration_failure
 from mediaday.backoff import Backoff, Uniform
 from mediaday.protocol import (
     Ack,
@@ -38,8 +39,6 @@ from mediaday.protocol import (
     EventFrame,
     EventsFrame,
     Pong,
-    SnapshotPage,
-    SyncPage,
 )
 
 logger = logging.getLogger(__name__)
@@ -68,36 +67,6 @@ def settle(future: asyncio.Future[Any], error: BaseException) -> None:
     if not future.done():
         future.set_exception(error)
         future.exception()
-
-
-@dataclass(eq=False)
-class Pending:
-    payload: dict[str, Any]
-    future: asyncio.Future[Ack | Pong]
-    # internal requests (resume, heartbeat) belong to one link and fail when it drops;
-    # callers' requests are resent on the next link with the same id
-    bound: Link | None = None
-    link: Link | None = None
-    ack: Ack | None = None
-    pages: dict[tuple[str, int], SnapshotPage | SyncPage] = field(default_factory=dict)
-    retries: int = 0
-    resends: int = 0  # sent again on the same live link (no answer, or `busy`)
-    # set when the server answered `busy`: resend after this many seconds
-    busy_after: float | None = None
-    refusal: Exception | None = None  # the `busy` error, raised if no retry is left
-    nudge: asyncio.Event = field(default_factory=asyncio.Event)
-
-    @property
-    def id(self) -> str:
-        return str(self.payload["id"])
-
-    @property
-    def action(self) -> str:
-        return str(self.payload["action"])
-
-    @property
-    def text(self) -> str:
-        return json.dumps(self.payload, separators=(",", ":"))
 
 
 class Requests:
@@ -216,27 +185,36 @@ class Requests:
         self, payload: dict[str, Any], link: Link, within: float, *, patience: int = 0
     ) -> Ack | Pong:
         """An internal request on one link (resume, heartbeat); LinkLost if it drops. With
-        `patience`, a timeout on a link that is not silent waits up to that many more
-        periods of `within` (a slow answer on a live link is not a reason to drop it)."""
+        `patience`, a period of `within` without an answer on a link that is not silent is
+        waited out up to that many more times (a slow answer on a live link is not a reason
+        to drop it), and a refusal or a shed is resent on the link (`_resend_read`)."""
         loop = asyncio.get_running_loop()
-        pending = Pending(payload, loop.create_future(), bound=link)
+        pending = Pending(payload, loop.create_future(), bound=link, patient=patience > 0)
         self._pending[pending.id] = pending
+        spent = 0
         try:
             await self._send(pending, link)
             if pending.link is None:
                 raise LinkLost(link.reason or "the link closed")
             for period in range(patience + 1):
                 since, control = loop.time(), await link.probe() if patience else None
-                try:
-                    # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a
-                    # cancellation; shielded, so the answer can still come next period
-                    async with asyncio.timeout(within):
-                        return await asyncio.shield(pending.future)
-                except TimeoutError:
-                    if period == patience or silent(link, since, control):
-                        raise
+                # shielded waits: the answer can still come next period
+                if await self._settled(pending, within):
+                    break
+                refusal, pending.refusal = pending.refusal, None
+                hint, pending.busy_after = pending.busy_after, None
+                shed = link.shed_at > pending.sent_at
+                if period == patience or not (refusal or shed or not silent(link, since, control)):
+                    if refusal is not None:
+                        raise refusal
+                    raise TimeoutError
+                if refusal is not None or shed:
+                    spent += await self._resend_read(pending, link, hint, timed_out=refusal is None)
+                else:
                     logger.info("%s slow on live link %d: waiting on", pending.action, link.number)
-            raise AssertionError("unreachable")
+            answer = pending.future.result()
+            self.budget.answered(spent)
+            return answer
         except TimeoutError:
             raise RequestTimeout(
                 f"no answer to {pending.action} on link {link.number}", request_id=pending.id
@@ -244,8 +222,33 @@ class Requests:
         finally:
             self._pending.pop(pending.id, None)
 
+    async def _resend_read(
+        self, pending: Pending, link: Link, hint: float | None, *, timed_out: bool
+    ) -> int:
+        """Send a resume's read again on `link` under a new id (the old answer's pages,
+        if they ever come, are then ignored), after the server's hint or a backoff, if the
+        retry budget pays; returns the tokens spent."""
+        delay = max(hint or 0.0, self._resend_backoff.delay(pending.resends + 1, self._uniform))
+        if await self._settled(pending, delay, nudges=False):
+            return 0
+        if link.lost.is_set():
+            raise LinkLost(link.reason or "the link closed")
+        cost = self.budget.take(timeout=timed_out)
+        if cost:
+            self._pending.pop(pending.id, None)
+            pending.payload = {**pending.payload, "id": new_request_id()}
+            self._pending[pending.id] = pending
+            pending.resends += 1
+            self.resends += 1
+            self.most_resends = max(self.most_resends, pending.resends)
+            logger.info("resending %s on link %d as %s", pending.action, link.number, pending.id)
+            await self._send(pending, link)
+        return cost
+
     async def _send(self, pending: Pending, link: Link) -> None:
         pending.link, pending.ack = link, None
+        pending.sent_at = asyncio.get_running_loop().time()
+        pending.busy_after = pending.refusal = None  # what answered an earlier send is moot
         pending.pages.clear()
         try:
             await link.send(pending.text)
@@ -279,6 +282,9 @@ class Requests:
         try:
             frame = parse_frame(raw)
         except ValueError as error:
+            if is_integration_failure(raw):
+                self._on_shed(link)
+                return
             logger.warning("ignored a frame that is not protocol: %s", str(error)[:200])
             return
         if isinstance(frame, EventFrame):
@@ -322,6 +328,12 @@ class Requests:
             pending.link = None
             link.abort("the server no longer knows this connection")
             return
+        if pending.patient and error.code in ("busy", "internal"):
+            # a resume's read refused on a live link: resent there (`call`), not reconnected
+            pending.refusal = error
+            pending.busy_after = (frame.retry_after_ms or 0) / 1000
+            pending.nudge.set()
+            return
         if error.code == "busy" and pending.bound is None:
             # Retried after the server's hint if the budget allows (the request loop decides)
             pending.refusal = error
@@ -329,6 +341,15 @@ class Requests:
             pending.nudge.set()
             return
         pending.future.set_exception(error)
+
+    def _on_shed(self, link: Link) -> None:
+        """The gateway's answer for an invocation it could not run (throttled or failed):
+        it names no request, so every resume's read on the link may be the one lost."""
+        link.shed_at = asyncio.get_running_loop().time()
+        for pending in self._pending.values():
+            if pending.patient and pending.link is link and not pending.future.done():
+                pending.busy_after = pending.busy_after or 0.0
+                pending.nudge.set()
 
     def _maybe_complete(self, pending: Pending) -> None:
         """Apply a subscribe's or sync's answer once its ack and every page are in."""

@@ -37,7 +37,7 @@ from client.errors import (
     TokenRefused,
 )
 from client.events import SUBSCRIBE_EVENTS, ClientEvent, ConnectionState, StateChanged
-from client.link import Link, heartbeat, open_link, silent
+from client.link import Link, confirmed_silent, heartbeat, open_link
 from client.matching import Requests, chunks, new_request_id, settle
 from client.mirror import Mirror
 from client.options import ClientOptions
@@ -250,7 +250,7 @@ class Supervisor:
         try:
             await self.ping(link, self._options.pong_timeout)
         except RequestTimeout:
-            if silent(link, sent, control):
+            if await confirmed_silent(link, sent, control, self._options.pong_timeout / 2):
                 raise
             logger.info("no pong yet on new link %d, which is live: going on", link.number)
         for chunk in chunks(self._mirror.topics):

@@ -8,34 +8,28 @@ import time
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser.models import (
-    APIGatewayWebSocketConnectEventModel,
-    APIGatewayWebSocketDisconnectEventModel,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from connect.logic import Handshake, Refused, admit, release
+from connect.pairing import admit_pending, release_pending, wants_pairing
 from connect.rotation import RotationStep, rotate
 from mediaday.aws import management_api_poster
 from mediaday.errors import RotationRefused
 from mediaday.factories import (
     get_connection_store,
+    get_pairing_store,
     get_poster,
     get_revocation_store,
     get_signing_key_secret,
 )
+from mediaday.gateway_events import ConnectEvent, DisconnectEvent
 from mediaday.keys import get_key_provider, new_signing_key
 from mediaday.observability import logger, metrics, tracer
+from mediaday.pairing import PairingLimits
 from mediaday.poster import Poster
 from mediaday.presence import announce
 from mediaday.settings import get_settings
-
-
-class ConnectEvent(APIGatewayWebSocketConnectEventModel):
-    """Powertools' model leaves out the query string, which carries the token."""
-
-    query_string_parameters: dict[str, str] | None = Field(None, alias="queryStringParameters")
 
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.connectionId")
@@ -48,12 +42,14 @@ def on_connect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     handshake = Handshake(
         connection_id=context_.connection_id,
         connected_at_ms=int(context_.connected_at.timestamp() * 1000),
-        source_ip=str(context_.identity.source_ip.network_address),
+        source_ip=str(context_.identity.source_ip),
         headers={name.lower(): value for name, value in request.headers.items()},
         query=request.query_string_parameters or {},
         user_agent=context_.identity.user_agent or "",
     )
     settings = get_settings()
+    if wants_pairing(handshake):
+        return _admit_pending(handshake)
     try:
         admission = admit(
             handshake,
@@ -96,14 +92,16 @@ def on_connect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 @tracer.capture_lambda_handler(capture_response=False)
 def on_disconnect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """API Gateway closed a connection (best effort: TTL and Gone cleanup cover misses)."""
-    request = APIGatewayWebSocketDisconnectEventModel.model_validate(event)
+    request = DisconnectEvent.model_validate(event)
     connection_id = request.request_context.connection_id
     store = get_connection_store()
     connection, removed = release(connection_id, store=store)
+    context_ = request.request_context
+    poster = _poster(context_.domain_name, context_.stage)
     if connection is not None:
-        context_ = request.request_context
-        poster = _poster(context_.domain_name, context_.stage)
         announce(connection, "disconnected", store=store, poster=poster, now_ms=_now_ms())
+    else:  # perhaps a screen that was waiting to be paired
+        release_pending(connection_id, store=get_pairing_store(), poster=poster, now_ms=_now_ms())
     logger.info(
         "connection released",
         connection_id=connection_id,
@@ -135,6 +133,27 @@ def on_sweep(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if closed:
         metrics.add_metric(name="ExpiredConnectionsClosed", unit=MetricUnit.Count, value=closed)
     return {"closed": closed}
+
+
+def _admit_pending(handshake: Handshake) -> dict[str, Any]:
+    """`?pair` without a token: a screen that waits for a producer's approval."""
+    settings = get_settings()
+    try:
+        admit_pending(
+            handshake,
+            store=get_pairing_store(),
+            limits=PairingLimits.from_settings(settings),
+            allowed_origins=settings.allowed_origins,
+            connection_ttl_seconds=settings.connection_ttl_seconds,
+            now=time.time(),
+        )
+    except Refused as refusal:
+        logger.info("pairing connection refused", status=refusal.status, reason=refusal.reason)
+        metrics.add_metric(name="PairingConnectionsRefused", unit=MetricUnit.Count, value=1)
+        return {"statusCode": refusal.status, "body": refusal.reason}
+    logger.info("pairing device admitted", connection_id=handshake.connection_id)
+    metrics.add_metric(name="PairingDevicesAdmitted", unit=MetricUnit.Count, value=1)
+    return {"statusCode": 200}
 
 
 def _now_ms() -> int:

@@ -56,9 +56,7 @@ def admit(
     max_connections_per_subject: int = Settings.model_fields["max_connections_per_subject"].default,
 ) -> Admission:
     """Verify the handshake and record the connection; raises Refused otherwise."""
-    origin = handshake.headers.get("origin")
-    if allowed_origins and origin is not None and origin not in allowed_origins:
-        raise Refused(403, "origin not allowed")
+    refuse_foreign_origin(handshake, allowed_origins)
     token, subprotocol = _token_of(handshake)
     try:
         claims = verify_token(token, keys, now=now)
@@ -81,6 +79,14 @@ def admit(
     connection = _connection_for(handshake, claims, connection_ttl_seconds, now)
     store.add(connection)
     return Admission(connection, subprotocol)
+
+
+def refuse_foreign_origin(handshake: Handshake, allowed_origins: list[str]) -> None:
+    """403 for a browser page from an origin off the allowlist (cross-site WebSocket
+    hijacking); clients that send no Origin (the CLI) pass."""
+    origin = handshake.headers.get("origin")
+    if allowed_origins and origin is not None and origin not in allowed_origins:
+        raise Refused(403, "origin not allowed")
 
 
 def release(connection_id: str, *, store: ConnectionStore) -> tuple[Connection | None, int]:

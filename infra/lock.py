@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -36,8 +35,8 @@ from infra.package import (
     canonical_name,
     is_current,
     lock_file,
-    pip_target_options,
     requirements_file,
+    run_pip_install,
     source_digest,
 )
 
@@ -47,24 +46,16 @@ def resolve(requirements: Path, target: Target) -> dict[str, tuple[str, set[str]
     installing it (`pip install --dry-run --report`)."""
     with tempfile.TemporaryDirectory(prefix="lock-") as work:
         report_path = Path(work) / "report.json"
-        command = [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
+        result = run_pip_install(
+            requirements,
+            target,
             "--dry-run",
             "--ignore-installed",
             "--report",
             str(report_path),
             "--target",
             str(Path(work) / "target"),
-            "--requirement",
-            str(requirements),
-            *pip_target_options(target),
-        ]
-        result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+        )
         if result.returncode != 0:
             raise PackagingError(f"pip could not resolve {requirements}:\n{result.stderr.strip()}")
         report = json.loads(report_path.read_text())

@@ -176,6 +176,7 @@ module "messaging" {
   service = local.services.messaging
 
   reserved_concurrency = var.reserved_concurrency.message
+  signing_secret_arn   = module.signing_key.secret_arn
 }
 
 module "broadcast" {

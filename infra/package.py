@@ -122,11 +122,12 @@ def pip_target_options(target: Target) -> list[str]:
     ]
 
 
-def pip_install(
-    requirements: Path, target_dir: Path, target: Target, *, locked: bool = False
-) -> None:
-    """Install `requirements` into `target_dir`; `locked`: a hashed lock, installed exactly
-    (--require-hashes --no-deps: no file whose hash is not listed, no unlisted package)."""
+def run_pip_install(
+    requirements: Path, target: Target, *options: str
+) -> subprocess.CompletedProcess[str]:
+    """`pip install --requirement requirements` with `options`, quietly, for `target`'s
+    platform and Python: what building a package (below) and locking one (infra/lock.py)
+    both run."""
     command = [
         sys.executable,
         "-m",
@@ -134,15 +135,23 @@ def pip_install(
         "install",
         "--quiet",
         "--disable-pip-version-check",
-        "--no-compile",
-        "--target",
-        str(target_dir),
+        *options,
         "--requirement",
         str(requirements),
-        *(["--require-hashes", "--no-deps"] if locked else []),
         *pip_target_options(target),
     ]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    return subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+
+
+def pip_install(
+    requirements: Path, target_dir: Path, target: Target, *, locked: bool = False
+) -> None:
+    """Install `requirements` into `target_dir`; `locked`: a hashed lock, installed exactly
+    (--require-hashes --no-deps: no file whose hash is not listed, no unlisted package)."""
+    exactly = ["--require-hashes", "--no-deps"] if locked else []
+    result = run_pip_install(
+        requirements, target, "--no-compile", "--target", str(target_dir), *exactly
+    )
     if result.returncode != 0:
         raise PackagingError(
             f"pip could not install {requirements} for Python {target.python_version} "

@@ -32,12 +32,14 @@ resource "aws_dynamodb_table" "connections" {
   }
 
   # One subject's connections, newest first: the per-subject cap at $connect reads at most
-  # cap + 1 of them, whatever the size of the day.
+  # cap + 1 of them, whatever the size of the day. It counts live rows only, so the keys and
+  # the TTL are projected, not the whole row written again on every $connect.
   global_secondary_index {
-    name            = "by_subject"
-    hash_key        = "device_subject"
-    range_key       = "connected_at"
-    projection_type = "ALL"
+    name               = "by_subject"
+    hash_key           = "device_subject"
+    range_key          = "connected_at"
+    projection_type    = "INCLUDE"
+    non_key_attributes = ["expires_at"]
   }
 
   # The expiry sweep: connections whose token ran out, one Query per hour bucket.

@@ -34,15 +34,21 @@ def end_connection(
         id=request_id, code="unauthorized", message=message, server_time=now_ms
     ).encode()
     connection_id = connection.connection_id
+    tell_and_close(poster, connection_id, notice)
+    store.remove(connection_id)
+    announce(connection, change, store=store, poster=poster, now_ms=now_ms)
+    logger.info("connection ended", connection_id=connection_id, change=change)
+
+
+def tell_and_close(poster: Poster, connection_id: str, notice: bytes) -> None:
+    """Post the client why, then `DELETE @connections` (API Gateway closes with 1000: no
+    other code can be asked for). Either failing is logged, not raised: the caller forgets
+    the rows anyway, and the connection cannot act any more (every message re-checks)."""
     try:
         poster.post(connection_id, notice)
     except DeliveryError as error:
         logger.info("closing notice not delivered", connection_id=connection_id, code=error.code)
     try:
         poster.close(connection_id)
-    except DeliveryError as error:  # throttled or refused: the rows go anyway, and the
-        # connection cannot act any more (every message re-checks expiry and revocation)
+    except DeliveryError as error:
         logger.warning("connection not closed", connection_id=connection_id, code=error.code)
-    store.remove(connection_id)
-    announce(connection, change, store=store, poster=poster, now_ms=now_ms)
-    logger.info("connection ended", connection_id=connection_id, change=change)

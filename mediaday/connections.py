@@ -337,14 +337,7 @@ class ConnectionStore:
             condition += " AND begins_with(#sk, :prefix)"
             values[":prefix"] = {"S": sk_prefix}
             names["#sk"] = SK
-        paginator = self._client.get_paginator("query")
-        for page in paginator.paginate(
-            TableName=self.table_name,
-            KeyConditionExpression=condition,
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-        ):
-            yield from page.get("Items", [])
+        return self._paginate(condition, names, values)
 
     def _query_index(
         self,
@@ -361,13 +354,25 @@ class ConnectionStore:
             condition += " AND #upper <= :upper"
             names["#upper"] = upper[0]
             values[":upper"] = {"N": str(upper[1])}
+        return self._paginate(condition, names, values, index=index)
+
+    def _paginate(
+        self,
+        condition: str,
+        names: dict[str, str],
+        values: dict[str, Any],
+        *,
+        index: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every row of one Query (of the table, or of an index), page after page."""
+        on_index: dict[str, Any] = {"IndexName": index} if index is not None else {}
         paginator = self._client.get_paginator("query")
         for page in paginator.paginate(
             TableName=self.table_name,
-            IndexName=index,
             KeyConditionExpression=condition,
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
+            **on_index,
         ):
             yield from page.get("Items", [])
 

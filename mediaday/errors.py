@@ -13,7 +13,11 @@ MediaDayError               internal          an unexpected failure (its code in
 │   ├── Unauthorized            unauthorized    no connection record (expired or never admitted)
 │   ├── InvalidState            invalid_state   the item's state forbids it (ack a cancelled call)
 │   ├── DoubleBooked            double_booked   an athlete (or a station) in two slots at once
-│   └── BatchTooLarge           batch_too_large more items than one transaction holds: split
+│   ├── BatchTooLarge           batch_too_large more items than one transaction holds: split
+│   ├── PairingCodeUnknown      pairing_code_unknown  no waiting screen shows this code
+│   ├── PairingCodeExpired      pairing_code_expired  the code ran out: the screen shows a new one
+│   ├── PairingCodeUsed         pairing_code_used     the code was approved or rejected already
+│   └── PairingRateLimited      pairing_rate_limited  too many pairing attempts from one source
 ├── StoreBusy               busy              too many writers raced for the media day's rev
 ├── TokenError              a token that does not admit a connection
 │   ├── TokenMissing            401
@@ -111,6 +115,30 @@ class BatchTooLarge(RequestError):
     code = "batch_too_large"
 
 
+class PairingCodeUnknown(RequestError):
+    """No screen waiting to be paired shows this code (mistyped, or replaced by a newer one)."""
+
+    code = "pairing_code_unknown"
+
+
+class PairingCodeExpired(RequestError):
+    """The code's minutes are up; the screen has asked for a new one."""
+
+    code = "pairing_code_expired"
+
+
+class PairingCodeUsed(RequestError):
+    """A code is single-use: it was approved or rejected already (a replay is refused)."""
+
+    code = "pairing_code_used"
+
+
+class PairingRateLimited(RequestError):
+    """Too many pairing codes asked for from one source address in a minute."""
+
+    code = "pairing_rate_limited"
+
+
 class StoreBusy(MediaDayError):
     """Too many writers raced for the media day's counter; the client may retry."""
 
@@ -187,6 +215,10 @@ FRAME_ERRORS: tuple[type[MediaDayError], ...] = (
     InvalidState,
     DoubleBooked,
     BatchTooLarge,
+    PairingCodeUnknown,
+    PairingCodeExpired,
+    PairingCodeUsed,
+    PairingRateLimited,
     StoreBusy,
     DeliveryError,
     MediaDayError,

@@ -17,6 +17,7 @@ from mediaday.aws import (
 from mediaday.connections import ConnectionStore
 from mediaday.coordination import CoordinationStore
 from mediaday.keys import SigningKeySecret, get_key_provider
+from mediaday.pairing import PairingStore
 from mediaday.poster import ManagementApiPoster
 from mediaday.revocations import RevocationStore
 from mediaday.settings import get_settings
@@ -48,6 +49,11 @@ def get_revocation_store() -> RevocationStore:
 
 
 @lru_cache(maxsize=1)
+def get_pairing_store() -> PairingStore:
+    return PairingStore(get_settings().connections_table, dynamodb_client())
+
+
+@lru_cache(maxsize=1)
 def get_poster() -> ManagementApiPoster:
     settings = get_settings()
     if not settings.management_endpoint:
@@ -67,6 +73,7 @@ def reset_all() -> None:
     get_connection_store.cache_clear()
     get_coordination_store.cache_clear()
     get_revocation_store.cache_clear()
+    get_pairing_store.cache_clear()
     get_poster.cache_clear()
     get_signing_key_secret.cache_clear()
     reset_clients()

@@ -179,6 +179,10 @@ class Call(ItemBase):
     note: Note = ""
     state: CallState = CallState.PENDING
     acked_by: Author | None = None
+    # Server clock: when the call was pushed, and when it was first acknowledged (the day
+    # report's acknowledgement time is the difference; later acks keep `acked_at`).
+    pushed_at: AwareDatetime | None = None
+    acked_at: AwareDatetime | None = None
 
 
 NOTICE_MAX_CHARS = 280
@@ -285,8 +289,12 @@ def item_from_dynamo(attributes: dict[str, Any]) -> Item | None:
     plain = dynamo_to_plain(attributes)
     if plain.get("type") not in ITEM_TYPES:
         return None
-    for bookkeeping in (PK, SK, TTL_ATTRIBUTE, TALENT_SLOT_ATTRIBUTE):
+    for bookkeeping in (PK, SK, TALENT_SLOT_ATTRIBUTE):
         plain.pop(bookkeeping, None)
+    # The table's TTL is an epoch number; a live notice's own `expires_at` (ISO text) shares
+    # the attribute's name and must survive the read.
+    if not isinstance(plain.get(TTL_ATTRIBUTE), str):
+        plain.pop(TTL_ATTRIBUTE, None)
     return parse_item(plain)
 
 

@@ -1,10 +1,19 @@
-"""The `devices` topic: producers see every connection of their media day come and go.
+"""The `devices` topic: producers see every connection of their media day come and go;
+the `presence` topic: every screen sees, per station, whether its crew is online, and
+whether a producer is (no device details).
 
 Not fed by a stream: the code that learns of a change posts it at once to the topic's
 subscribers (one Query of the topic, then one post each). connect announces `connected`
 and `disconnected`, the broadcaster `gone` (410), the expiry sweep `expired`, and the
 device actions `updated` (label) and `revoked`. A subscriber gets the day's devices as the
 `subscribe` snapshot, so a lost announcement is repaired by subscribing again.
+
+`presence` is derived from the same announcements: when a crew or producer device
+arrives or leaves, the day's devices are read (one Query of `by_day`) and, only if a
+marker flips (the first crew of a station, the last producer), the new summary is posted
+to the topic's subscribers. The index is eventually consistent, so the device that
+changed is counted in or out explicitly rather than read back. Kiosks never move a marker
+and cost nothing here. Screens repair a lost summary with their heartbeat `sync`.
 
 Announcing is best effort: a failed post is logged and dropped, never failing the caller.
 The frame lives here, not in mediaday.protocol, so $connect does not import the whole wire
@@ -14,17 +23,24 @@ protocol for it (and the client library does not import the poster with the prot
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from mediaday.connections import Connection, ConnectionStore
 from mediaday.errors import DeliveryError
+from mediaday.models import Role
 from mediaday.observability import logger
 from mediaday.poster import Poster
 
 DEVICES_TOPIC = "devices"
+PRESENCE_TOPIC = "presence"
 DeviceChange = Literal["connected", "updated", "disconnected", "gone", "expired", "revoked"]
+_MARKER_ROLES = (Role.CREW, Role.PRODUCER)
+# Posting the summary to every screen of the day, a few at a time (the first crew of a
+# station must not hold its $connect for 100 sequential posts).
+_PRESENCE_POSTERS = 8
 
 
 class DeviceFrame(BaseModel):
@@ -53,25 +69,102 @@ def announce(
     """Post the change to every subscriber of the day's devices topic but the device
     itself; returns how many received it."""
     frame = DeviceFrame(change=change, device=connection.device(), server_time=now_ms).encode()
-    delivered = 0
     try:
         subscribers = list(store.subscribers(connection.media_day, DEVICES_TOPIC))
     except Exception:  # presence must never fail a connect, a disconnect or a message
         logger.exception("devices topic unreadable", media_day=connection.media_day)
         return 0
-    for subscriber in subscribers:
-        if subscriber == connection.connection_id:
-            continue
+    others = [sub for sub in subscribers if sub != connection.connection_id]
+    delivered = _post_each(poster, others, frame, topic=DEVICES_TOPIC, change=change)
+    announce_presence(connection, change, store=store, poster=poster, now_ms=now_ms)
+    return delivered
+
+
+def _post_each(
+    poster: Poster, subscribers: list[str], frame: bytes, *, topic: str, change: DeviceChange
+) -> int:
+    """Post to every subscriber, a few at a time; a failed post is logged and dropped.
+    Returns how many received it."""
+
+    def deliver(subscriber: str) -> bool:
         try:
             poster.post(subscriber, frame)
-            delivered += 1
         except DeliveryError as error:
             logger.info(
-                "device change not delivered",
+                "presence change not delivered",
+                topic=topic,
                 subscriber=subscriber,
                 change=change,
                 code=error.code,
             )
+            return False
+        return True
+
+    if len(subscribers) <= 1:
+        return sum(map(deliver, subscribers))
+    with ThreadPoolExecutor(max_workers=min(_PRESENCE_POSTERS, len(subscribers))) as pool:
+        return sum(pool.map(deliver, subscribers))
+
+
+class PresenceFrame(BaseModel):
+    """The day's online markers, pushed to subscribers of `presence` when one flips:
+    `crews` are the stations with a crew connected, `producers` whether any producer is."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["presence"] = "presence"
+    topic: Literal["presence"] = "presence"
+    producers: bool
+    crews: list[str]
+    server_time: int
+
+    def encode(self) -> bytes:
+        return self.model_dump_json().encode()
+
+
+def presence_summary(
+    devices: Iterable[Connection], *, now_ms: int, counting: Connection | None = None
+) -> dict[str, Any]:
+    """The markers as `presence` shows them. Only live connections count (a row whose
+    token ran out is about to be swept and can no longer act), and `counting`, the device
+    whose arrival or departure is being weighed, whatever its state."""
+    now = now_ms // 1000
+    live = [d for d in devices if d.expires_at > now and d.token_expires_at > now]
+    if counting is not None:
+        live.append(counting)
+    crews = sorted({d.station for d in live if d.role is Role.CREW and d.station is not None})
+    return {"producers": any(d.role is Role.PRODUCER for d in live), "crews": crews}
+
+
+def announce_presence(
+    connection: Connection,
+    change: DeviceChange,
+    *,
+    store: ConnectionStore,
+    poster: Poster,
+    now_ms: int,
+) -> int:
+    """Post the new markers when this arrival or departure flips one; returns how many
+    subscribers received them (0 when nothing flipped or nobody watches)."""
+    if connection.role not in _MARKER_ROLES or change == "updated":
+        return 0
+    day = connection.media_day
+    try:
+        subscribers = list(store.subscribers(day, PRESENCE_TOPIC))
+        if not subscribers:
+            return 0
+        others = [d for d in store.devices(day) if d.connection_id != connection.connection_id]
+    except Exception:  # presence must never fail a connect, a disconnect or a message
+        logger.exception("presence unreadable", media_day=day)
+        return 0
+    without = presence_summary(others, now_ms=now_ms)
+    with_it = presence_summary(others, now_ms=now_ms, counting=connection)
+    if with_it == without:  # another device keeps the marker as it was
+        return 0
+    summary = with_it if change == "connected" else without
+    frame = PresenceFrame(**summary, server_time=now_ms).encode()
+    delivered = _post_each(poster, subscribers, frame, topic=PRESENCE_TOPIC, change=change)
+    logger.info("presence announced", media_day=day, change=change, subscribers=delivered)
     return delivered
 
 

@@ -1,12 +1,22 @@
-"""Runtime settings, read from the environment once and only when first needed."""
+"""Runtime settings, read from the environment once and only when first needed.
+
+`MEDIADAY_<FIELD>` (any case) sets a field; a list is given as JSON. Read by a few lines
+here rather than pydantic-settings, whose sources (dotenv, JSON, CLI, cloud vaults, and
+asyncio and argparse under them) were a fifth of every handler's cold start (issue #17).
+"""
 
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, get_origin
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+ENV_PREFIX = "MEDIADAY_"
 
 # API Gateway closes a WebSocket after 2 hours; connection rows outlive it a little so a
 # missed $disconnect is cleaned up by TTL, never before the connection can still be used.
@@ -16,8 +26,8 @@ API_GATEWAY_MAX_MESSAGE_BYTES = 128 * 1024
 API_GATEWAY_MAX_FRAME_BYTES = 32 * 1024
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="MEDIADAY_", extra="ignore")
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     connections_table: str = "mediaday-connections"
     coordination_table: str = "mediaday-coordination"
@@ -56,6 +66,14 @@ class Settings(BaseSettings):
     token_max_seconds_kiosk: int = Field(default=7 * 24 * 3600, gt=0)
     # How far a token's `iat` may be ahead of our clock (the minting machine's clock drifts).
     token_clock_skew_seconds: int = Field(default=60, ge=0, le=600)
+    # Device pairing (docs/security.md, "Device pairing"): a code lives minutes; one
+    # source address (a venue's NAT is one address for every screen) may open this many
+    # pairing sockets and ask for this many codes a minute; at most this many screens wait.
+    pairing_code_seconds: int = Field(default=300, ge=30, le=900)
+    pairing_connects_per_source_per_minute: int = Field(default=30, gt=0)
+    pairing_codes_per_source_per_minute: int = Field(default=30, gt=0)
+    pairing_max_pending: int = Field(default=100, gt=0)
+    pairing_messages_per_minute: int = Field(default=20, gt=0)
 
     def token_max_seconds(self, role: str) -> int:
         """The longest lifetime (exp - iat) a token of `role` may have."""
@@ -66,7 +84,27 @@ class Settings(BaseSettings):
         }
         return limits[role]
 
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> Settings:
+        """The settings `environ` names; a value that does not fit raises ValueError (a
+        pydantic ValidationError, or one naming the variable whose JSON is broken)."""
+        given = {name.upper(): value for name, value in environ.items()}
+        values: dict[str, Any] = {}
+        for name, field in cls.model_fields.items():
+            variable = ENV_PREFIX + name.upper()
+            if variable not in given:
+                continue
+            raw = given[variable]
+            if get_origin(field.annotation) is list:
+                try:
+                    values[name] = json.loads(raw)
+                except json.JSONDecodeError as error:
+                    raise ValueError(f"{variable} is not a JSON list: {error}") from None
+            else:
+                values[name] = raw
+        return cls.model_validate(values)
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    return Settings.from_environment(os.environ)

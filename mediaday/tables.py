@@ -37,21 +37,31 @@ def connections_table_spec(name: str) -> dict[str, Any]:
         ],
         "GlobalSecondaryIndexes": [
             _global_index("by_day", "device_day", "connected_at"),
-            _global_index("by_subject", "device_subject", "connected_at"),
+            # The cap check only counts live rows: keys and the TTL are all it reads, and
+            # every other attribute projected would be written again on each $connect.
+            _global_index("by_subject", "device_subject", "connected_at", [TTL_ATTRIBUTE]),
             _global_index("by_token_expiry", "expiry_hour", "token_expires_at"),
         ],
         "BillingMode": "PAY_PER_REQUEST",
     }
 
 
-def _global_index(name: str, partition: str, sort: str) -> dict[str, Any]:
+def _global_index(
+    name: str, partition: str, sort: str, include: list[str] | None = None
+) -> dict[str, Any]:
+    """`include`: project only the keys and these attributes (else every attribute)."""
+    projection: dict[str, Any] = (
+        {"ProjectionType": "ALL"}
+        if include is None
+        else {"ProjectionType": "INCLUDE", "NonKeyAttributes": include}
+    )
     return {
         "IndexName": name,
         "KeySchema": [
             {"AttributeName": partition, "KeyType": "HASH"},
             {"AttributeName": sort, "KeyType": "RANGE"},
         ],
-        "Projection": {"ProjectionType": "ALL"},
+        "Projection": projection,
     }
 
 
@@ -102,7 +112,12 @@ def create_tables(client: Any, *, connections: str, coordination: str) -> None:
     for spec in (connections_table_spec(connections), coordination_table_spec(coordination)):
         if spec["TableName"] in existing:
             continue
-        client.create_table(**spec)
+        try:
+            client.create_table(**spec)
+        except client.exceptions.ResourceInUseException:
+            # a CreateTable that timed out on a busy machine and was retried by botocore
+            # reports the table its first attempt made: that table is ours
+            pass
         client.get_waiter("table_exists").wait(TableName=spec["TableName"])
         client.update_time_to_live(
             TableName=spec["TableName"],

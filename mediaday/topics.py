@@ -6,6 +6,8 @@ Topics a client may subscribe to:
 - ``calls``             every interview call
 - ``notices``           every notice (screens show those aimed at all or at their station)
 - ``devices``           producers only: every connection of the day (mediaday.presence)
+- ``presence``          every role: per station whether its crew is online, and whether a
+                        producer is (mediaday.presence)
 - ``station:<id>``      the slots and calls of one station
 - ``shots:<id>``        the shot list of one station
 """
@@ -25,6 +27,7 @@ _STATIC_TOPICS: dict[str, tuple[str, ...]] = {
     "notices": ("notice",),
     # No items: its snapshot is the day's connections, its changes DeviceFrames.
     "devices": (),
+    "presence": (),
 }
 _STATION_TOPICS: dict[str, tuple[str, ...]] = {
     "station": ("slot", "call"),

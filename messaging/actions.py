@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -31,7 +32,6 @@ from mediaday.models import (
     Talent,
     item_to_plain,
 )
-from mediaday.presence import DEVICES_TOPIC
 from mediaday.protocol import (
     Ack,
     CallAck,
@@ -58,7 +58,7 @@ from mediaday.topics import TOPIC_HELP, TopicSpec, UnknownTopic, topic_specs
 from messaging.context import Caller, Collaborators
 from messaging.edits import create, edit, put, require_changes
 from messaging.paging import WIDEST_PAGE_NUMBER, split_items
-from messaging.presence import device_snapshot, require_devices_access
+from messaging.presence import presence_items, require_devices_access, topic_snapshot
 from messaging.topicaccess import admit_topics
 
 ActionFunction = Callable[[Any, Caller, Collaborators], Ack | Pong]
@@ -107,9 +107,7 @@ def subscribe(request: Subscribe, caller: Caller, deps: Collaborators) -> Ack:
     live_by_type: dict[str, list[Item]] = {}
     answers: list[tuple[TopicSpec, list[dict[str, Any]]]] = []
     for spec in specs:
-        items: list[dict[str, Any]] = (
-            device_snapshot(caller, deps) if spec.name == DEVICES_TOPIC else []
-        )
+        items = topic_snapshot(spec.name, caller, deps)
         for item_type in spec.item_types:
             if item_type not in live_by_type:
                 live_by_type[item_type] = list(
@@ -180,10 +178,9 @@ def sync(request: Sync, caller: Caller, deps: Collaborators) -> Ack:
             f"rev {request.since} is ahead of the server's rev {rev}: subscribe again"
         )
     wanted = {item_type for spec in specs for item_type in spec.item_types}
-    items = [
-        item_to_plain(item)
-        for item in deps.coordination.changes_since(caller.media_day, request.since)
-        if item.type in wanted
+    changes = deps.coordination.changes_since(caller.media_day, request.since) if wanted else []
+    items = presence_items([spec.name for spec in specs], caller, deps) + [
+        item_to_plain(item) for item in changes if item.type in wanted
     ]
 
     def page_of(run: list[dict[str, Any]], page: int, pages: int) -> bytes:
@@ -277,7 +274,8 @@ def shot_delete(request: ShotDelete, caller: Caller, deps: Collaborators) -> Ack
 # ---------------------------------------------------------------------------------------
 @answers(CallPush)
 def call_push(request: CallPush, caller: Caller, deps: Collaborators) -> Ack:
-    return create(request, caller, deps, Call, request.call)
+    pushed = {"pushed_at": datetime.fromtimestamp(deps.clock(), UTC)}
+    return create(request, caller, deps, Call, request.call, stamps=pushed)
 
 
 @answers(CallAck)
@@ -293,6 +291,7 @@ def call_ack(request: CallAck, caller: Caller, deps: Collaborators) -> Ack:
         version=request.version,
         changes={"state": request.state, "acked_by": caller.actor},
         check=_open_to("acknowledged"),
+        unless_set={"acked_at": datetime.fromtimestamp(deps.clock(), UTC)},
     )
 
 
@@ -338,4 +337,5 @@ def talent_put(request: TalentPut, caller: Caller, deps: Collaborators) -> Ack:
 from messaging import batch as _batch  # noqa: E402, F401
 from messaging import devices as _devices  # noqa: E402, F401
 from messaging import notices as _notices  # noqa: E402, F401
+from messaging import pairing as _pairing  # noqa: E402, F401
 from messaging import schedule_ops as _schedule_ops  # noqa: E402, F401

@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 
 from mediaday.connections import Connection, ConnectionStore
 from mediaday.coordination import CoordinationStore
+from mediaday.pairing import PairingLimits, PairingStore
 from mediaday.poster import Poster
 from mediaday.revocations import RevocationStore
 from mediaday.settings import Settings
+from mediaday.tokens import KeyProvider
 from messaging.ratelimit import AbuseLimits
 
 
@@ -26,6 +28,11 @@ class Collaborators:
     limits: AbuseLimits = field(default_factory=AbuseLimits)
     # None: no revocations are checked (unit tests of actions that do not need them).
     revocations: RevocationStore | None = None
+    # Device pairing (messaging.pairing): None where it is not needed (pending devices are
+    # then unknown connections, and approvals fail).
+    pairing: PairingStore | None = None
+    pairing_limits: PairingLimits = field(default_factory=PairingLimits)
+    keys: Callable[[], KeyProvider] | None = None  # only approvals need the signing key
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)

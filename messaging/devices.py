@@ -14,6 +14,8 @@ more.
 
 from __future__ import annotations
 
+from typing import Any
+
 from mediaday.closing import REVOKED_MESSAGE, end_connection
 from mediaday.connections import Connection
 from mediaday.errors import ConnectionGone, InvalidRequest, NotFound
@@ -46,14 +48,8 @@ def device_label(request: DeviceLabel, caller: Caller, deps: Collaborators) -> A
 def device_identify(request: DeviceIdentify, caller: Caller, deps: Collaborators) -> Ack:
     """The screen flashes its label (or its subject when it has none)."""
     device = _device(request.connection_id, caller, deps)
-    command = CommandFrame(
-        command="identify",
-        label=device.label or device.subject,
-        seconds=request.seconds,
-        server_time=deps.now_ms(),
-    )
-    _command(device, command, deps)
-    return _ack(request.id, request.action, device.device(), deps)
+    label = device.label or device.subject
+    return _command(request, device, deps, command="identify", label=label, seconds=request.seconds)
 
 
 @answers(DeviceRedirect)
@@ -61,14 +57,8 @@ def device_redirect(request: DeviceRedirect, caller: Caller, deps: Collaborators
     if request.view is None and request.station_id is None:
         raise InvalidRequest("device.redirect needs `view`, `station_id` or both")
     device = _device(request.connection_id, caller, deps)
-    command = CommandFrame(
-        command="redirect",
-        view=request.view,
-        station_id=request.station_id,
-        server_time=deps.now_ms(),
-    )
-    _command(device, command, deps)
-    return _ack(request.id, request.action, device.device(), deps)
+    fields = {"view": request.view, "station_id": request.station_id}
+    return _command(request, device, deps, command="redirect", **fields)
 
 
 @answers(Revoke)
@@ -141,13 +131,22 @@ def _device(connection_id: str, caller: Caller, deps: Collaborators) -> Connecti
     return device
 
 
-def _command(device: Connection, command: CommandFrame, deps: Collaborators) -> None:
+def _command(
+    request: DeviceIdentify | DeviceRedirect,
+    device: Connection,
+    deps: Collaborators,
+    **fields: Any,
+) -> Ack:
+    """Post the device's page a `command` frame of `fields`; a device gone meanwhile is
+    forgotten, announced `gone` and not_found."""
+    command = CommandFrame(server_time=deps.now_ms(), **fields)
     try:
         deps.poster.post(device.connection_id, command.encode())
     except ConnectionGone:
         deps.connections.remove(device.connection_id)
         announce(device, "gone", store=deps.connections, poster=deps.poster, now_ms=deps.now_ms())
         raise NotFound(f"device {device.connection_id} is gone") from None
+    return _ack(request.id, request.action, device.device(), deps)
 
 
 def _ack(request_id: str, action: str, item: dict[str, object], deps: Collaborators) -> Ack:

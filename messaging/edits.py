@@ -50,13 +50,20 @@ class Asked(Protocol):
 
 
 def create(
-    request: Asked, caller: Caller, deps: Collaborators, model: type[Editable], fields: BaseModel
+    request: Asked,
+    caller: Caller,
+    deps: Collaborators,
+    model: type[Editable],
+    fields: BaseModel,
+    *,
+    stamps: Mapping[str, Any] | None = None,
 ) -> Ack:
-    """Create the item `fields` describe (their `id`, or one derived from the request)."""
+    """Create the item `fields` describe (their `id`, or one derived from the request);
+    `stamps` are fields only the server sets (e.g. when a call was pushed)."""
     plain = fields.model_dump()
     _require_roster(deps, caller, plain)
     item_id = plain.pop("id") or derive_id(_TYPE_NAME[model], caller.request_key)
-    item = _build(model, caller, plain, item_id)
+    item = _build(model, caller, {**plain, **(stamps or {})}, item_id)
     result = deps.coordination.create(item, actor=caller.actor, request_key=caller.request_key)
     return _ack(request, result, deps)
 
@@ -71,10 +78,12 @@ def edit(
     version: int,
     changes: Mapping[str, Any] | None,
     check: Callable[[Editable], None] | None = None,
+    unless_set: Mapping[str, Any] | None = None,
 ) -> Ack:
     """Update a live item the client saw at `version` with `changes` (None: delete it).
 
-    `check` refuses a change the item's state forbids, after the version is confirmed.
+    `check` refuses a change the item's state forbids, after the version is confirmed;
+    `unless_set` are changes made only where the item has no value yet (a first time).
     """
     if changes is not None:
         _require_roster(deps, caller, changes)
@@ -98,8 +107,9 @@ def edit(
     else:
         if check is not None:
             check(current)
+        firsts = {k: v for k, v in (unless_set or {}).items() if getattr(current, k) is None}
         result = store.update(
-            _revise(current, changes),
+            _revise(current, {**firsts, **changes}),
             expected_version=version,
             actor=caller.actor,
             request_key=caller.request_key,

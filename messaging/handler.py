@@ -10,17 +10,20 @@ import time
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser.models import APIGatewayWebSocketMessageEventModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mediaday.aws import management_api_poster
 from mediaday.factories import (
     get_connection_store,
     get_coordination_store,
+    get_pairing_store,
     get_poster,
     get_revocation_store,
 )
+from mediaday.gateway_events import MessageEvent
+from mediaday.keys import get_key_provider
 from mediaday.observability import logger, metrics, tracer
+from mediaday.pairing import PairingLimits
 from mediaday.poster import Poster
 from mediaday.settings import get_settings
 from messaging.context import Collaborators
@@ -36,7 +39,7 @@ def on_message(
 ) -> dict[str, Any]:
     """A client sent a message: answer it (`poster` lets tests and the local stack
     receive snapshot pages without the Management API)."""
-    request = APIGatewayWebSocketMessageEventModel.model_validate(event)
+    request = MessageEvent.model_validate(event)
     deps = Collaborators(
         connections=get_connection_store(),
         coordination=get_coordination_store(),
@@ -45,9 +48,12 @@ def on_message(
         rate_limit_per_minute=get_settings().rate_limit_per_minute,
         limits=AbuseLimits.from_settings(get_settings()),
         revocations=get_revocation_store(),
+        pairing=get_pairing_store(),
+        pairing_limits=PairingLimits.from_settings(get_settings()),
+        keys=get_key_provider,
     )
     reply = handle_message(
-        request.body if isinstance(request.body, str) else None,
+        request.body,
         connection_id=request.request_context.connection_id,
         deps=deps,
         base64_encoded=request.is_base64_encoded,
@@ -61,7 +67,7 @@ def on_message(
     return {"statusCode": 200, "body": reply.encode().decode()}
 
 
-def _management_poster(request: APIGatewayWebSocketMessageEventModel) -> Poster:
+def _management_poster(request: MessageEvent) -> Poster:
     """MEDIADAY_MANAGEMENT_ENDPOINT when set, else the API's own execute-api callback URL
     (https://<domainName>/<stage>), which is where @connections lives on AWS."""
     settings = get_settings()

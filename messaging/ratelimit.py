@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mediaday.closing import tell_and_close
 from mediaday.connections import Connection, ConnectionStore
 from mediaday.errors import (
-    DeliveryError,
     Forbidden,
     InvalidRequest,
     MessageTooLarge,
@@ -110,17 +110,9 @@ def closing_message(limits: AbuseLimits) -> str:
 def close_abusive(
     store: ConnectionStore, poster: Poster, connection_id: str, notice: bytes
 ) -> None:
-    """Tell the client why, close its socket (`DELETE @connections`: API Gateway closes
-    with 1000, no other code can be asked for) and forget its rows, so a socket that
+    """Tell the client why, close its socket and forget its rows, so a socket that
     lingers is refused `unauthorized` from its next message on."""
-    try:
-        poster.post(connection_id, notice)
-    except DeliveryError as error:
-        logger.info("closing notice not delivered", connection_id=connection_id, code=error.code)
-    try:
-        poster.close(connection_id)
-    except DeliveryError as error:
-        logger.warning("connection not closed", connection_id=connection_id, code=error.code)
+    tell_and_close(poster, connection_id, notice)
     try:
         store.remove(connection_id)
     except Exception:  # the refusal is still answered; the rows expire by TTL

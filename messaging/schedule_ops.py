@@ -15,6 +15,7 @@ the slots it moved still carry its request key.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from mediaday.booking import TalentSlots, check_bookings, check_station
 from mediaday.coordination import MAX_TRANSACTION_ITEMS, PlannedWrite
@@ -78,11 +79,24 @@ def slot_update_intent(request: SlotUpdate, request_key: str, label: str = "") -
         "slot",
         request.slot_id,
         request.version,
-        require_changes(request.changes),
+        _slot_changes(request),
         request_key,
         allow_overlap=request.allow_overlap,
         label=label,
     )
+
+
+def _slot_changes(request: SlotUpdate) -> dict[str, Any]:
+    """The fields set and the actual times cleared; the whole slot is validated after
+    (an end left without its start, or before it, is `invalid`)."""
+    cleared: dict[str, None] = dict.fromkeys(request.clear)
+    if not cleared:
+        return require_changes(request.changes)
+    named = request.changes.model_dump(exclude_none=True)
+    both = sorted(set(named) & set(cleared))
+    if both:
+        raise InvalidRequest(f"`{both[0]}` is both set in `changes` and cleared")
+    return {**named, **cleared}
 
 
 def slot_move_intent(request: SlotMove, request_key: str, label: str = "") -> Intent:

@@ -22,6 +22,7 @@ from messaging.access import check_access
 from messaging.actions import perform
 from messaging.authorization import authorize_action
 from messaging.context import Caller, Collaborators
+from messaging.pairing import serve_pending
 from messaging.parsing import decode_body, readable_id, validate_request
 from messaging.ratelimit import close_abusive, closing_message, count_refusal, enforce_rate_limit
 
@@ -57,10 +58,8 @@ def handle_message(
             if waited_ms > shed_after_ms:
                 return _shed(request_id, waited_ms, deps)
         connection = deps.connections.get(connection_id)
-        if connection is None:
-            raise Unauthorized(
-                "this connection is not registered (it expired or was closed): reconnect"
-            )
+        if connection is None:  # a screen waiting to be paired, or unauthorized
+            return serve_pending(request, connection_id, deps)
         check_access(connection, request_id, deps)
         if action != "ping":  # a heartbeat writes no counter (docs/reliability.md)
             counted = True

@@ -19,9 +19,9 @@ from client.commands.common import (
     EXIT_REFUSED,
     EXIT_USAGE,
     add_connection_arguments,
+    command,
     fail,
     open_client,
-    run,
     token_station,
 )
 from client.connection import MediaDayClient
@@ -55,49 +55,41 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     cancel.set_defaults(handler=run_cancel)
 
 
-def run_push(args: argparse.Namespace) -> int:
-    async def main() -> int:
-        async with open_client(args, ["roster"]) as client:
-            athlete = choose_talent(client.mirror.items_of(Talent), args.talent)
-            if athlete is None:
-                return EXIT_USAGE
-            ack = await client.push_call(
-                athlete.id, args.station, note=args.note, call_id=args.call_id
-            )
-        item = ack.item or {}
-        print(
-            f"call {item.get('id')} pushed: {athlete.name} ({athlete.id}) to station "
-            f"{args.station} (version {ack.version})"
-        )
-        return EXIT_OK
-
-    return run("call push", main)
+@command("call push")
+async def run_push(args: argparse.Namespace) -> int:
+    async with open_client(args, ["roster"]) as client:
+        athlete = choose_talent(client.mirror.items_of(Talent), args.talent)
+        if athlete is None:
+            return EXIT_USAGE
+        ack = await client.push_call(athlete.id, args.station, note=args.note, call_id=args.call_id)
+    item = ack.item or {}
+    print(
+        f"call {item.get('id')} pushed: {athlete.name} ({athlete.id}) to station "
+        f"{args.station} (version {ack.version})"
+    )
+    return EXIT_OK
 
 
-def run_ack(args: argparse.Namespace) -> int:
-    async def main() -> int:
-        async with open_client(args, _call_topics(args)) as client:
-            call = _current_call(client, args.call_id, "call ack")
-            if call is None:
-                return EXIT_REFUSED
-            ack = await client.ack_call(call.id, call.version, args.state)
-        print(f"call {call.id}: {args.state} (version {ack.version})")
-        return EXIT_OK
-
-    return run("call ack", main)
+@command("call ack")
+async def run_ack(args: argparse.Namespace) -> int:
+    async with open_client(args, _call_topics(args)) as client:
+        call = _current_call(client, args.call_id, "call ack")
+        if call is None:
+            return EXIT_REFUSED
+        ack = await client.ack_call(call.id, call.version, args.state)
+    print(f"call {call.id}: {args.state} (version {ack.version})")
+    return EXIT_OK
 
 
-def run_cancel(args: argparse.Namespace) -> int:
-    async def main() -> int:
-        async with open_client(args, ["calls"]) as client:
-            call = _current_call(client, args.call_id, "call cancel")
-            if call is None:
-                return EXIT_REFUSED
-            ack = await client.cancel_call(call.id, call.version)
-        print(f"call {call.id}: cancelled (version {ack.version})")
-        return EXIT_OK
-
-    return run("call cancel", main)
+@command("call cancel")
+async def run_cancel(args: argparse.Namespace) -> int:
+    async with open_client(args, ["calls"]) as client:
+        call = _current_call(client, args.call_id, "call cancel")
+        if call is None:
+            return EXIT_REFUSED
+        ack = await client.cancel_call(call.id, call.version)
+    print(f"call {call.id}: cancelled (version {ack.version})")
+    return EXIT_OK
 
 
 def _call_topics(args: argparse.Namespace) -> list[str]:

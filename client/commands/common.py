@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import base64
 import binascii
+import functools
 import json
 import os
 import sys
@@ -45,6 +46,9 @@ EXIT_NO_SERVICE = 3
 
 # One-shot commands: fail fast when the server is not there, do not retry for minutes.
 CLI_OPTIONS = ClientOptions(retry_initial=False, request_timeout=20.0)
+
+
+CommandMain = Callable[[argparse.Namespace], Awaitable[int]]
 
 
 class UsageError(Exception):
@@ -123,6 +127,21 @@ def run(command: str, main: Callable[[], Awaitable[int]]) -> int:
         return fail(command, f"{error.code}: {error.message}", EXIT_REFUSED)
     except ClientError as error:
         return fail(command, error.message, EXIT_NO_SERVICE)
+
+
+def command(name: str) -> Callable[[CommandMain], Callable[[argparse.Namespace], int]]:
+    """A subcommand's handler from its coroutine: `@command("call ack")` over
+    `async def run_ack(args) -> int` runs it to completion on its own event loop, with
+    every failure mapped to one line and an exit code (`run`)."""
+
+    def handler_of(main: CommandMain) -> Callable[[argparse.Namespace], int]:
+        @functools.wraps(main)
+        def handler(args: argparse.Namespace) -> int:
+            return run(name, lambda: main(args))
+
+        return handler
+
+    return handler_of
 
 
 async def _main(main: Callable[[], Awaitable[int]]) -> int:

@@ -24,10 +24,10 @@ from client.commands.common import (
     EXIT_REFUSED,
     UsageError,
     add_connection_arguments,
+    command,
     connection_of,
     fail,
     open_client,
-    run,
 )
 from client.link import Link, open_link
 from client.matching import new_request_id
@@ -67,62 +67,58 @@ def parse_until(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def run_revoke(args: argparse.Namespace) -> int:
-    async def main() -> int:
-        fields: dict[str, Any] = {}
-        if args.subject:
-            fields["subject"] = args.subject
-        elif args.token_id:
-            fields["token_id"] = args.token_id
-        else:
-            fields["connection_id"] = args.connection
-        if args.until is not None:
-            fields["until"] = args.until.isoformat()
-        async with open_client(args) as client:
-            ack = await client.request("revoke", **fields)
-        item = ack.item or {}
-        what = f"subject {item['subject']}" if "subject" in item else f"token {item['token_id']}"
-        until = f" until {args.until.isoformat()}" if args.until else ""
-        closed = item.get("closed", [])
-        print(f"revoked {what}{until}: {len(closed)} connection(s) closed")
-        return EXIT_OK
-
-    return run("revoke", main)
+@command("revoke")
+async def run_revoke(args: argparse.Namespace) -> int:
+    fields: dict[str, Any] = {}
+    if args.subject:
+        fields["subject"] = args.subject
+    elif args.token_id:
+        fields["token_id"] = args.token_id
+    else:
+        fields["connection_id"] = args.connection
+    if args.until is not None:
+        fields["until"] = args.until.isoformat()
+    async with open_client(args) as client:
+        ack = await client.request("revoke", **fields)
+    item = ack.item or {}
+    what = f"subject {item['subject']}" if "subject" in item else f"token {item['token_id']}"
+    until = f" until {args.until.isoformat()}" if args.until else ""
+    closed = item.get("closed", [])
+    print(f"revoked {what}{until}: {len(closed)} connection(s) closed")
+    return EXIT_OK
 
 
-def run_devices(args: argparse.Namespace) -> int:
-    async def main() -> int:
-        url, token = connection_of(args)
-        frames: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+@command("devices")
+async def run_devices(args: argparse.Namespace) -> int:
+    url, token = connection_of(args)
+    frames: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
 
-        def on_frame(link: Link, message: str | bytes) -> None:
-            frames.put_nowait(json.loads(message))
+    def on_frame(link: Link, message: str | bytes) -> None:
+        frames.put_nowait(json.loads(message))
 
-        link = await open_link(
-            url,
-            token,
-            open_timeout=CLI_OPTIONS.open_timeout,
-            close_timeout=CLI_OPTIONS.close_timeout,
-            max_message_bytes=CLI_OPTIONS.max_message_bytes,
-            on_frame=on_frame,
-            on_lost=lambda link, why: frames.put_nowait(None),
-        )
-        try:
-            devices = await _snapshot(link, frames)
-            if devices is None:
-                return EXIT_REFUSED
-            print(json.dumps(devices, indent=2) if args.json else format_devices(devices))
-            while args.watch:
-                frame = await frames.get()
-                if frame is None:
-                    return fail("devices", "the connection closed", EXIT_REFUSED)
-                if frame.get("type") == "device":
-                    print(format_change(frame), flush=True)
-        finally:
-            await link.close()
-        return EXIT_OK
-
-    return run("devices", main)
+    link = await open_link(
+        url,
+        token,
+        open_timeout=CLI_OPTIONS.open_timeout,
+        close_timeout=CLI_OPTIONS.close_timeout,
+        max_message_bytes=CLI_OPTIONS.max_message_bytes,
+        on_frame=on_frame,
+        on_lost=lambda link, why: frames.put_nowait(None),
+    )
+    try:
+        devices = await _snapshot(link, frames)
+        if devices is None:
+            return EXIT_REFUSED
+        print(json.dumps(devices, indent=2) if args.json else format_devices(devices))
+        while args.watch:
+            frame = await frames.get()
+            if frame is None:
+                return fail("devices", "the connection closed", EXIT_REFUSED)
+            if frame.get("type") == "device":
+                print(format_change(frame), flush=True)
+    finally:
+        await link.close()
+    return EXIT_OK
 
 
 async def _snapshot(

@@ -15,9 +15,9 @@ from client.commands.common import (
     EXIT_OK,
     EXIT_REFUSED,
     add_connection_arguments,
+    command,
     fail,
     open_client,
-    run,
 )
 from mediaday.models import NOTICE_MAX_CHARS, Notice
 
@@ -51,58 +51,52 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     listing.set_defaults(handler=run_list)
 
 
-def run_post(args: argparse.Namespace) -> int:
-    async def main() -> int:
-        notice: dict[str, object] = {
-            "text": args.text,
-            "level": "urgent" if args.urgent else "info",
-        }
-        if args.stations:
-            notice["stations"] = args.stations
-        if args.notice_id:
-            notice["id"] = args.notice_id
-        async with open_client(args, []) as client:
-            if args.expires_in is not None:
-                expires = datetime.fromtimestamp(client.server_time(), UTC)
-                notice["expires_at"] = (expires + timedelta(minutes=args.expires_in)).isoformat()
-            ack = await client.request("notice.post", notice=notice)
-        item = ack.item or {}
-        where = ", ".join(args.stations) if args.stations else "every screen"
-        print(f"notice {item.get('id')} posted to {where} ({item.get('level')})")
-        return EXIT_OK
-
-    return run("notice post", main)
+@command("notice post")
+async def run_post(args: argparse.Namespace) -> int:
+    notice: dict[str, object] = {
+        "text": args.text,
+        "level": "urgent" if args.urgent else "info",
+    }
+    if args.stations:
+        notice["stations"] = args.stations
+    if args.notice_id:
+        notice["id"] = args.notice_id
+    async with open_client(args, []) as client:
+        if args.expires_in is not None:
+            expires = datetime.fromtimestamp(client.server_time(), UTC)
+            notice["expires_at"] = (expires + timedelta(minutes=args.expires_in)).isoformat()
+        ack = await client.request("notice.post", notice=notice)
+    item = ack.item or {}
+    where = ", ".join(args.stations) if args.stations else "every screen"
+    print(f"notice {item.get('id')} posted to {where} ({item.get('level')})")
+    return EXIT_OK
 
 
-def run_clear(args: argparse.Namespace) -> int:
-    async def main() -> int:
-        async with open_client(args, ["notices"]) as client:
-            matches = [n for n in client.mirror.items_of(Notice) if n.id.startswith(args.notice_id)]
-            exact = [n for n in matches if n.id == args.notice_id]
-            if len(exact or matches) != 1:
-                found = "no notice" if not matches else f"{len(matches)} notices"
-                return fail("notice clear", f"{found} match {args.notice_id!r}", EXIT_REFUSED)
-            (notice,) = exact or matches
-            await client.request("notice.clear", notice_id=notice.id, version=notice.version)
-        print(f"notice {notice.id} cleared")
-        return EXIT_OK
-
-    return run("notice clear", main)
+@command("notice clear")
+async def run_clear(args: argparse.Namespace) -> int:
+    async with open_client(args, ["notices"]) as client:
+        matches = [n for n in client.mirror.items_of(Notice) if n.id.startswith(args.notice_id)]
+        exact = [n for n in matches if n.id == args.notice_id]
+        if len(exact or matches) != 1:
+            found = "no notice" if not matches else f"{len(matches)} notices"
+            return fail("notice clear", f"{found} match {args.notice_id!r}", EXIT_REFUSED)
+        (notice,) = exact or matches
+        await client.request("notice.clear", notice_id=notice.id, version=notice.version)
+    print(f"notice {notice.id} cleared")
+    return EXIT_OK
 
 
-def run_list(args: argparse.Namespace) -> int:
-    async def main() -> int:
-        async with open_client(args, ["notices"]) as client:
-            now = datetime.fromtimestamp(client.server_time(), UTC)
-            notices = [n for n in client.mirror.items_of(Notice) if is_active(n, now)]
-        for notice in sorted(notices, key=lambda n: n.rev):
-            where = ",".join(notice.stations) or "all"
-            print(f"{notice.id}  {notice.level.value:<6}  {where:<12}  {notice.text}")
-        if not notices:
-            print("no notices on the screens")
-        return EXIT_OK
-
-    return run("notice list", main)
+@command("notice list")
+async def run_list(args: argparse.Namespace) -> int:
+    async with open_client(args, ["notices"]) as client:
+        now = datetime.fromtimestamp(client.server_time(), UTC)
+        notices = [n for n in client.mirror.items_of(Notice) if is_active(n, now)]
+    for notice in sorted(notices, key=lambda n: n.rev):
+        where = ",".join(notice.stations) or "all"
+        print(f"{notice.id}  {notice.level.value:<6}  {where:<12}  {notice.text}")
+    if not notices:
+        print("no notices on the screens")
+    return EXIT_OK
 
 
 def is_active(notice: Notice, now: datetime) -> bool:

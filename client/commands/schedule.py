@@ -18,6 +18,7 @@ from client.commands.common import (
     EXIT_REFUSED,
     UsageError,
     add_connection_arguments,
+    command,
     fail,
     open_client,
     run,
@@ -69,31 +70,29 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         marking.set_defaults(handler=lambda args, mark=mark: run_mark(args, mark))
 
 
-def run_shift(args: argparse.Namespace) -> int:
-    async def main() -> int:
-        async with open_client(args, ["roster"]) as client:
-            tz = media_day_timezone(client.mirror)
-            fields: dict[str, Any] = {"minutes": args.minutes}
-            if args.station:
-                fields["station_id"] = args.station
-            if args.starting_at:
-                moment = parse_moment(args.starting_at, tz, client.server_time())
-                fields["starting_at"] = moment.isoformat()
-            if args.include_current:
-                fields["include_current"] = True
-            if args.allow_overlap:
-                fields["allow_overlap"] = True
-            ack = await client.request("schedule.shift", **fields)
-        moved = ack.items or []
-        where = f"station {args.station}" if args.station else "every station"
-        late = f"{abs(args.minutes)} min {'later' if args.minutes > 0 else 'earlier'}"
-        print(f"shifted {len(moved)} slot(s) of {where} {late} (rev {ack.rev})")
-        for item in moved:
-            starts = datetime.fromisoformat(item["starts_at"]).astimezone(tz)
-            print(f"  {item['id']}  {item['station_id']}  now {starts:%H:%M}")
-        return EXIT_OK
-
-    return run("schedule shift", main)
+@command("schedule shift")
+async def run_shift(args: argparse.Namespace) -> int:
+    async with open_client(args, ["roster"]) as client:
+        tz = media_day_timezone(client.mirror)
+        fields: dict[str, Any] = {"minutes": args.minutes}
+        if args.station:
+            fields["station_id"] = args.station
+        if args.starting_at:
+            moment = parse_moment(args.starting_at, tz, client.server_time())
+            fields["starting_at"] = moment.isoformat()
+        if args.include_current:
+            fields["include_current"] = True
+        if args.allow_overlap:
+            fields["allow_overlap"] = True
+        ack = await client.request("schedule.shift", **fields)
+    moved = ack.items or []
+    where = f"station {args.station}" if args.station else "every station"
+    late = f"{abs(args.minutes)} min {'later' if args.minutes > 0 else 'earlier'}"
+    print(f"shifted {len(moved)} slot(s) of {where} {late} (rev {ack.rev})")
+    for item in moved:
+        starts = datetime.fromisoformat(item["starts_at"]).astimezone(tz)
+        print(f"  {item['id']}  {item['station_id']}  now {starts:%H:%M}")
+    return EXIT_OK
 
 
 def parse_moment(text: str, tz: tzinfo, server_now: float) -> datetime:

@@ -19,8 +19,8 @@ from rich.live import Live
 from client.commands.common import (
     EXIT_OK,
     add_connection_arguments,
+    command,
     open_client,
-    run,
     token_station,
 )
 from client.connection import MediaDayClient
@@ -87,24 +87,22 @@ async def watch(
         raise client.failure
 
 
-def run_watch(args: argparse.Namespace) -> int:
-    async def main() -> int:
-        station = args.station or token_station(args)
-        console = Console()
-        async with open_client(args, topics_for(station)) as client:
-            if args.once:
-                console.print(render(client.mirror, view_of(client, station)))
-                return EXIT_OK
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
+@command("watch")
+async def run_watch(args: argparse.Namespace) -> int:
+    station = args.station or token_station(args)
+    console = Console()
+    async with open_client(args, topics_for(station)) as client:
+        if args.once:
+            console.print(render(client.mirror, view_of(client, station)))
+            return EXIT_OK
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            await watch(client, console, station, stop)
+        finally:
             for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(signum, stop.set)
-            try:
-                await watch(client, console, station, stop)
-            finally:
-                for signum in (signal.SIGINT, signal.SIGTERM):
-                    with contextlib.suppress(ValueError, RuntimeError):
-                        loop.remove_signal_handler(signum)
-        return EXIT_OK
-
-    return run("watch", main)
+                with contextlib.suppress(ValueError, RuntimeError):
+                    loop.remove_signal_handler(signum)
+    return EXIT_OK

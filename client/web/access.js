@@ -44,6 +44,20 @@
     return given;
   }
 
+  /** Keep a token the page received another way than its URL (device pairing, pairing.js)
+   *  where takeToken finds it for the page at `pathname` (default: this one): the tab's
+   *  sessionStorage. False when storage is disabled. */
+  function keepToken(token, pathname) {
+    var store = storage();
+    if (!store) return false;
+    try {
+      store.setItem(TOKEN_KEY + (pathname || global.location.pathname), token);
+      return true;
+    } catch (e) {
+      return false;
+    }
+  }
+
   function configuredApis() {
     var config = global.MediaDayConfig || {};
     return Array.isArray(config.apis) ? config.apis.map(String) : [];
@@ -96,5 +110,6 @@
   }
 
   M.pageAccess = pageAccess;
+  M.keepToken = keepToken;
   M.allowedSocket = allowedSocket;
 })(window);

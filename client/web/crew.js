@@ -3,8 +3,9 @@
  * talent in front of the crew with one-tap captured / skipped, one-tap "Arrived" / "Done"
  * for that athlete (kept in front, with an overtime clock, until done), "running N min
  * late", the producers' notices (screens.js), and the station's interview calls with
- * acknowledge buttons. The station comes from the token's claims, decoded for
- * display only: the server checks every write against the connection's own token.
+ * acknowledge buttons, and whether a producer is online (presence.js). The station comes
+ * from the token's claims, decoded for display only: the server checks every write against
+ * the connection's own token. A producer's Redirect shows another station, view only.
  */
 (function () {
   "use strict";
@@ -36,6 +37,8 @@
     announce: document.getElementById("announce"),
     notices: document.getElementById("notices"),
     takeover: document.getElementById("takeover"),
+    producerPresence: document.getElementById("producer-presence"),
+    visiting: document.getElementById("visiting"),
   };
 
   function showNotice(text) {
@@ -48,7 +51,10 @@
   });
 
   var claims = M.tokenClaims(options.token);
-  var stationId = claims && claims.st;
+  var ownStation = claims && claims.st;
+  // A producer's Redirect shows another station (devices.js); writes stay the token's own.
+  var stationId = ownStation && M.crewStationShown(ownStation);
+  var visiting = stationId !== ownStation;
   if (!options.token || !claims) {
     showNotice("This page has no valid access token. Open it with ?token=… from `mediaday token --role crew --station <id>`.");
     els.conn.textContent = "No token";
@@ -65,7 +71,7 @@
 
   var client = new M.Client(
     M.clientOptions(options, {
-      topics: ["roster", "calls", "notices", "station:" + stationId, "shots:" + stationId],
+      topics: ["roster", "calls", "notices", "presence", "station:" + stationId, "shots:" + stationId],
       heartbeatMs: 15000,
       pongTimeoutMs: 5000, // a silent link shows "Reconnecting" within 15 + 5 s
       onChange: render,
@@ -98,7 +104,7 @@
    * given, hears the outcome (error null: applied) before the page redraws.
    */
   function send(key, fields, settled) {
-    if (busy.has(key)) return;
+    if (busy.has(key) || visiting) return; // another station's: view only (its buttons are hidden)
     busy.add(key);
     render();
     var slow = setTimeout(function () {
@@ -122,12 +128,8 @@
     );
   }
 
-  function statusOf(shot) {
-    return shot.status || "pending";
-  }
-
   function setShot(shot, status) {
-    var target = statusOf(shot) === status ? "pending" : status; // tapping again undoes
+    var target = M.crewLists.statusOf(shot) === status ? "pending" : status; // tapping again undoes
     send("shot#" + shot.id, { action: "shot.set_status", shot_id: shot.id, version: shot.version, status: target });
   }
 
@@ -248,107 +250,6 @@
     els.picker.value = pickedTalent;
   }
 
-  function shotButton(shot, status, label, cls) {
-    var pressed = statusOf(shot) === status;
-    return h(
-      "button",
-      {
-        type: "button",
-        class: "btn " + cls,
-        "aria-pressed": pressed ? "true" : "false",
-        "aria-label": (pressed ? "Undo " + label.toLowerCase() + ": " : label + ": ") + shot.description,
-        "data-focus-key": "shot-" + status + "-" + shot.id,
-        disabled: busy.has("shot#" + shot.id),
-        onclick: function () { setShot(shot, status); },
-      },
-      pressed ? label + " ✓" : label
-    );
-  }
-
-  function renderShots(m) {
-    var who = m.focus ? M.talentName(mirror, m.focus) : "";
-    els.shotsTitle.textContent = who ? "Shot list — " + who : "Shot list";
-    var done = m.shots.filter(function (s) { return statusOf(s) !== "pending"; }).length;
-    var progress = m.focus
-      ? done + " of " + m.shots.length + " done" + (m.following && m.line.current === null && m.line.next ? " (up next)" : "")
-      : "No talent in front of you.";
-    if (els.shotsProgress.textContent !== progress) els.shotsProgress.textContent = progress;
-    var rows = m.shots.map(function (shot) {
-      return h(
-        "li",
-        { "data-shot-id": shot.id, "data-status": statusOf(shot) },
-        h(
-          "span",
-          { class: "shot-cell" },
-          h("span", { class: "shot-text" }, shot.description),
-          " ",
-          h("span", { class: "badge badge-shot", "data-state": statusOf(shot) }, statusOf(shot))
-        ),
-        h("span", { class: "actions" }, shotButton(shot, "captured", "Captured", "btn-capture"), shotButton(shot, "skipped", "Skipped", "btn-skip"))
-      );
-    });
-    if (rows.length === 0 && m.focus) rows = [h("li", { class: "empty" }, "No shots listed for " + who + ".")];
-    els.shots.replaceChildren.apply(els.shots, rows);
-  }
-
-  var ACK_STEPS = { pending: ["en-route", "arrived", "done"], "en-route": ["arrived", "done"], arrived: ["done"] };
-  var ACK_WORDS = { "en-route": "En route", arrived: "Arrived", done: "Done" };
-
-  function renderCalls(m) {
-    var rows = m.ours.map(function (call) {
-      return h(
-        "li",
-        { "data-call-id": call.id, "data-state": call.state },
-        h(
-          "span",
-          { class: "call-text" },
-          h("strong", null, M.talentName(mirror, call.talent_id)),
-          " to this station ",
-          h("span", { class: "badge", "data-state": call.state }, call.state.replace("-", " ")),
-          call.note ? h("span", { class: "muted" }, " — " + call.note) : null
-        ),
-        h(
-          "span",
-          { class: "actions" },
-          (ACK_STEPS[call.state] || []).map(function (state) {
-            return h(
-              "button",
-              {
-                type: "button",
-                class: "btn btn-ack",
-                "data-focus-key": "ack-" + state + "-" + call.id,
-                "aria-label": ACK_WORDS[state] + ": " + M.talentName(mirror, call.talent_id),
-                disabled: busy.has("call#" + call.id),
-                onclick: function () { ackCall(call, state); },
-              },
-              ACK_WORDS[state]
-            );
-          })
-        )
-      );
-    });
-    if (rows.length === 0) rows = [h("li", { class: "empty" }, "No calls for this station.")];
-    els.calls.replaceChildren.apply(els.calls, rows);
-    els.callsCard.classList.toggle("is-called", m.ours.length > 0);
-  }
-
-  function renderSchedule(m, now) {
-    var rows = m.line.slots.map(function (slot) {
-      var start = Date.parse(slot.starts_at);
-      var end = Date.parse(slot.ends_at);
-      var state = slot === m.line.current ? "is-current" : slot === m.line.next ? "is-next" : end <= now ? "is-past" : "";
-      return h(
-        "li",
-        { class: state, "data-slot-id": slot.id, "aria-current": slot === m.line.current ? "true" : null },
-        h("span", { class: "num" }, M.hourMinute(start) + "–" + M.hourMinute(end)),
-        h("span", null, M.talentName(mirror, slot.talent_id), slot.title ? h("span", { class: "muted" }, " — " + slot.title) : null),
-        h("span", { class: "muted" }, state === "is-current" ? "now" : state === "is-next" ? "next" : "")
-      );
-    });
-    if (rows.length === 0) rows = [h("li", { class: "empty" }, "Nothing scheduled at this station.")];
-    els.schedule.replaceChildren.apply(els.schedule, rows);
-  }
-
   var previous = null; // what was announced last
 
   /** Tell screen readers what matters, briefly: who is in front now, and new calls. */
@@ -384,12 +285,15 @@
       els.stationSub.textContent = "Crew · " + m.day.name;
     }
     els.stationName.textContent = m.station ? m.station.name : stationId;
+    M.producerMarker(client, els.producerPresence);
+    if (visiting) M.showVisiting(els.visiting, mirror, stationId, ownStation);
     document.title = (m.station ? m.station.name : stationId) + " — Crew";
     renderNow(m);
     renderPicker(m);
-    renderShots(m);
-    renderCalls(m);
-    renderSchedule(m, now);
+    var lists = { mirror: mirror, busy: busy, setShot: setShot, ackCall: ackCall };
+    M.crewLists.renderShots(lists, els, m);
+    M.crewLists.renderCalls(lists, els, m);
+    M.crewLists.renderSchedule(lists, els, m, now);
     timelineKey = keyOf(m);
     announce(m);
     els.main.setAttribute("aria-busy", client.status.ready ? "false" : "true");
@@ -423,5 +327,6 @@
   }
 
   window.mediadayWakeLock = M.keepAwake(); // a tablet on the stand must not go dark
+  M.soundToggle(document.getElementById("sound-toggle"));
   M.startView(client, { render: render, tick: tick, renderStatus: renderStatus }, 500);
 })();

@@ -4,8 +4,9 @@
  *
  * - `command` frames: `identify` flashes the screen's label over the page for `seconds`
  *   (so a producer can tell which tablet is which); `redirect` with a `station_id` shows
- *   that station on a kiosk (the page reloads with `?station=`; the token stays in the
- *   tab, access.js). A crew page's station is its token's, so it ignores redirects.
+ *   that station on a kiosk or a crew tablet (the page reloads with `?station=`; the token
+ *   stays in the tab, access.js). A crew's writes stay bound to its token's station: on
+ *   another station the crew page only shows, says so, and offers the way back.
  * - an `unauthorized` error frame without a request id is the server ending this
  *   connection (token expired or revoked): the client keeps the reason in
  *   `client.accessEnded`, and the connection label says so instead of "Reconnecting".
@@ -69,12 +70,46 @@
 
   function redirect(frame, client) {
     var claims = client.claims || {};
-    if (claims.role !== "kiosk" || !frame.station_id) return;
+    if ((claims.role !== "kiosk" && claims.role !== "crew") || !frame.station_id) return;
     var params = new URLSearchParams(global.location.search);
-    if (params.get("station") === frame.station_id) return;
-    params.set("station", frame.station_id);
+    if ((params.get("station") || claims.st) === frame.station_id) return;
+    if (claims.role === "crew" && frame.station_id === claims.st) params.delete("station");
+    else params.set("station", frame.station_id);
     M.navigate(global.location.pathname + "?" + params.toString());
   }
+
+  /** The station a crew page shows: `?station=` (a redirect) when it is an id, else its own. */
+  M.crewStationShown = function (own) {
+    var asked = new URLSearchParams(global.location.search).get("station");
+    return asked && /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(asked) ? asked : own;
+  };
+
+  /** On another station than its token's, the crew page says what it can do, and offers
+   * the way back (the write buttons are hidden: `html.view-only`, base.css). */
+  M.showVisiting = function (element, mirror, shown, own) {
+    if (!element) return;
+    var doc = global.document;
+    doc.documentElement.classList.add("view-only");
+    var said =
+      "Showing " + M.stationName(mirror, shown) + " (a producer redirected this tablet): view only. " +
+      "This tablet's access is for " + M.stationName(mirror, own) +
+      ": shots, arrivals and calls can be marked there only.";
+    if (element.getAttribute("data-said") === said) return; // redrawn only when a name changes
+    element.setAttribute("data-said", said);
+    var back = doc.createElement("button");
+    back.type = "button";
+    back.className = "btn";
+    back.textContent = "Back to " + M.stationName(mirror, own);
+    back.addEventListener("click", function () {
+      var params = new URLSearchParams(global.location.search);
+      params.delete("station");
+      M.navigate(global.location.pathname + "?" + params.toString());
+    });
+    var words = doc.createElement("span");
+    words.textContent = said;
+    element.replaceChildren(words, back);
+    element.hidden = false;
+  };
 
   /** Where a redirect goes (a function, so tests can watch it instead of leaving). */
   M.navigate = function (url) {

@@ -1,7 +1,8 @@
 /*
  * Kiosk: a read-only board for a TV. Per station, who is on now and who is next, with
  * countdowns anchored to the server's clock, "running N min late" and overtime; active
- * interview calls highlighted; the producers' notices as a banner (screens.js).
+ * interview calls highlighted; the producers' notices as a banner (screens.js). On a TV,
+ * lists that do not fit page through and a pushed call takes the screen (kiosk-tv.js).
  * It never sends a write: the kiosk token could not make one anyway.
  */
 (function () {
@@ -11,9 +12,11 @@
   var h = M.h;
   var options = M.pageOptions();
   var STALE_MS = options.staleMs || 4000;
-  var TOPICS = ["roster", "schedule", "calls", "notices"];
+  var TOPICS = ["roster", "schedule", "calls", "notices", "presence"]; // presence.js
   // `?station=st-2`: this screen shows one station (a producer's device.redirect sets it).
   var onlyStation = new URLSearchParams(window.location.search).get("station");
+  // One TV at one station's door: that station's now / next, large (kiosk.css).
+  if (onlyStation) document.documentElement.classList.add("single-station");
 
   var els = {
     dayName: document.getElementById("day-name"),
@@ -27,6 +30,8 @@
     announce: document.getElementById("announce"),
     notices: document.getElementById("notices"),
     takeover: document.getElementById("takeover"),
+    stationsPages: document.getElementById("stations-pages"),
+    callsPages: document.getElementById("calls-pages"),
   };
 
   if (!options.token) {
@@ -47,7 +52,10 @@
   // A notice aimed at some stations names them on a board of every station.
   var notices = new M.NoticeBoard(els, onlyStation, function (notice) {
     return (notice.stations || []).map(function (id) { return M.stationName(mirror, id); }).join(", ");
-  }, fitToScreen);
+  }, relayout);
+  var stationPager = new M.Pager(els.stations, els.stationsPages);
+  var callPager = new M.Pager(els.calls, els.callsPages);
+  var callTakeover = new M.CallTakeover(notices.stage, callWords);
   var previous = null; // what was announced last: station id -> now talent, call ids
   var zone = null;
 
@@ -76,7 +84,12 @@
         stations.push({ id: slot.station_id, name: slot.station_id, kind: "", location: "" });
       }
     });
+    // At one station's door: calls to it, and calls for the athlete in front of it now.
     var calls = mirror.ofType("call").filter(M.isActiveCall).sort(byCallUrgency);
+    if (onlyStation) {
+      var here = M.stationTimeline(slotsBy.get(onlyStation) || [], now).current;
+      calls = calls.filter(function (c) { return c.station_id === onlyStation || (!!here && c.talent_id === here.talent_id); });
+    }
     return {
       day: day,
       calls: calls,
@@ -100,6 +113,13 @@
         };
       }),
     };
+  }
+
+  /** The takeover's words for a pushed call: "#32 Sam O'Neill → Video Booth". */
+  function callWords(call) {
+    var talent = mirror.get("talent", call.talent_id);
+    var number = talent && talent.number ? "#" + talent.number + " " : "";
+    return number + M.talentName(mirror, call.talent_id) + " → " + M.stationName(mirror, call.station_id);
   }
 
   function nowCard(view) {
@@ -171,6 +191,7 @@
         { class: "station-head" },
         h("h3", { id: "station-" + s.id }, s.name),
         h("span", { class: "station-kind" }, [s.kind, s.location].filter(Boolean).join(" · ")),
+        M.crewMarker(client, s.id),
         M.lateBadge(view.late),
         view.calls.map(function (call) {
           return h(
@@ -223,33 +244,25 @@
       return stationCard(view);
     });
     if (stationItems.length === 0) stationItems = [h("li", { class: "empty" }, "No stations yet.")];
-    els.stations.replaceChildren.apply(els.stations, stationItems);
+    stationPager.show(stationItems);
     var callItems = m.calls.map(function (call) {
       return callRow(call);
     });
     if (callItems.length === 0) callItems = [h("li", { class: "empty" }, "No active calls.")];
-    els.calls.replaceChildren.apply(els.calls, callItems);
+    callPager.show(callItems);
     els.board.setAttribute("aria-busy", client.status.ready ? "false" : "true");
     notices.update(mirror.ofType("notice"), now);
+    callTakeover.update(m.calls, client.status.ready, now);
     timelineKey = keyOf(m);
     announce(m);
     tick();
-    fitToScreen();
   }
 
-  /** A TV cannot scroll: shrink everything (down to 60 %) until the board fits the screen. */
-  function fitToScreen() {
-    var root = document.documentElement;
-    var fit = 1;
-    root.style.setProperty("--fit", "1");
-    if (window.innerWidth < 1100) return; // tablets and phones scroll instead
-    while (root.scrollHeight > window.innerHeight + 1 && fit > 0.6) {
-      fit = Math.round((fit - 0.05) * 100) / 100;
-      root.style.setProperty("--fit", String(fit));
-    }
+  /** The banners above the board came or went: the lists have another height to page. */
+  function relayout() {
+    stationPager.layout();
+    callPager.layout();
   }
-
-  window.addEventListener("resize", fitToScreen);
 
   /** Which slots are now/next, how late, whether in overtime: when time changes one, the
    *  board is redrawn. */
@@ -307,7 +320,7 @@
       render();
     }
     var label = M.connectionLabel(client.status, client, STALE_MS);
-    M.showConnection(els, label, "The board may be out of date.", fitToScreen); // the banner takes room
+    M.showConnection(els, label, "The board may be out of date.", relayout); // the banner takes room
   }
 
   M.startView(client, { render: render, tick: tick, renderStatus: renderStatus }, 250);

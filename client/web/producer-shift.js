@@ -1,17 +1,20 @@
 /*
  * producer-shift.js: "this station is running late": one control per board column that
  * shifts the station's slots starting from now (server clock) by +5, +10 or a custom
- * number of minutes (`schedule.shift`: all or nothing on the server). The outcome stays
- * under the control, so the producer sees what moved or why nothing did.
+ * number of minutes (`schedule.shift`: all or nothing on the server), and the same control
+ * for every station at once above the board (`schedule.shift` without a station). The
+ * outcome stays under the control, so the producer sees what moved or why nothing did.
  */
 (function (global) {
   "use strict";
 
   var M = global.MediaDay;
   var P = M.Producer;
-  var typed = {}; // station id -> the custom minutes being typed (columns are redrawn)
-  var outcome = {}; // station id -> {text, refused}
+  var ALL = "*"; // the key of the every-station control
+  var typed = {}; // station id (or ALL) -> the custom minutes being typed (columns are redrawn)
+  var outcome = {}; // station id (or ALL) -> {text, refused}
 
+  /** Shift one station (`stationId`), or every station when it is ALL. */
   function shift(ctx, stationId, minutes) {
     if (!(minutes >= -120 && minutes <= 240 && minutes !== 0 && Math.round(minutes) === minutes)) {
       outcome[stationId] = { text: "Minutes: a whole number from −120 to 240, not 0.", refused: true };
@@ -19,7 +22,9 @@
       return;
     }
     outcome[stationId] = { text: "Shifting…", refused: false };
-    ctx.write("shift#" + stationId, { action: "schedule.shift", station_id: stationId, minutes: minutes }).then(
+    var request = { action: "schedule.shift", minutes: minutes };
+    if (stationId !== ALL) request.station_id = stationId;
+    ctx.write("shift#" + stationId, request).then(
       function (ack) {
         var moved = (ack.items || []).length;
         (ack.items || []).forEach(function (item) { ctx.mirror.apply(item); });
@@ -37,9 +42,10 @@
     );
   }
 
-  /** The control for one station's column. */
-  function control(ctx, station) {
+  /** The control for one station's column; with no station, the one for every station. */
+  function control(ctx, one) {
     var h = ctx.h;
+    var station = one || { id: ALL, name: "every station" };
     var busy = ctx.busy.has("shift#" + station.id);
     function quick(minutes) {
       return h("button", {
@@ -73,7 +79,7 @@
     return h(
       "div",
       { class: "pcol-shift", role: "group", "aria-label": "Running late: shift " + station.name + " from now" },
-      h("span", { class: "muted shift-label" }, "Late:"),
+      h("span", { class: "muted shift-label" }, one ? "Late:" : "All stations late:"),
       quick(5),
       quick(10),
       input,
@@ -88,5 +94,11 @@
     );
   }
 
-  P.shift = { control: control };
+  /** The every-station control, above the board (`#shift-all`). */
+  function render(ctx) {
+    var holder = global.document.getElementById("shift-all");
+    if (holder) holder.replaceChildren(control(ctx, null));
+  }
+
+  P.shift = { control: control, init: function () {}, render: render };
 })(window);

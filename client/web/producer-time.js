@@ -46,15 +46,19 @@
     return Date.UTC(w.y, w.mo - 1, w.d, w.h, w.mi, w.s) - Math.floor(ms / 1000) * 1000;
   }
 
+  /** The moment the venue's clock reads y-mo-d h:mi:s (mo from 1). */
+  function fromWall(y, mo, d, hh, mi, s) {
+    var guess = Date.UTC(y, mo - 1, d, hh, mi, s || 0);
+    var moment = guess - offsetAt(guess);
+    return guess - offsetAt(moment); // across a DST change the offset differs
+  }
+
   /** The moment the venue's clock reads `hhmm` ("14:30") on the wall date of `dayMs`. */
   function atWallTime(dayMs, hhmm) {
     var match = /^(\d{1,2}):(\d{2})$/.exec(String(hhmm || ""));
     if (!match) return NaN;
     var w = wall(dayMs);
-    var guess = Date.UTC(w.y, w.mo - 1, w.d, Number(match[1]), Number(match[2]));
-    var moment = guess - offsetAt(guess);
-    var again = guess - offsetAt(moment); // across a DST change the offset differs
-    return again;
+    return fromWall(w.y, w.mo, w.d, Number(match[1]), Number(match[2]), 0);
   }
 
   function pad(n) {
@@ -71,5 +75,13 @@
     return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
   }
 
-  P.time = { setZone: setZone, atWallTime: atWallTime, inputTime: inputTime, iso: iso };
+  P.time = {
+    setZone: setZone,
+    atWallTime: atWallTime,
+    inputTime: inputTime,
+    iso: iso,
+    wall: wall, // the CSV import and export (producer-csv-*.js) read and write wall times
+    fromWall: fromWall,
+    offsetAt: offsetAt,
+  };
 })(window);

@@ -1,7 +1,8 @@
 /*
  * Producer console: the board, the calls and the roster of the whole day, in one page. This
  * file boots it: access (producer tokens only), one Client for the page's life, and the
- * context the sections share (producer-board.js, producer-calls.js, producer-roster.js).
+ * context the sections share (producer-board.js, producer-calls.js, producer-roster.js,
+ * producer-notices.js, producer-devices.js).
  * The token's role is decoded for display only: the server checks every write.
  */
 (function () {
@@ -51,7 +52,7 @@
 
   var client = new M.Client(
     M.clientOptions(options, {
-      topics: ["roster", "schedule", "calls"],
+      topics: ["roster", "schedule", "calls", "notices"],
       heartbeatMs: 15000,
       pongTimeoutMs: 5000,
       onChange: function () { render(); },
@@ -64,6 +65,29 @@
     })
   );
   window.mediadayClient = client;
+
+  // Frames that are not items (`device`, `pairing`: presence, not mirrored) go to the section
+  // that takes their type, before the item code sees them. Only frames that name a taken
+  // type are parsed here, so every other frame goes straight on.
+  var taps = {};
+  var received = client._received;
+  client._received = function (data) {
+    var types = Object.keys(taps);
+    if (typeof data === "string" && types.some(function (type) { return data.indexOf('"' + type + '"') >= 0; })) {
+      var frame = null;
+      try {
+        frame = JSON.parse(data);
+      } catch (e) {
+        frame = null;
+      }
+      if (frame && Object.prototype.hasOwnProperty.call(taps, frame.type)) {
+        this._contact();
+        taps[frame.type](frame);
+        return;
+      }
+    }
+    received.call(this, data);
+  };
   var mirror = client.mirror;
   var busy = new Set();
 
@@ -123,9 +147,13 @@
     newId: function (prefix) {
       return prefix + "-" + M.requestId().slice(0, 6);
     },
+    /** `handler(frame)` gets every frame of `type` (not an item type) instead of the client. */
+    takeFrames: function (type, handler) {
+      taps[type] = handler;
+    },
   };
 
-  var sections = [P.board, P.calls, P.shots, P.roster];
+  var sections = [P.shift, P.board, P.calls, P.shots, P.notices, P.devices, P.pairing, P.roster, P.csv, P.report];
   sections.forEach(function (section) { section.init(ctx); });
 
   function render() {

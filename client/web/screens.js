@@ -1,8 +1,10 @@
 /*
  * screens.js: what the kiosk and crew screens show of the live day (issue #14) beyond the
  * timeline: the notices banner with its urgent takeover, "running N min late" words,
- * overtime clocks, and the crew's call alerts (flash, vibration, tone, wake lock). Display only: which notices show and how late a station runs are the
- * rules of views.js (the same as client/liveday.py); nothing here talks to the server.
+ * overtime clocks, and the one full-screen takeover (urgent notices, the kiosk's calls).
+ * Display only: which notices show and how late a station runs are the rules of views.js
+ * (the same as client/liveday.py); nothing here talks to the server. The crew's call
+ * alerts (tone, vibration, flash, wake lock) are crew-alerts.js.
  */
 (function (global) {
   "use strict";
@@ -50,8 +52,7 @@
     this.onChange = onChange;
     this.key = null;
     this.seen = {};
-    this.showing = null; // the notice id on the takeover
-    this.timer = null;
+    this.stage = new Takeover(els.takeover); // shared with the kiosk's call takeover
   }
 
   NoticeBoard.prototype.update = function (notices, now) {
@@ -63,7 +64,7 @@
       this.render(shown);
       if (this.onChange) this.onChange();
     }
-    if (this.showing && !shown.some(function (n) { return n.id === self.showing; })) this.endTakeover();
+    this.stage.keep("notice", shown.map(function (n) { return n.id; }));
     shown.forEach(function (n) {
       var seenAs = n.id + "\u0000" + n.text;
       if (n.level !== "urgent" || self.seen[seenAs]) return;
@@ -88,101 +89,68 @@
   };
 
   NoticeBoard.prototype.takeOver = function (notice) {
-    var self = this;
-    this.showing = notice.id;
-    this.els.takeover.setAttribute("data-notice-id", notice.id);
-    this.els.takeover.replaceChildren(
-      h("p", { class: "takeover-label" }, "Urgent"),
-      h("p", { class: "takeover-text" }, notice.text)
-    );
-    this.els.takeover.hidden = false;
-    global.clearTimeout(this.timer);
-    this.timer = global.setTimeout(function () { self.endTakeover(); }, TAKEOVER_MS);
+    this.stage.show({ kind: "notice", id: notice.id, label: "Urgent", text: notice.text });
   };
-
-  NoticeBoard.prototype.endTakeover = function () {
-    global.clearTimeout(this.timer);
-    this.showing = null;
-    this.els.takeover.hidden = true;
-  };
-
-  // -- crew alerts (issue #16 §4): flash, vibration, a short tone, screen kept awake -------
-
-  var audio = null; // one AudioContext, created on the first tap (browsers allow sound after one)
-
-  function unlockSound() {
-    var Context = global.AudioContext || global.webkitAudioContext;
-    if (!Context) return;
-    try {
-      if (!audio) audio = new Context();
-      if (audio.state === "suspended") audio.resume();
-    } catch (e) {
-      audio = null; // no sound on this browser: the flash and vibration remain
-    }
-  }
-
-  /** Two short beeps from an oscillator (no sound file); silent until sound is allowed. */
-  function beep() {
-    if (!audio || audio.state !== "running") return false;
-    [0, 0.25].forEach(function (at) {
-      var tone = audio.createOscillator();
-      var gain = audio.createGain();
-      tone.frequency.value = 880;
-      gain.gain.setValueAtTime(0.25, audio.currentTime + at);
-      gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + at + 0.18);
-      tone.connect(gain).connect(audio.destination);
-      tone.start(audio.currentTime + at);
-      tone.stop(audio.currentTime + at + 0.2);
-    });
-    return true;
-  }
 
   /**
-   * A new call for this station: flash `el` (CSS, `is-alerting` for 3 s), vibrate and
-   * beep where the browser allows. Returns what it could do, e.g. {flash, vibrate, sound}.
+   * The full-screen takeover (`el`, #takeover) of a screen, one thing at a time for
+   * TAKEOVER_MS: an urgent notice (kind "notice") or a pushed call (kind "call", kiosk).
+   * An urgent notice cuts a call short (the call stays in the calls list); a call waits
+   * for the notice, then for the calls before it. Showing the same thing again restarts it.
    */
-  function alertCall(el) {
-    el.classList.remove("is-alerting");
-    void el.offsetWidth; // restart the animation on a second call
-    el.classList.add("is-alerting");
-    global.clearTimeout(alertCall.timer);
-    alertCall.timer = global.setTimeout(function () { el.classList.remove("is-alerting"); }, 3000);
-    var nav = global.navigator;
-    var vibrate = false;
-    try {
-      vibrate = typeof nav.vibrate === "function" && nav.vibrate([200, 100, 200]) === true;
-    } catch (e) {
-      vibrate = false;
-    }
-    return { flash: true, vibrate: vibrate, sound: beep() };
+  function Takeover(el) {
+    this.el = el;
+    this.current = null; // {kind, id, label, text}
+    this.queue = [];
+    this.timer = null;
   }
 
-  /** Keep the screen on (Screen Wake Lock API, where available), again whenever the page
-   *  comes back into view (the browser releases the lock when it is hidden). */
-  function keepAwake() {
-    var state = { supported: !!(global.navigator.wakeLock && global.navigator.wakeLock.request), held: false };
-    function request() {
-      if (!state.supported || global.document.visibilityState !== "visible") return;
-      global.navigator.wakeLock.request("screen").then(
-        function (lock) {
-          state.held = true;
-          lock.addEventListener("release", function () { state.held = false; });
-        },
-        function () { state.held = false; } // refused (battery saver, policy): nothing to do
-      );
+  Takeover.prototype.showing = function (kind) {
+    return !!this.current && this.current.kind === kind;
+  };
+
+  Takeover.prototype.show = function (entry) {
+    var same = this.current && this.current.kind === entry.kind && this.current.id === entry.id;
+    if (this.current && !same && !(entry.kind === "notice" && this.current.kind === "call")) {
+      this.queue.push(entry);
+      return;
     }
-    global.document.addEventListener("visibilitychange", request);
-    global.document.addEventListener("pointerdown", unlockSound, { passive: true });
-    request();
-    return state;
-  }
+    var self = this;
+    this.current = entry;
+    this.el.removeAttribute("data-notice-id");
+    this.el.removeAttribute("data-call-id");
+    this.el.setAttribute("data-kind", entry.kind);
+    this.el.setAttribute("data-" + entry.kind + "-id", entry.id);
+    this.el.replaceChildren(h("p", { class: "takeover-label" }, entry.label), h("p", { class: "takeover-text" }, entry.text));
+    this.el.hidden = false;
+    global.clearTimeout(this.timer);
+    this.timer = global.setTimeout(function () { self.end(entry.kind); }, TAKEOVER_MS);
+  };
+
+  /** Only the `ids` of `kind` may stay on or wait for the screen (the others expired,
+   *  were cleared or were answered). */
+  Takeover.prototype.keep = function (kind, ids) {
+    var wanted = {};
+    ids.forEach(function (id) { wanted[id] = true; });
+    this.queue = this.queue.filter(function (entry) { return entry.kind !== kind || wanted[entry.id]; });
+    if (this.showing(kind) && !wanted[this.current.id]) this.end(kind);
+  };
+
+  /** End what is shown if it is of `kind`, then show the next in line. */
+  Takeover.prototype.end = function (kind) {
+    if (!this.showing(kind)) return;
+    global.clearTimeout(this.timer);
+    this.current = null;
+    this.el.hidden = true;
+    var next = this.queue.shift();
+    if (next) this.show(next);
+  };
 
   Object.assign(M, {
-    alertCall: alertCall,
-    keepAwake: keepAwake,
     lateWords: lateWords,
     lateBadge: lateBadge,
     showOvertime: showOvertime,
     NoticeBoard: NoticeBoard,
+    Takeover: Takeover,
   });
 })(window);

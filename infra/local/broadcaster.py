@@ -110,7 +110,7 @@ def run_broadcaster(
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     # Imported here, in the child, after its environment is set (spawn starts it bare).
-    from infra.local.stack import configure_handlers, stream_target  # noqa: PLC0415
+    from infra.local.handlers import configure_handlers, stream_target  # noqa: PLC0415
 
     configure_handlers(
         config.data_dir,

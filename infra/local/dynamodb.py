@@ -25,6 +25,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from infra.local.cgroups import DATABASE_CGROUP_VAR, in_cgroup
 from infra.local.layout import REGION, dynamodb_dir, dynamodb_log
 from infra.local.loopback import MAIN_CLASS as LAUNCHER_CLASS
 from infra.local.loopback import LauncherError, launcher_classes
@@ -149,6 +150,8 @@ class DynamoDBLocal:
             str(self.port),
             "-disableTelemetry",
         ]
+        # `make soak-slow`: a CPU-capped cgroup of its own (infra/local/cgroups.py)
+        command = in_cgroup(command, os.environ.get(DATABASE_CGROUP_VAR))
         # Its own session, so Ctrl-C reaches only the stack, which still needs the database
         # for $disconnect while it shuts down; PDEATHSIG ends it if the stack is killed.
         self._process = subprocess.Popen(  # noqa: S603 (a fixed argument list)

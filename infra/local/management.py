@@ -99,12 +99,9 @@ class ManagementApi:
         return error_response(403, "ForbiddenException", "Forbidden (injected poison record)")
 
     async def get_connection(self, request: web.Request) -> web.Response:
-        refused = self._unsigned(request, await request.read())
-        if refused is not None:
-            return refused
-        client = live_client(self._clients, request.match_info["connection_id"])
-        if client is None:
-            return gone()
+        client = await self._signed_for_live_client(request)
+        if isinstance(client, web.Response):
+            return client
         info = client.info
         return json_response(
             200,
@@ -116,14 +113,20 @@ class ManagementApi:
         )
 
     async def delete_connection(self, request: web.Request) -> web.Response:
+        client = await self._signed_for_live_client(request)
+        if isinstance(client, web.Response):
+            return client
+        await close_client(client, WSCloseCode.OK, "Connection deleted")
+        return web.Response(status=204)
+
+    async def _signed_for_live_client(self, request: web.Request) -> Client | web.Response:
+        """The live client a bodyless GET or DELETE names, or the answer refusing the call:
+        403 if it is not signed, 410 if the connection is not open."""
         refused = self._unsigned(request, await request.read())
         if refused is not None:
             return refused
         client = live_client(self._clients, request.match_info["connection_id"])
-        if client is None:
-            return gone()
-        await close_client(client, WSCloseCode.OK, "Connection deleted")
-        return web.Response(status=204)
+        return gone() if client is None else client
 
     def _unsigned(self, request: web.Request, body: bytes) -> web.Response | None:
         """403 ForbiddenException unless the call is signed with the stack's credentials."""

@@ -26,6 +26,7 @@ from typing import Any
 
 import boto3
 
+from infra.local.cgroups import STACK_CGROUP_VAR, in_cgroup
 from infra.local.layout import DEFAULT_MEDIA_DAY, key_file, serve_log, stack_file
 from infra.local.ports import free_port
 from mediaday.keys import FileKeyProvider
@@ -33,8 +34,6 @@ from mediaday.models import Role
 from mediaday.tokens import issue_token
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# A cgroup directory (v1 or v2) every stack process joins when set (`make soak-slow`).
-CGROUP_VAR = "MEDIADAY_STACK_CGROUP"
 
 
 class LocalStack:
@@ -78,11 +77,8 @@ class LocalStack:
         ]
         env = {**os.environ, **self.env}
         env.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
-        if env.get(CGROUP_VAR):
-            # `make soak-slow`: the stack (and DynamoDB Local, its child) joins a CPU-capped
-            # cgroup before it starts, so the whole stack runs as on a slower machine
-            join = f'echo $$ > "${CGROUP_VAR}/cgroup.procs" && exec "$@"'
-            command = ["/bin/sh", "-c", join, "sh", *command]
+        # `make soak-slow`: the stack joins a CPU-capped cgroup (infra/local/cgroups.py)
+        command = in_cgroup(command, env.get(STACK_CGROUP_VAR))
         with serve_log(self.data_dir).open("ab") as log:
             self.process = subprocess.Popen(  # noqa: S603 (this interpreter, fixed args)
                 command,

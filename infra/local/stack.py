@@ -11,18 +11,12 @@ stack.json removed.
 from __future__ import annotations
 
 import asyncio
-import importlib
-import json
-import os
 import signal
 import socket
 import sys
-import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
@@ -31,35 +25,26 @@ from infra.local.broadcaster import BroadcasterConfig, BroadcasterError, Broadca
 from infra.local.demo import seed_demo
 from infra.local.dynamodb import DynamoDBLocal, DynamoDBLocalError
 from infra.local.faults import FaultPlan, FaultPlanError
-from infra.local.gateway import CONNECT, DEFAULT, DISCONNECT, WebSocketGateway
+from infra.local.gateway import WebSocketGateway
+from infra.local.handlers import (
+    ROUTES,
+    SWEEP_TARGET,
+    Handler,
+    configure_handlers,
+    handler,
+    local_credentials,
+)
 from infra.local.layout import (
     CONNECTIONS_TABLE,
     COORDINATION_TABLE,
     DEFAULT_DATA_DIR,
     DEFAULT_MEDIA_DAY,
-    LOCAL_ACCESS_KEY_ID,
     REGION,
     STAGE,
-    credentials_file,
-    key_file,
     stack_file,
 )
 from infra.local.limits import GatewayLimits
-from infra.local.sigv4 import LocalCredentials
-from infra.local.streams import StreamTarget
-from mediaday.keys import FileKeyProvider, ensure_key_file
-from mediaday.models import Role
-from mediaday.tokens import issue_token
-
-TOKEN_TTL_SECONDS = 12 * 3600
-ROUTES = {
-    CONNECT: "connect.handler.on_connect",
-    DISCONNECT: "connect.handler.on_disconnect",
-    DEFAULT: "messaging.handler.on_message",
-}
-STREAM_TARGET = "broadcast.handler.on_stream"
-# Closes idle connections whose token ran out (on AWS: an EventBridge rule each minute).
-SWEEP_TARGET = "connect.handler.on_sweep"
+from infra.local.stackfile import banner, stack_info, write_private_json
 
 logger = Logger(service="local-stack")
 
@@ -118,70 +103,6 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def configure_handlers(
-    data_dir: Path, *, dynamodb_endpoint: str, management_endpoint: str, log_level: str
-) -> None:
-    """The environment the Lambda handlers read, pointing at the local pieces.
-
-    Local credentials, so nothing here can reach a real AWS account; their secret is random
-    per data directory (0600), so only this user's processes can sign `@connections` calls.
-    """
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
-        os.environ.pop(name, None)
-    os.environ.update(
-        {
-            "AWS_ACCESS_KEY_ID": LOCAL_ACCESS_KEY_ID,
-            "AWS_SECRET_ACCESS_KEY": local_credentials(data_dir).secret_key,
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_REGION": REGION,
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
-            "MEDIADAY_CONNECTIONS_TABLE": CONNECTIONS_TABLE,
-            "MEDIADAY_COORDINATION_TABLE": COORDINATION_TABLE,
-            "MEDIADAY_SIGNING_KEY_FILE": str(key_file(data_dir)),
-            "MEDIADAY_MANAGEMENT_ENDPOINT": management_endpoint,
-            "POWERTOOLS_SERVICE_NAME": "mediaday-local",
-            "POWERTOOLS_TRACE_DISABLED": "true",
-            "POWERTOOLS_METRICS_DISABLED": "true",
-            "POWERTOOLS_METRICS_NAMESPACE": "MediaDayLiveLocal",
-            "POWERTOOLS_LOG_LEVEL": log_level,
-        }
-    )
-    os.environ.pop("MEDIADAY_SIGNING_SECRET_ARN", None)
-    warnings.filterwarnings("ignore", message="No application metrics to publish")
-    from mediaday.factories import reset_all  # noqa: PLC0415 (after the environment)
-
-    reset_all()
-
-
-def stream_target(faults: FaultPlan | None) -> StreamTarget:
-    """The broadcaster as the stream poller calls it, crashing where a fault plan says."""
-    target = _handler(STREAM_TARGET)
-    return faults.wrap_stream_target(target) if faults is not None else target
-
-
-def _handler(path: str) -> Callable[[dict[str, Any], Any], Any]:
-    """The Lambda function at `module.attribute`, imported after the environment is set.
-
-    With POWERTOOLS_METRICS_DISABLED, Powertools never clears its metric set and prints
-    it anyway every 100 values, so each invocation here ends by clearing it.
-    """
-    from mediaday.observability import metrics  # noqa: PLC0415
-
-    module_name, _, attribute = path.rpartition(".")
-    handler: Callable[[dict[str, Any], Any], Any] = getattr(
-        importlib.import_module(module_name), attribute
-    )
-
-    def invoke(event: dict[str, Any], context: Any) -> Any:
-        try:
-            return handler(event, context)
-        finally:
-            metrics.clear_metrics()
-
-    return invoke
-
-
 async def _run(
     options: StackOptions, data_dir: Path, listener: socket.socket, database: DynamoDBLocal
 ) -> int:
@@ -220,7 +141,7 @@ async def _run(
         raise StackError(str(error)) from None
     poller = _broadcaster(data_dir, database, f"{http_url}/{STAGE}", options.log_level)
     gateway = WebSocketGateway(
-        {route: _handler(path) for route, path in ROUTES.items()},
+        {route: handler(path) for route, path in ROUTES.items()},
         stage=STAGE,
         limits=options.limits,
         web_root=options.web_root,
@@ -239,7 +160,7 @@ async def _run(
         stations = [item.id for item in store.items_of_type(DEFAULT_MEDIA_DAY, "station")]
         info = stack_info(data_dir, http_url, stations)
         info["dynamodb_endpoint"] = database.endpoint
-        _write_json(stack_file(data_dir), info)
+        write_private_json(stack_file(data_dir), info)
         print(banner(info, database.endpoint, data_dir), flush=True)
         background = _background(database, stopping)
         await stopping.wait()
@@ -303,7 +224,7 @@ def _background(database: DynamoDBLocal, stopping: asyncio.Event) -> list[asynci
     """The stack's own loops: the DynamoDB Local watchdog and the expiry sweep."""
     return [
         asyncio.create_task(_watch(database, stopping)),
-        asyncio.create_task(_sweep(_handler(SWEEP_TARGET))),
+        asyncio.create_task(_sweep(handler(SWEEP_TARGET))),
     ]
 
 
@@ -312,7 +233,7 @@ def _cancel(tasks: list[asyncio.Task[None]]) -> None:
         task.cancel()
 
 
-async def _sweep(target: Callable[[dict[str, Any], Any], Any]) -> None:
+async def _sweep(target: Handler) -> None:
     """One expiry sweep pass every `expiry_sweep_seconds`, for as long as the stack runs.
 
     Each pass gets a context with no time left, so the handler makes exactly one pass (on
@@ -327,90 +248,3 @@ async def _sweep(target: Callable[[dict[str, Any], Any], Any]) -> None:
             await asyncio.to_thread(target, {}, LambdaContext("sweep", timeout_seconds=0))
         except Exception:  # a failed pass is retried by the next one
             logger.exception("expiry sweep failed")
-
-
-def stack_info(data_dir: Path, http_url: str, stations: list[str]) -> dict[str, Any]:
-    """What stack.json holds: URLs and ready-to-use tokens for the demo media day."""
-    key = FileKeyProvider(key_file(data_dir)).current_key()
-
-    def token(role: Role, station: str | None = None) -> str:
-        subject = "-".join(filter(None, [role.value, station]))
-        return issue_token(
-            key,
-            role=role,
-            media_day=DEFAULT_MEDIA_DAY,
-            subject=subject,
-            station=station,
-            ttl_seconds=TOKEN_TTL_SECONDS,
-        )
-
-    crew = {station: token(Role.CREW, station) for station in stations}
-    tokens = {"producer": token(Role.PRODUCER), "crew": crew, "kiosk": token(Role.KIOSK)}
-    ws_url = http_url.replace("http://", "ws://", 1) + f"/{STAGE}"
-    links = {
-        "kiosk": f"{http_url}/kiosk?token={tokens['kiosk']}",
-        "crew": {s: f"{http_url}/crew?token={t}" for s, t in crew.items()},
-        "producer": f"{http_url}/producer?token={tokens['producer']}",
-    }
-    return {
-        "ws_url": ws_url,
-        "http_url": http_url,
-        "management_url": f"{http_url}/{STAGE}",
-        "kiosk_url": f"{http_url}/kiosk",
-        "crew_url": f"{http_url}/crew",
-        "media_day": DEFAULT_MEDIA_DAY,
-        "tokens": tokens,
-        "links": links,
-        "pid": os.getpid(),
-        # What a local tool signs `@connections` calls with (stack.json is 0600)
-        "management_credentials": {
-            "access_key_id": LOCAL_ACCESS_KEY_ID,
-            "secret_access_key": local_credentials(data_dir).secret_key,
-            "region": REGION,
-        },
-    }
-
-
-def banner(info: dict[str, Any], dynamodb_endpoint: str, data_dir: Path) -> str:
-    lines = [
-        "",
-        "CBTC Media Day Live: local stack ready",
-        f"  WebSocket API    {info['ws_url']}",
-        f"  Management API   {info['management_url']}/@connections/{{connectionId}}",
-        f"  Kiosk page       {info['links']['kiosk']}",
-        f"  Producer console {info['links']['producer']}",
-    ]
-    for station, link in info["links"]["crew"].items():
-        lines.append(f"  Crew page {station:<6} {link}")
-    lines += [
-        f"  DynamoDB Local   {dynamodb_endpoint}",
-        f"  Data directory   {data_dir}",
-        "",
-        f"  producer token   {info['tokens']['producer']}",
-        f"  kiosk token      {info['tokens']['kiosk']}",
-    ]
-    for station, crew_token in info["tokens"]["crew"].items():
-        lines.append(f"  crew {station:<6} token {crew_token}")
-    lines += [
-        "",
-        f"  More tokens: mediaday token --data-dir {data_dir} --role crew --station st-1",
-        "  Stop with Ctrl-C (data stays in the data directory).",
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def local_credentials(data_dir: Path) -> LocalCredentials:
-    """The stack's AWS credentials: a fixed key id, a random secret kept in the data dir."""
-    secret = ensure_key_file(credentials_file(data_dir)).decode()
-    return LocalCredentials(LOCAL_ACCESS_KEY_ID, secret, REGION)
-
-
-def _write_json(path: Path, value: dict[str, Any]) -> None:
-    """Atomically, readable by this user only: stack.json holds a producer token."""
-    temporary = path.with_suffix(".tmp")
-    temporary.unlink(missing_ok=True)
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(json.dumps(value, indent=2))
-    os.replace(temporary, path)

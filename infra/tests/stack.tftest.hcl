@@ -229,11 +229,11 @@ run "functions_run_their_handlers_with_names_and_arns_only" {
     condition = (
       module.connect.connect.configuration.environment.MEDIADAY_SIGNING_SECRET_ARN == "arn:aws:secretsmanager:us-east-1:123456789012:secret:mediaday-dev/signing-key-AbCdEf" &&
       !contains(keys(module.connect.disconnect.configuration.environment), "MEDIADAY_SIGNING_SECRET_ARN") &&
-      !contains(keys(module.messaging.message.configuration.environment), "MEDIADAY_SIGNING_SECRET_ARN") &&
+      module.messaging.message.configuration.environment.MEDIADAY_SIGNING_SECRET_ARN == "arn:aws:secretsmanager:us-east-1:123456789012:secret:mediaday-dev/signing-key-AbCdEf" &&
       !contains(keys(module.broadcast.broadcast.configuration.environment), "MEDIADAY_SIGNING_SECRET_ARN") &&
       !contains(keys(module.connect.rotate_signing_key.configuration.environment), "MEDIADAY_SIGNING_SECRET_ARN")
     )
-    error_message = "Only $connect knows where the signing key is (the rotation function gets the secret in its event)."
+    error_message = "Only $connect and the message function (pair.approve mints tokens) know where the signing key is (the rotation function gets the secret in its event)."
   }
 
   assert {
@@ -360,12 +360,14 @@ run "each_role_gets_least_privilege" {
 
   assert {
     condition = (
-      [for s in module.connect.connect.policy_statements : s.Resource if contains(s.Action, "secretsmanager:GetSecretValue")] == [["arn:aws:secretsmanager:us-east-1:123456789012:secret:mediaday-dev/signing-key-AbCdEf"]] &&
-      alltrue([for f in [module.connect.disconnect, module.connect.sweep_expired, module.messaging.message, module.broadcast.broadcast] :
+      alltrue([for f in [module.connect.connect, module.messaging.message] :
+        [for s in f.policy_statements : s.Resource if anytrue([for a in s.Action : startswith(a, "secretsmanager:")])] == [["arn:aws:secretsmanager:us-east-1:123456789012:secret:mediaday-dev/signing-key-AbCdEf"]]
+      ]) &&
+      alltrue([for f in [module.connect.disconnect, module.connect.sweep_expired, module.broadcast.broadcast] :
         !anytrue([for s in f.policy_statements : anytrue([for a in s.Action : startswith(a, "secretsmanager:")])])
       ])
     )
-    error_message = "Only $connect, which verifies tokens, may read the signing key (and the rotation function, checked below)."
+    error_message = "Only $connect, which verifies tokens, and the message function, which mints paired screens' tokens, may read the signing key, and only GetSecretValue (the rotation function is checked below)."
   }
 
   assert {

@@ -47,6 +47,11 @@ from mediaday.protocol.liveday import Revoke as Revoke
 from mediaday.protocol.liveday import ScheduleShift as ScheduleShift
 from mediaday.protocol.liveday import SlotArrive as SlotArrive
 from mediaday.protocol.liveday import SlotDone as SlotDone
+from mediaday.protocol.pairing import PairApprove as PairApprove
+from mediaday.protocol.pairing import PairedFrame as PairedFrame
+from mediaday.protocol.pairing import PairReject as PairReject
+from mediaday.protocol.pairing import PairStart as PairStart
+from mediaday.protocol.pairing import PairWatch as PairWatch
 from mediaday.protocol.requests import CallAck as CallAck
 from mediaday.protocol.requests import CallCancel as CallCancel
 from mediaday.protocol.requests import CallPush as CallPush
@@ -103,7 +108,11 @@ Request = Annotated[
     | DeviceLabel
     | DeviceIdentify
     | DeviceRedirect
-    | Revoke,
+    | Revoke
+    | PairStart
+    | PairWatch
+    | PairApprove
+    | PairReject,
     Field(discriminator="action"),
 ]
 

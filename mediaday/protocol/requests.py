@@ -83,11 +83,18 @@ class SlotCreate(RequestBase):
     allow_overlap: bool = False
 
 
+ActualTime = Literal["actual_start", "actual_end"]
+
+
 class SlotUpdate(RequestBase):
+    """`clear` unsets a producer's or crew's actual times (a `null` in `changes` keeps a
+    field as it is, so clearing needs its own word)."""
+
     action: Literal["slot.update"]
     slot_id: Id
     version: Version
-    changes: SlotChanges
+    changes: SlotChanges = Field(default_factory=SlotChanges)
+    clear: list[ActualTime] = Field(default_factory=list, max_length=2)
     allow_overlap: bool = False
 
 

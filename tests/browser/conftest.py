@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Page, sync_playwright
 
+from infra.local.runner import LocalStack
+from tests.browser.console_pages import CONSOLE_TOPICS, open_console
 from tests.browser.scripted import load_client
-from tests.support.stack import local_stack  # noqa: F401 (a fixture, found by name)
+from tests.browser.support import ThreadedClient
 
 CHROMIUM = Path(os.environ.get("MEDIADAY_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -71,3 +73,22 @@ def page(browser_context: BrowserContext) -> Iterator[Page]:
 def js(page: Page) -> Page:
     """A tab with the client's scripts over a scripted WebSocket (tests/browser/scripted.py)."""
     return load_client(page)
+
+
+@pytest.fixture(scope="module")
+def producer(local_stack: LocalStack) -> Iterator[ThreadedClient]:
+    """A Python producer client on the module's stack: sets things up, checks the server."""
+    client = ThreadedClient(local_stack.ws_url, local_stack.token("producer"), CONSOLE_TOPICS)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def console(browser_context: BrowserContext, local_stack: LocalStack) -> Iterator[Page]:
+    """A live producer console at 1280x800; JavaScript errors on it fail the test."""
+    page, errors = open_console(browser_context, local_stack)
+    yield page
+    page.close()
+    assert not errors, f"JavaScript errors on the console: {errors}"

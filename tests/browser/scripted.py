@@ -24,8 +24,10 @@ def page_scripts(page_name: str) -> list[str]:
 
 
 def client_scripts() -> list[Path]:
-    """The scripts the views share: every script of the kiosk page but its own."""
-    return [WEB / name for name in page_scripts("kiosk.html") if name != "kiosk.js"]
+    """The scripts the views share: every script of the kiosk page but its own and the
+    pairing screen (which takes over a page opened without a token)."""
+    own = {"kiosk.js", "pairing.js"}
+    return [WEB / name for name in page_scripts("kiosk.html") if name not in own]
 
 
 def load_client(page: Page) -> Page:

@@ -32,7 +32,7 @@ def test_identify_flashes_the_label_as_text_for_its_seconds(js: Page) -> None:
     assert result["hiddenAfter"] is True
 
 
-def test_a_redirect_sets_a_kiosks_station_and_a_crew_page_ignores_it(js: Page) -> None:
+def test_a_redirect_sets_the_station_of_a_kiosk_and_of_a_crew_tablet(js: Page) -> None:
     result = run(
         js,
         """
@@ -45,10 +45,13 @@ def test_a_redirect_sets_a_kiosks_station_and_a_crew_page_ignores_it(js: Page) -
         makeClient(["schedule"], { token: "mdl1." + crewClaims + ".sig" });
         socket().open();
         socket().deliver({ type: "command", command: "redirect", station_id: "st-3" });
+        // to the crew's own station, where it already is: nothing to do
+        socket().deliver({ type: "command", command: "redirect", station_id: "st-1" });
         return went;
         """,
     )
-    assert len(result) == 1 and result[0].endswith("station=st-2")
+    assert len(result) == 2
+    assert result[0].endswith("station=st-2") and result[1].endswith("station=st-3")
 
 
 def test_a_revoked_screen_says_so_instead_of_reconnecting(js: Page) -> None:

@@ -1,7 +1,7 @@
 """client/web/mediaday.js in Chromium: requests, page assembly, writes, token claims.
 
 Pages may arrive before the ack; a write's ack (or a conflict's current item) is applied
-at once. The same client is tested against the real local stack in test_views.py; the
+at once. The same client is tested against the real local stack in tests/browser/views/; the
 scripted WebSocket and the `js` fixture: tests/browser/scripted.py.
 """
 

@@ -1,66 +1,24 @@
-"""The producer console (/producer) in Chromium against the real local stack.
+"""The producer console (/producer) in Chromium against the real local stack: access, the
+board, the slot editor and its conflict view, the roster, and the laptop/tablet fit (calls,
+shots and the shift are in test_producer_calls_shots.py).
 
 One stack with the demo day serves the module; a Python producer client sets things up
-and checks what the server holds, a Python crew client acknowledges calls.
+and checks what the server holds.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
+from operator import methodcaller
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, ViewportSize, expect
 
 from infra.local.runner import LocalStack
+from tests.browser.console_pages import LAPTOP, TABLET, first_slot, open_console
 from tests.browser.support import ThreadedClient, save_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.slow]
-
-LAPTOP = {"width": 1280, "height": 800}
-TABLET = {"width": 1024, "height": 768}
-KNOBS = "backoff_max_ms=1500&stale_ms=1500"
-
-
-@pytest.fixture(scope="module")
-def producer(local_stack: LocalStack) -> Iterator[ThreadedClient]:
-    client = ThreadedClient(
-        local_stack.ws_url, local_stack.token("producer"), ["roster", "schedule", "calls"]
-    )
-    try:
-        yield client
-    finally:
-        client.close()
-
-
-def _open(
-    context: BrowserContext, stack: LocalStack, query: str = "", size: dict[str, int] = LAPTOP
-) -> tuple[Page, list[str]]:
-    page = context.new_page()
-    page.set_viewport_size(size)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    # A CSP violation (an inline style or script) shows as a console error
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    token = stack.token("producer")
-    page.goto(f"{stack.http_url}/producer?token={token}&{KNOBS}{query}")
-    expect(page.locator("#conn")).to_have_attribute("data-state", "live", timeout=10_000)
-    expect(page.locator("#console")).to_have_attribute("aria-busy", "false")
-    return page, errors
-
-
-@pytest.fixture
-def console(browser_context: BrowserContext, local_stack: LocalStack) -> Iterator[Page]:
-    page, errors = _open(browser_context, local_stack)
-    yield page
-    page.close()
-    assert not errors, f"JavaScript errors on the console: {errors}"
-
-
-def _first_slot(producer: ThreadedClient, station: str) -> Any:
-    return producer.mirror(lambda mirror: mirror.slots(station))[0]
 
 
 def _fill_slot_form(page: Page, station: str, talent: str, start: str, end: str) -> None:
@@ -90,9 +48,9 @@ def test_board_shows_every_station_with_a_now_line(console: Page, producer: Thre
         column = console.locator(f'.pcol[data-station-id="{station.id}"]')
         expect(column.locator("h3")).to_have_text(station.name)
         expect(column.locator(".now-line")).to_have_count(1)
-        slots = producer.mirror(lambda mirror, s=station.id: mirror.slots(s))
+        slots = producer.mirror(methodcaller("slots", station.id))
         expect(column.locator(".pslot")).to_have_count(len(slots))
-    slot = _first_slot(producer, "st-1")
+    slot = first_slot(producer, "st-1")
     talent = producer.item("talent", slot.talent_id)
     expect(console.locator(f'.pslot[data-slot-id="{slot.id}"] .pslot-who')).to_contain_text(
         talent.name
@@ -140,9 +98,9 @@ def test_two_producers_editing_one_slot_nothing_is_lost(
     browser_context: BrowserContext, local_stack: LocalStack, producer: ThreadedClient
 ) -> None:
     # Given two producers (two tabs, each with its own token) with the same slot open
-    slot = _first_slot(producer, "st-3")
-    first, first_errors = _open(browser_context, local_stack)
-    second, second_errors = _open(browser_context, local_stack)
+    slot = first_slot(producer, "st-3")
+    first, first_errors = open_console(browser_context, local_stack)
+    second, second_errors = open_console(browser_context, local_stack)
     for page in (first, second):
         page.click(f'.pslot[data-slot-id="{slot.id}"] .pslot-open')
     # When the first saves a new title, then the second saves another
@@ -201,70 +159,6 @@ def test_an_edit_that_double_books_an_athlete_is_refused_in_words(
     console.click("#slot-close")
 
 
-def test_call_by_shirt_number_is_acked_on_the_crew_side_and_shown(
-    browser_context: BrowserContext, local_stack: LocalStack, producer: ThreadedClient
-) -> None:
-    page, errors = _open(browser_context, local_stack, "&unacked_s=1")
-    talent = next(
-        t for t in producer.mirror(lambda mirror: list(mirror.talent().values())) if t.number
-    )
-    crew = ThreadedClient(local_stack.ws_url, local_stack.token("crew", "st-4"), ["calls"])
-    try:
-        # Two steps: type the shirt number and pick the station, then press Call
-        page.fill("#athlete-filter", talent.number)
-        page.select_option("#call-station", "st-4")
-        row = page.locator(f'#athletes li[data-talent-id="{talent.id}"]')
-        expect(page.locator("#athletes li").first).to_have_attribute("data-talent-id", talent.id)
-        before = {c.id for c in producer.mirror(lambda mirror: mirror.calls())}
-        row.locator("button").click()
-        producer.wait_until(
-            lambda mirror: any(c.id not in before for c in mirror.calls("st-4")), within=5
-        )
-        call_id = next(
-            c.id for c in producer.mirror(lambda m: m.calls("st-4")) if c.id not in before
-        )
-        assert producer.item("call", call_id).talent_id == talent.id
-        board_row = page.locator(f'.pcall[data-call-id="{call_id}"]')
-        expect(board_row).to_have_attribute("data-state", "pending")
-        # Nobody acknowledges within the (1 s) limit: the call is highlighted
-        expect(board_row).to_have_class("pcall is-overdue", timeout=4000)
-        # The crew acknowledges: the console shows who and the new state within 1 s
-        crew.wait_until(lambda mirror: mirror.get("call", call_id) is not None, within=5)
-        call = crew.item("call", call_id)
-        started = time.monotonic()
-        crew.write("call.ack", call_id=call_id, version=call.version, state="en-route")
-        row = page.locator(f'.pcall[data-call-id="{call_id}"]')
-        expect(row).to_have_attribute("data-state", "en-route", timeout=1000)
-        shown_after = time.monotonic() - started
-        expect(row).to_contain_text("en route by e2e-crew-st-4")
-        expect(row).not_to_have_class("pcall is-overdue")
-        print(f"crew ack -> console: {shown_after * 1000:.0f} ms")
-        # Cancel from the board
-        row.locator("button", has_text="Cancel").click()
-        expect(row).to_have_attribute("data-state", "cancelled")
-        expect(row).to_contain_text("cancelled by e2e-producer")
-        producer.wait_until(
-            lambda mirror: str(mirror.get("call", call_id).state) == "cancelled", within=5
-        )
-    finally:
-        crew.close()
-        page.close()
-    assert not errors, errors
-
-
-def test_call_from_a_slot_is_one_click(console: Page, producer: ThreadedClient) -> None:
-    slot = _first_slot(producer, "st-2")
-    before = {c.id for c in producer.mirror(lambda mirror: mirror.calls())}
-    console.click(f'.pslot[data-slot-id="{slot.id}"] .pslot-call')
-    producer.wait_until(
-        lambda mirror: any(
-            c.id not in before and c.talent_id == slot.talent_id and c.station_id == "st-2"
-            for c in mirror.calls()
-        ),
-        within=5,
-    )
-
-
 def test_roster_creates_and_edits_stations_and_talent(
     console: Page, producer: ThreadedClient
 ) -> None:
@@ -296,96 +190,11 @@ def test_roster_creates_and_edits_stations_and_talent(
     )
 
 
-def test_shift_a_station_from_now_shows_it_running_late(
-    console: Page, producer: ThreadedClient
-) -> None:
-    # Given st-4's slots that start from now on (2 min keeps the demo's 2-min gaps intact)
-    now = datetime.now(UTC)
-    later = {
-        s.id: s.starts_at
-        for s in producer.mirror(lambda mirror: mirror.slots("st-4"))
-        if s.starts_at >= now + timedelta(seconds=30)
-    }
-    assert later
-    column = console.locator('.pcol[data-station-id="st-4"]')
-    # When the producer types 2 in the column's shift control and presses Enter
-    column.locator("input.shift-minutes").fill("2")
-    column.locator("input.shift-minutes").press("Enter")
-    # Then every later slot moved by 2 minutes, and the board says so
-    expect(column.locator(".shift-outcome")).to_contain_text("slots moved")
-    producer.wait_until(
-        lambda mirror: all(
-            mirror.get("slot", sid).starts_at == start + timedelta(minutes=2)
-            for sid, start in later.items()
-        ),
-        within=5,
-    )
-    first = min(later, key=lambda sid: later[sid])
-    expect(column.locator(f'.pslot[data-slot-id="{first}"] .flag-late')).to_have_text(
-        "running 2 min late"
-    )
-
-
-def test_shot_list_add_edit_reorder_delete_with_progress(
-    console: Page, local_stack: LocalStack
-) -> None:
-    crew = ThreadedClient(local_stack.ws_url, local_stack.token("crew", "st-1"), ["shots:st-1"])
-    try:
-        talent = "t-1"
-        # Something is chosen from the start: a station and an athlete
-        expect(console.locator("#shots-station")).not_to_have_value("")
-        expect(console.locator("#shots-talent")).not_to_have_value("")
-        console.select_option("#shots-station", "st-1")
-        console.select_option("#shots-talent", talent)
-        listed = console.locator("#shot-list li[data-shot-id]")
-        existing = sum(
-            1 for s in crew.mirror(lambda mirror: mirror.shots("st-1")) if s.talent_id == talent
-        )
-        expect(listed).to_have_count(existing)  # the station's shots have arrived
-        for text in ("Console shot A", "Console shot B"):
-            console.fill("#shot-text", text)
-            console.press("#shot-text", "Enter")
-            expect(console.locator(f'#shot-list li:has-text("{text}")')).to_have_count(1)
-        expect(listed).to_have_count(existing + 2)
-        # Reorder: B above A
-        console.click('#shot-list li:has-text("Console shot B") button:text-is("↑")')
-        expect(listed.nth(existing)).to_contain_text("Console shot B")
-        expect(listed.nth(existing + 1)).to_contain_text("Console shot A")
-        # Edit A's description
-        console.click('#shot-list li:has-text("Console shot A") button:text-is("Edit")')
-        console.fill("#shot-text", "Console shot A, wider")
-        console.click("#shot-save")
-        expect(console.locator('#shot-list li:has-text("Console shot A, wider")')).to_have_count(1)
-        # Progress follows the crew's taps
-        shot_id = str(
-            console.locator('#shot-list li:has-text("Console shot B")').get_attribute(
-                "data-shot-id"
-            )
-        )
-        crew.wait_until(lambda mirror: mirror.get("shot", shot_id) is not None, within=5)
-        shot = crew.item("shot", shot_id)
-        done_before = sum(
-            1
-            for s in crew.mirror(lambda mirror: mirror.shots("st-1"))
-            if s.talent_id == talent and str(s.status) != "pending"
-        )
-        crew.write("shot.set_status", shot_id=shot_id, version=shot.version, status="captured")
-        expect(console.locator("#shots-progress")).to_have_text(
-            f"{done_before + 1} of {existing + 2} done"
-        )
-        # Delete B
-        console.click('#shot-list li:has-text("Console shot B") button:text-is("Delete")')
-        expect(listed).to_have_count(existing + 1)
-        crew.wait_until(lambda mirror: mirror.get("shot", shot_id) is None, within=5)
-    finally:
-        crew.close()
-
-
 @pytest.mark.parametrize("size", [LAPTOP, TABLET], ids=["1280x800", "1024x768"])
 def test_console_fits_laptop_and_tablet_without_horizontal_scroll(
-    browser_context: BrowserContext, local_stack: LocalStack, size: dict[str, int]
+    browser_context: BrowserContext, local_stack: LocalStack, size: ViewportSize
 ) -> None:
-    page, errors = _open(browser_context, local_stack, size=size)
+    page, errors = open_console(browser_context, local_stack, size=size)
     widths = page.evaluate(
         "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     )
@@ -395,6 +204,10 @@ def test_console_fits_laptop_and_tablet_without_horizontal_scroll(
     save_screenshot(page, f"producer-calls-{size['width']}x{size['height']}")
     page.locator("#shots-section").scroll_into_view_if_needed()
     save_screenshot(page, f"producer-shots-roster-{size['width']}x{size['height']}")
+    for section in ("notices", "devices"):
+        page.locator(f"#{section}-section").scroll_into_view_if_needed()
+        save_screenshot(page, f"producer-{section}-{size['width']}x{size['height']}")
+    expect(page.locator('.dev-group[data-group="producer"] .flag')).to_have_text("this console")
     # Keyboard: a slot's edit button opens the editor on Enter, Escape closes it
     page.locator(".pslot-open").first.focus()
     page.keyboard.press("Enter")

@@ -35,9 +35,10 @@ module "on_connect" {
 
   policy_statements = [
     {
+      # UpdateItem: a pairing screen's per-source counter (docs/security.md).
       Sid      = "RecordConnection"
       Effect   = "Allow"
-      Action   = ["dynamodb:PutItem"]
+      Action   = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
       Resource = [var.service.shared.connections_table_arn]
     },
     {
@@ -68,9 +69,10 @@ module "on_disconnect" {
 
   policy_statements = [
     {
+      # DeleteItem: a screen that left while waiting to be paired.
       Sid      = "RemoveConnection"
       Effect   = "Allow"
-      Action   = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchWriteItem"]
+      Action   = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem"]
       Resource = [var.service.shared.connections_table_arn]
     },
     {

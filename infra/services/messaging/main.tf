@@ -1,7 +1,8 @@
 # $default: the protocol. Reads the caller's connection record, keeps subscriptions and the
 # rate counter (connections table), reads and writes coordination items in transactions,
 # and posts snapshot and sync pages to the caller through the Management API.
-# It never verifies tokens, so it gets no access to the signing key.
+# It never verifies a caller's token, but device pairing (pair.approve) mints the paired
+# screen's token, so it reads the signing key (and knows where it is) like $connect.
 
 locals {
   # revoke and expiry close connections: exactly DELETE on this stage's @connections.
@@ -16,6 +17,7 @@ module "on_message" {
   handler              = "messaging.handler.on_message"
   reserved_concurrency = var.reserved_concurrency
   service              = var.service
+  environment          = { MEDIADAY_SIGNING_SECRET_ARN = var.signing_secret_arn }
 
   policy_statements = [
     {
@@ -26,7 +28,8 @@ module "on_message" {
         "dynamodb:Query",
         "dynamodb:UpdateItem",
         "dynamodb:BatchWriteItem",
-        "dynamodb:PutItem", # a revocation
+        "dynamodb:PutItem",    # a revocation, a pairing code
+        "dynamodb:DeleteItem", # a paired or replaced pairing code, a paired screen
       ]
       Resource = [var.service.shared.connections_table_arn]
     },
@@ -60,6 +63,12 @@ module "on_message" {
       Effect   = "Allow"
       Action   = ["execute-api:ManageConnections"]
       Resource = [local.close_connections]
+    },
+    {
+      Sid      = "MintPairedTokens"
+      Effect   = "Allow"
+      Action   = ["secretsmanager:GetSecretValue"]
+      Resource = [var.signing_secret_arn]
     },
   ]
 }

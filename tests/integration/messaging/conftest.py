@@ -56,7 +56,7 @@ class Client:
         event = message_event(self.connection_id, body, raw=raw)
         response = on_message(event, LambdaContext("test-function"), poster=self.poster)
         assert response["statusCode"] == 200
-        frame = json.loads(response["body"])
+        frame: dict[str, Any] = json.loads(response["body"])
         self.replies.append(frame)
         return frame
 
@@ -141,9 +141,17 @@ MESSAGES: dict[str, dict[str, Any]] = {
     "device.identify": {"connection_id": "c-kiosk", "seconds": 3},
     "device.redirect": {"connection_id": "c-kiosk", "station_id": "st-2"},
     "revoke": {"subject": "tv-9"},
+    # pairing: no screen waits here (test_pairing.py pairs one), so codes are unknown
+    "pair.start": {},
+    "pair.watch": {},
+    "pair.approve": {"code": "abc-def", "role": "kiosk"},
+    "pair.reject": {"code": "ABCDEF"},
 }
 # Actions on connections, not coordination items: they write no item.
-DEVICE_ACTIONS = frozenset({"device.label", "device.identify", "device.redirect", "revoke"})
+DEVICE_ACTIONS = frozenset(
+    {"device.label", "device.identify", "device.redirect", "revoke"}
+    | {"pair.start", "pair.watch", "pair.approve", "pair.reject"}
+)
 
 
 # What a producer does first so that an action's MESSAGES entry applies (it needs an item

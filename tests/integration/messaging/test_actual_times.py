@@ -68,3 +68,34 @@ def test_a_crew_may_not_correct_times_through_slot_update(roster, clients):
         changes={"actual_start": "2026-11-25T14:00:00Z"},
     )
     assert reply["code"] == "forbidden"
+
+
+def test_a_producer_clears_a_mistaken_done_then_arrival_and_the_crew_marks_again(
+    roster, clients, coordination_store, coordination_rows
+):
+    # Given a slot marked arrived and done (by mistake: the athlete is still there)
+    crew, producer = clients["crew"], clients["producer"]
+    crew.request("slot.arrive", slot_id="sl-1", version=1)
+    crew.request("slot.done", slot_id="sl-1", version=2)
+    # When the producer clears the arrival but leaves the done mark: refused, nothing written
+    before = coordination_rows()
+    orphan = producer.request("slot.update", slot_id="sl-1", version=3, clear=["actual_start"])
+    assert orphan["code"] == "invalid" and "actual_end" in orphan["message"]
+    both = producer.request(
+        "slot.update",
+        slot_id="sl-1",
+        version=3,
+        changes={"actual_end": "2026-11-25T14:20:00Z"},
+        clear=["actual_end"],
+    )
+    assert both["code"] == "invalid" and "both set" in both["message"]
+    assert coordination_rows() == before
+    # When it clears the done mark alone (no `changes` needed)
+    cleared = producer.request("slot.update", slot_id="sl-1", version=3, clear=["actual_end"])
+    assert cleared["type"] == "ack" and "actual_end" not in cleared["item"], cleared
+    slot = coordination_store.get(MEDIA_DAY, "slot", "sl-1")
+    assert slot.actual_start is not None and slot.actual_end is None
+    # Then both can go, and the crew marks the arrival afresh
+    producer.request("slot.update", slot_id="sl-1", version=4, clear=["actual_start"])
+    again = crew.request("slot.arrive", slot_id="sl-1", version=5)
+    assert again["type"] == "ack", again

@@ -36,6 +36,13 @@ ALLOWED = {
     "crew": set(READ_ACTIONS) | {"shot.set_status", "call.ack", "slot.arrive", "slot.done"},
     "kiosk": set(READ_ACTIONS),
 }
+# A producer's pairing without a screen waiting (test_pairing.py pairs one); `pair.start`
+# is for screens without a token.
+PRODUCER_REFUSALS = {
+    "pair.start": "invalid",
+    "pair.approve": "pairing_code_unknown",
+    "pair.reject": "pairing_code_unknown",
+}
 
 
 def test_every_action_has_a_scenario():
@@ -62,6 +69,10 @@ def test_each_action_as_each_role(
         return
     if action == "ping":
         assert reply["type"] == "pong"
+        return
+    if action in PRODUCER_REFUSALS:
+        assert (reply["type"], reply["code"]) == ("error", PRODUCER_REFUSALS[action]), reply
+        assert coordination_rows() == before
         return
     assert reply["type"] == "ack" and reply["action"] == action, reply
     if action in READ_ACTIONS or action in DEVICE_ACTIONS:

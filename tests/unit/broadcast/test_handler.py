@@ -6,9 +6,9 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from broadcast.handler import on_stream
+from broadcast.outcomes import BatchFailed
 from infra.local.events import LambdaContext
 from mediaday.errors import DeliveryRefused, DeliveryThrottled
 from mediaday.models import Shot, Slot
@@ -130,7 +130,7 @@ def test_a_failed_record_without_a_sequence_number_fails_the_whole_batch(shard, 
     poster = RecordingPoster(script=lambda cid, frame, attempt: DeliveryRefused("403"))
     record = shard.insert(shot(1))
     del record["dynamodb"]["SequenceNumber"]
-    with pytest.raises(BatchProcessingError, match="no SequenceNumber"):
+    with pytest.raises(BatchFailed, match="no SequenceNumber"):
         run(stream_event(record), directory, poster)
 
 

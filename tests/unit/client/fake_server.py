@@ -1,21 +1,18 @@
 """A small in-process server that speaks the protocol frames, for the client's unit tests.
 
-It keeps items in memory with `version` and `rev` like the coordination store, answers
-ping/subscribe/sync/unsubscribe and the writes the client and CLI use, recognises a retried
-request by its key, and pushes `event` frames to subscribers like the broadcaster. Knobs
-let a test break it on purpose: stop answering pings, swallow answers, drop connections,
-send the ack before the pages, lose events, refuse tokens.
+It keeps items in memory like the coordination store (`fake_store.py`), answers
+ping/subscribe/sync/unsubscribe and the writes the client and CLI use, and pushes `event`
+frames to subscribers like the broadcaster. Knobs let a test break it on purpose: stop
+answering pings, swallow answers, drop connections, send the ack before the pages, lose
+events, refuse tokens. Who it admits and what it starts with: `fake_day.py` (re-exported
+here, so tests import everything from this module).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import hashlib
 import json
-import time
-from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -31,46 +28,43 @@ from mediaday.models import parse_item
 from mediaday.protocol import Request
 from mediaday.topics import parse_topic, topics_of
 from tests.support.client_options import FAST
+from tests.unit.client.fake_day import (
+    CREW_TOKEN,
+    KIOSK_TOKEN,
+    MEDIA_DAY,
+    PRODUCER_TOKEN,
+    SLOT,
+    Caller,
+    known_tokens,
+    make_token,
+    roster,
+)
+from tests.unit.client.fake_liveday import devices_snapshot
+from tests.unit.client.fake_store import FakeStore
 
-MEDIA_DAY = "cbtc-2026"
+__all__ = [
+    "CREW_TOKEN",
+    "KIOSK_TOKEN",
+    "MEDIA_DAY",
+    "PRODUCER_TOKEN",
+    "SLOT",
+    "Caller",
+    "FakeServer",
+    "client_for",
+    "make_token",
+    "roster",
+]
+
 _REQUESTS: TypeAdapter[Any] = TypeAdapter(Request)
-_NEW_FIELD = {"create": "slot", "add": "shot", "push": "call"}
 
 
-@dataclass(frozen=True)
-class Caller:
-    subject: str
-    role: str
-    station: str | None = None
-
-
-def make_token(role: str, subject: str, station: str | None = None) -> str:
-    """A token shaped like the real ones (claims readable), with a fake signature: the fake
-    server admits it by exact match, the CLI reads its station claim."""
-    claims = {"role": role, "md": MEDIA_DAY, "sub": subject, "iat": 0, "exp": 2**31, "kid": "k"}
-    if station:
-        claims["st"] = station
-    payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
-    return f"mdl1.{payload}.fake-signature"
-
-
-PRODUCER_TOKEN = make_token("producer", "producer")
-CREW_TOKEN = make_token("crew", "crew-st-1", "st-1")
-KIOSK_TOKEN = make_token("kiosk", "kiosk")
-
-
-class FakeServer:
+class FakeServer(FakeStore):
     def __init__(self, *, page_size: int = 2, clock_offset: float = 0.0) -> None:
-        self.tokens: dict[str, Caller] = {
-            PRODUCER_TOKEN: Caller("producer", "producer"),
-            CREW_TOKEN: Caller("crew-st-1", "crew", "st-1"),
-            KIOSK_TOKEN: Caller("kiosk", "kiosk"),
-        }
-        self.items: dict[tuple[str, str], dict[str, Any]] = {}
-        self.rev = 0
+        super().__init__(clock_offset=clock_offset)
+        self.tokens: dict[str, Caller] = known_tokens()
         self.page_size = page_size
-        self.clock_offset = clock_offset
         self.requests: list[dict[str, Any]] = []
+        self.devices: list[dict[str, Any]] = []  # what the `devices` topic shows producers
         self.subscriptions: dict[ServerConnection, set[str]] = {}
         # topics each connection subscribed with events="batched": pushed as `events`
         self.batched: dict[ServerConnection, set[str]] = {}
@@ -80,7 +74,6 @@ class FakeServer:
         self.answer_pings = True
         self.answer_requests = True
         self.ack_before_pages = False
-        self.lose_events = False
         self.drop_after_write = 0  # apply the next N writes, then drop the link unanswered
         self.fail_next: dict[str, tuple[str, str]] = {}  # action -> (code, message), once
         self.ignore_next = 0  # leave the next N requests other than pings unanswered
@@ -121,9 +114,6 @@ class FakeServer:
     def connections(self) -> list[ServerConnection]:
         return list(self.subscriptions)
 
-    def now_ms(self) -> int:
-        return int((time.time() + self.clock_offset) * 1000)
-
     def _check_token(self, connection: ServerConnection, request: HttpRequest) -> Response | None:
         self.handshakes += 1
         token = parse_qs(urlsplit(request.path).query).get("token", [""])[0]
@@ -148,62 +138,27 @@ class FakeServer:
             self.batched.pop(ws, None)
             self.callers.pop(ws, None)
 
-    # -- data ------------------------------------------------------------------------------
-    def put(self, item: dict[str, Any], *, broadcast: bool = True) -> dict[str, Any]:
-        """Store a change (as a producer would) and push it to subscribers."""
-        key = (item["type"], item["id"])
-        old = self.items.get(key)
-        self.rev += 1
-        stored = {
-            "media_day": MEDIA_DAY,
-            **item,
-            "version": (old["version"] if old else 0) + 1,
-            "rev": self.rev,
-            "updated_at": self.now_ms(),
-        }
-        stored = parse_item(stored).model_dump(mode="json", exclude_none=True)
-        self.items[key] = stored
-        if broadcast and not self.lose_events:
-            self._broadcast(old, stored)
-        return stored
-
-    def delete(self, item_type: str, item_id: str) -> dict[str, Any]:
-        return self.put({**self.items[(item_type, item_id)], "deleted": True})
-
-    def live(self, item_type: str) -> list[dict[str, Any]]:
-        return [i for (t, _), i in self.items.items() if t == item_type and not i["deleted"]]
-
+    # -- pushes ----------------------------------------------------------------------------
     def _broadcast(self, old: dict[str, Any] | None, new: dict[str, Any]) -> None:
         topics = topics_of(parse_item(new))
         if old is not None:
             topics |= topics_of(parse_item(old))
-        change = "deleted" if new["deleted"] else ("updated" if old else "created")
+        change = {
+            "change": "deleted" if new["deleted"] else ("updated" if old else "created"),
+            "item_type": new["type"],
+            "item_id": new["id"],
+            "item": new,
+            "version": new["version"],
+            "rev": new["rev"],
+        }
         for ws, subscribed in list(self.subscriptions.items()):
             batched = sorted(topics & subscribed & self.batched.get(ws, set()))
             if batched:
-                entry = {
-                    "topics": batched,
-                    "change": change,
-                    "item_type": new["type"],
-                    "item_id": new["id"],
-                    "item": new,
-                    "version": new["version"],
-                    "rev": new["rev"],
-                }
+                entry = {"topics": batched, **change}
                 frame = {"type": "events", "changes": [entry], "server_time": self.now_ms()}
                 asyncio.get_running_loop().create_task(self._send(ws, frame))
             for topic in sorted(topics & subscribed - set(batched)):
-                frame = {
-                    "type": "event",
-                    "topic": topic,
-                    "change": change,
-                    "item_type": new["type"],
-                    "item_id": new["id"],
-                    "item": new,
-                    "version": new["version"],
-                    "rev": new["rev"],
-                    "server_time": self.now_ms(),
-                }
+                frame = {"type": "event", "topic": topic, **change, "server_time": self.now_ms()}
                 asyncio.get_running_loop().create_task(self._send(ws, frame))
 
     async def _send(self, ws: ServerConnection, frame: dict[str, Any]) -> None:
@@ -257,6 +212,11 @@ class FakeServer:
                 await self._send(ws, self._error(request.id, "invalid", f"unknown topic {name}"))
                 return
             specs.append(spec)
+        if request.action == "subscribe" and "devices" in request.topics:
+            devices = devices_snapshot(self, self.callers[ws])
+            if isinstance(devices, str):
+                await self._send(ws, self._error(request.id, "forbidden", devices))
+                return
         if request.action == "subscribe":
             self.subscriptions[ws] |= {spec.name for spec in specs}
             if request.events == "batched":
@@ -268,8 +228,9 @@ class FakeServer:
                     for i in sorted(self.items.values(), key=lambda i: (i["type"], i["id"]))
                     if not i["deleted"] and spec.holds(parse_item(i))
                 ]
-                chunks = [held[n : n + self.page_size] for n in range(0, len(held), self.page_size)]
-                runs.extend((spec.name, chunk) for chunk in chunks or [[]])
+                if spec.name == "devices":
+                    held = list(self.devices)
+                runs.extend((spec.name, chunk) for chunk in self._pages(held))
         else:
             if request.since > self.rev:
                 await self._send(ws, self._error(request.id, "resync_required", "ahead"))
@@ -283,10 +244,7 @@ class FakeServer:
                 ),
                 key=lambda i: i["rev"],
             )
-            chunks = [
-                changed[n : n + self.page_size] for n in range(0, len(changed), self.page_size)
-            ]
-            runs = [(None, chunk) for chunk in chunks or [[]]]
+            runs = [(None, chunk) for chunk in self._pages(changed)]
         frames = []
         for number, (topic, chunk) in enumerate(runs, 1):
             page: dict[str, Any] = {
@@ -304,149 +262,10 @@ class FakeServer:
         for frame in [ack, *frames] if self.ack_before_pages else [*frames, ack]:
             await self._send(ws, frame)
 
-    def _batch(self, caller: Caller, request: Any) -> dict[str, Any]:
-        """Every write or none (the table is restored on a refusal); events go out only
-        once all are applied, like one transaction's stream records."""
-        saved_items, saved_rev, lose = dict(self.items), self.rev, self.lose_events
-        self.lose_events = True
-        items, duplicates, changes = [], [], []
-        try:
-            for n, write in enumerate(request.writes):
-                answer = self._write(caller, write)
-                if answer["type"] == "error":
-                    self.items, self.rev = saved_items, saved_rev
-                    return self._error(
-                        request.id,
-                        answer["code"],
-                        f"writes[{n}] {write.action}: {answer['message']}",
-                        current=answer.get("current"),
-                    )
-                if answer.get("duplicate"):
-                    duplicates.append(n)
-                else:
-                    changes.append(answer["item"])
-                items.append(answer["item"])
-        finally:
-            self.lose_events = lose
-        if not self.lose_events:
-            for item in changes:
-                old = saved_items.get((item["type"], item["id"]))
-                self._broadcast(old, item)
-        return self._ack(
-            request,
-            items=items,
-            rev=self.rev,
-            duplicates=duplicates or None,
-            duplicate=True if len(duplicates) == len(items) else None,
-        )
-
-    def _write(self, caller: Caller, request: Any) -> dict[str, Any]:
-        if request.action == "batch":
-            return self._batch(caller, request)
-        key = f"{caller.subject}/{request.id}"
-        for item in self.items.values():
-            if item.get("request_key") == key:
-                return self._ack(request, item=item, version=item["version"], duplicate=True)
-        action: str = request.action
-        if caller.role == "kiosk" or (
-            caller.role == "crew" and action not in ("call.ack", "shot.set_status")
-        ):
-            return self._error(request.id, "forbidden", f"a {caller.role} may not {action}")
-        kind, _, verb = action.partition(".")
-        if verb in ("create", "add", "push") or (verb == "put" and request.version is None):
-            fields = getattr(
-                request, {"create": "slot", "add": "shot", "push": "call"}.get(verb, kind)
-            )
-            item = {"type": kind, **fields.model_dump(mode="json", exclude_none=True)}
-            if "id" not in item:
-                digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-                item["id"] = f"{ {'slot': 'sl', 'shot': 'sh', 'call': 'ca'}[kind] }-{digest}"
-            missing = self._missing_reference(item)
-            if missing:
-                return self._error(request.id, "not_found", missing)
-            current = self.items.get((kind, item["id"]))
-            if current is not None and not current["deleted"]:
-                return self._error(request.id, "conflict", "exists", current=current)
-            stored = self.put({**item, "request_key": key})
-            return self._ack(request, item=stored, version=stored["version"], rev=stored["rev"])
-        item_id = getattr(request, f"{kind}_id", None) or getattr(request, kind).id
-        current = self.items.get((kind, item_id))
-        if current is None or current["deleted"]:
-            return self._error(request.id, "not_found", f"no {kind} {item_id}")
-        if caller.role == "crew" and current.get("station_id") != caller.station:
-            return self._error(request.id, "forbidden", "not your station")
-        if current["version"] != request.version:
-            return self._error(
-                request.id, "conflict", f"stale version {request.version}", current=current
-            )
-        changes: dict[str, Any]
-        if verb == "update":
-            changes = request.changes.model_dump(mode="json", exclude_none=True)
-        elif verb == "move":
-            changes = request.model_dump(
-                mode="json", exclude_none=True, include={"station_id", "starts_at", "ends_at"}
-            )
-        elif verb == "set_status":
-            changes = {"status": request.status}
-        elif verb == "ack":
-            if current["state"] in ("done", "cancelled"):
-                return self._error(request.id, "invalid_state", f"the call is {current['state']}")
-            changes = {"state": request.state, "acked_by": caller.subject}
-        elif verb == "cancel":
-            changes = {"state": "cancelled"}
-        elif verb == "put":
-            changes = getattr(request, kind).model_dump(mode="json")
-        else:
-            changes = {"deleted": True}
-        merged = {**current, **changes}
-        missing = self._missing_reference(merged)
-        if missing:
-            return self._error(request.id, "not_found", missing)
-        stored = self.put({**merged, "request_key": key})
-        return self._ack(request, item=stored, version=stored["version"], rev=stored["rev"])
-
-    def _missing_reference(self, item: dict[str, Any]) -> str:
-        for field, kind in (("station_id", "station"), ("talent_id", "talent")):
-            ref = item.get(field)
-            found = self.items.get((kind, ref)) if ref else None
-            if ref and (found is None or found["deleted"]):
-                return f"no {kind} {ref!r} on the roster"
-        return ""
-
-    def _ack(self, request: Any, **fields: Any) -> dict[str, Any]:
-        frame = {"type": "ack", "id": request.id, "action": request.action, **fields}
-        return {k: v for k, v in frame.items() if v is not None} | {"server_time": self.now_ms()}
-
-    def _error(
-        self, request_id: Any, code: str, message: str, current: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        frame = {"type": "error", "id": request_id, "code": code, "message": message}
-        if current is not None:
-            frame["current"] = current
-        return frame | {"server_time": self.now_ms()}
-
-
-def roster() -> list[dict[str, Any]]:
-    """A small media day: two stations, three talent."""
-    return [
-        {"type": "day", "id": MEDIA_DAY, "name": "CBTC Media Day 2026", "timezone": "UTC"},
-        {"type": "station", "id": "st-1", "name": "Interview Room 1", "kind": "interview"},
-        {"type": "station", "id": "st-2", "name": "Photo Booth", "kind": "photo"},
-        {"type": "talent", "id": "t-12", "name": "Jane Doe", "number": "12", "team": "Blue"},
-        {"type": "talent", "id": "t-7", "name": "John Roe", "number": "7", "team": "Red"},
-        {"type": "talent", "id": "t-3", "name": "Ada Poe", "number": "3", "team": "Blue"},
-    ]
-
-
-# One slot of station st-1, for tests that need an item to change, move or lose.
-SLOT = {
-    "type": "slot",
-    "id": "sl-1",
-    "station_id": "st-1",
-    "talent_id": "t-12",
-    "starts_at": "2026-05-04T09:00:00Z",
-    "ends_at": "2026-05-04T09:15:00Z",
-}
+    def _pages(self, items: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+        """Items in pages of `page_size`; nothing is one empty page."""
+        size = self.page_size
+        return [items[n : n + size] for n in range(0, len(items), size)] or [[]]
 
 
 def client_for(server: FakeServer, token: str = PRODUCER_TOKEN, **kwargs: Any) -> MediaDayClient:

@@ -178,3 +178,25 @@ async def test_a_row_with_two_steps_sends_its_second_step_in_a_second_batch(serv
     assert [[w["action"] for w in b["writes"]] for b in batches] == [["slot.move"], ["slot.update"]]
     assert batches[1]["writes"][0]["version"] == batches[0]["writes"][0]["version"] + 1
     assert result.updated == 1
+
+
+async def test_a_batch_carries_one_athletes_rows_side_by_side_and_a_refusal_keeps_its_line(server):
+    # Given rows in station order that alternate between two athletes
+    rows = day_rows(6).splitlines(keepends=True)
+    text = "".join(r.replace("t-12", "t-7") if n % 2 else r for n, r in enumerate(rows))
+    plans = plans_for(text, Mirror())
+    async with MediaDayClient(server.url, PRODUCER_TOKEN, options=FAST) as client:
+        result = await apply_plans(client, plans)
+        (batch,) = [r for r in server.requests if r["action"] == "batch"]
+        # Then the server reads each athlete once: their writes arrive grouped
+        athletes = [w["slot"]["talent_id"] for w in batch["writes"]]
+        assert athletes == ["t-12"] * 3 + ["t-7"] * 3 and result.created == 6
+        # And a refused write still names the line of its own row (sorted first here)
+        bad = plans_for(
+            ROW.replace("sl-1", "sl-9") + ROW.replace("sl-1", "sl-8").replace("t-12", "t-000"),
+            Mirror(),
+        )
+        refused = await apply_plans(client, bad)
+    assert [str(f) for f in refused.failures] == [
+        "line 3: not_found: no talent 't-000' on the roster"
+    ]

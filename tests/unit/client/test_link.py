@@ -9,7 +9,7 @@ import pytest
 from client.connection import MediaDayClient
 from client.errors import ServerUnreachable, TokenRefused
 from client.events import ConnectionState, StateChanged
-from client.link import url_with_token
+from client.link import confirmed_silent, url_with_token
 from tests.support.client_options import FAST, fast
 from tests.unit.client.fake_server import client_for
 
@@ -48,8 +48,8 @@ async def test_a_silent_link_is_detected_when_nothing_comes_back_and_the_client_
         server.silence()
         started = asyncio.get_running_loop().time()
         await client.wait_until(lambda: client.state is ConnectionState.RECONNECTING, 2)
-        # Then it notices within heartbeat + pong timeout
-        assert asyncio.get_running_loop().time() - started < 0.15 + 0.3 + 0.3
+        # Then it notices within heartbeat + pong timeout + the confirming probe's grace
+        assert asyncio.get_running_loop().time() - started < 0.15 + 0.3 + 0.15 + 0.3
         assert "no pong" in states[0].reason
         server.lose_events = False
         await client.wait_until(lambda: client.state is ConnectionState.CONNECTED, 3)
@@ -97,3 +97,32 @@ async def test_a_slow_snapshot_on_a_live_new_link_is_waited_for_not_reconnected(
         assert client.state is ConnectionState.CONNECTED
         assert server.handshakes == 1
         assert client.mirror.items()
+
+
+class _QuietLink:
+    """A link on which nothing was heard; its next WebSocket ping is answered by `answer`."""
+
+    heard_at = 0.0
+
+    def __init__(self, answer: asyncio.Future[float]) -> None:
+        self.answer = answer
+
+    async def probe(self) -> asyncio.Future[float]:
+        return self.answer
+
+
+async def test_a_late_websocket_pong_within_the_grace_is_not_silence():
+    # Given a link that looked silent (a client whose own loop stalled): the confirming
+    # probe's pong comes back within the grace
+    loop = asyncio.get_running_loop()
+    pong: asyncio.Future[float] = loop.create_future()
+    loop.call_later(0.05, pong.set_result, 0.05)
+    assert not await confirmed_silent(_QuietLink(pong), loop.time(), None, grace=1.0)  # type: ignore[arg-type]
+
+
+async def test_a_link_quiet_through_the_grace_is_silent():
+    loop = asyncio.get_running_loop()
+    never: asyncio.Future[float] = loop.create_future()
+    started = loop.time()
+    assert await confirmed_silent(_QuietLink(never), started, None, grace=0.1)  # type: ignore[arg-type]
+    assert 0.1 <= loop.time() - started < 0.5

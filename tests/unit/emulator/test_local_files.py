@@ -6,8 +6,9 @@ from __future__ import annotations
 import os
 import stat
 
+from infra.local.handlers import local_credentials
 from infra.local.layout import credentials_file
-from infra.local.stack import _write_json, local_credentials
+from infra.local.stackfile import write_private_json
 from mediaday.keys import ensure_key_file
 
 
@@ -18,8 +19,8 @@ def _mode(path) -> int:
 def test_stack_json_is_written_0600_whatever_the_umask(tmp_path):
     previous = os.umask(0o022)
     try:
-        _write_json(tmp_path / "stack.json", {"tokens": {"producer": "secret"}})
-        _write_json(tmp_path / "stack.json", {"tokens": {"producer": "again"}})  # rewritten
+        write_private_json(tmp_path / "stack.json", {"tokens": {"producer": "secret"}})
+        write_private_json(tmp_path / "stack.json", {"tokens": {"producer": "again"}})  # rewritten
     finally:
         os.umask(previous)
     assert _mode(tmp_path / "stack.json") == 0o600

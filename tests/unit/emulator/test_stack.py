@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 
-from infra.local.stack import banner, configure_handlers, stack_info
+from infra.local.handlers import configure_handlers
+from infra.local.stackfile import banner, stack_info
 from mediaday.factories import reset_all
 from mediaday.keys import FileKeyProvider
 from mediaday.models import Role

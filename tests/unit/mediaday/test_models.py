@@ -9,6 +9,7 @@ from mediaday.models import (
     ITEM_TYPES,
     Call,
     CallState,
+    Notice,
     Shot,
     Slot,
     Station,
@@ -47,6 +48,8 @@ def slot(**overrides):
             state=CallState.EN_ROUTE,
         ),
         Station(media_day="md-1", id="st-1", name="Room 1", deleted=True, version=4),
+        # its `expires_at` shares its name with the table's TTL attribute
+        Notice(media_day="md-1", id="n-1", text="Lunch", expires_at=START, stations=["st-2"]),
     ],
 )
 def test_items_round_trip_through_dynamodb(item):

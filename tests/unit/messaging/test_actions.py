@@ -20,6 +20,7 @@ def test_the_action_lists_read_off_the_request_models_are_the_protocol_s():
         *("schedule.shift", "slot.arrive", "slot.done"),
         *("notice.post", "notice.update", "notice.clear", "batch"),
         *("device.label", "device.identify", "device.redirect", "revoke"),
+        *("pair.start", "pair.watch", "pair.approve", "pair.reject"),
     )
     assert expected == ACTIONS
     assert {"ping", "subscribe", "unsubscribe", "sync"} == READ_ACTIONS

@@ -1,0 +1,71 @@
+"""Producers watching the screens that wait to be paired: `pairing` frames.
+
+Like the devices topic (mediaday.presence), not a stream: whoever changes a pending device
+posts the change at once to every watcher (`pair.watch`). `waiting` (a new code to show),
+`paired`, `rejected` and `left` (the screen disconnected). A watcher whose socket is gone
+(410) is forgotten. Best effort: a lost frame is repaired by watching again, whose answer
+lists every pending device.
+
+Outside mediaday.protocol, so `$disconnect` does not import the whole wire protocol.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from mediaday.errors import ConnectionGone, DeliveryError
+from mediaday.observability import logger
+from mediaday.pairing import PairingStore, PendingDevice
+from mediaday.poster import Poster
+
+PairingChange = Literal["waiting", "paired", "rejected", "left"]
+
+
+class PairingFrame(BaseModel):
+    """A change of one pending device, pushed to producers watching."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["pairing"] = "pairing"
+    change: PairingChange
+    device: dict[str, Any]
+    server_time: int
+
+    def encode(self) -> bytes:
+        return self.model_dump_json(exclude_none=True).encode()
+
+
+def announce_pairing(
+    device: PendingDevice,
+    change: PairingChange,
+    *,
+    store: PairingStore,
+    poster: Poster,
+    now_ms: int,
+) -> int:
+    """Post the change to every watcher; returns how many received it. Never raises."""
+    frame = PairingFrame(change=change, device=device.listed(), server_time=now_ms).encode()
+    try:
+        watchers = store.watchers(now=now_ms / 1000)
+    except Exception:  # pairing news must never fail a connect, a disconnect or a message
+        logger.exception("pairing watchers unreadable")
+        return 0
+    delivered = 0
+    for watcher in watchers:
+        try:
+            poster.post(watcher, frame)
+            delivered += 1
+        except ConnectionGone:
+            _forget(store, watcher)
+        except DeliveryError as error:
+            logger.info("pairing change not delivered", watcher=watcher, code=error.code)
+    return delivered
+
+
+def _forget(store: PairingStore, watcher: str) -> None:
+    try:
+        store.unwatch(watcher)
+    except Exception:  # its row expires with the watcher's connection anyway
+        logger.exception("gone pairing watcher not forgotten", watcher=watcher)
