@@ -351,16 +351,8 @@ def open_fanout(
     poster: Poster,
     max_workers: int,
     retry: RetryPolicy,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.time,
 ) -> Iterator[Fanout]:
-    """A Fanout with its own bounded thread pool, shut down when the batch is done."""
+    """A Fanout with its own bounded thread pool, shut down when the batch is done (the
+    real clock and sleep: tests that need others build a Fanout on their own executor)."""
     with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="fanout") as pool:
-        yield Fanout(
-            directory=directory,
-            poster=poster,
-            executor=pool,
-            retry=retry,
-            sleep=sleep,
-            clock=clock,
-        )
+        yield Fanout(directory=directory, poster=poster, executor=pool, retry=retry)

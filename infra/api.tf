@@ -155,17 +155,16 @@ resource "aws_apigatewayv2_stage" "ws" {
 resource "aws_iam_role" "api_gateway_logging" {
   count = var.manage_api_gateway_account ? 1 : 0
 
-  name        = "${local.name}-apigateway-logs"
-  description = "Lets API Gateway write this region's access and execution logs"
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = "apigateway.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-      Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
-    }]
-  })
+  name               = "${local.name}-apigateway-logs"
+  description        = "Lets API Gateway write this region's access and execution logs"
+  assume_role_policy = module.api_gateway_trust.json
+}
+
+module "api_gateway_trust" {
+  source = "./modules/trust_policy"
+
+  service    = "apigateway.amazonaws.com"
+  account_id = local.account_id
 }
 
 resource "aws_iam_role_policy_attachment" "api_gateway_logging" {

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from mediaday.models import PK, SK, TTL_ATTRIBUTE, dynamo_to_plain, plain_to_dynamo
-from mediaday.settings import Settings
+from mediaday.settings import ReadFromSettings, from_setting
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -49,28 +49,14 @@ SourceCounter = Literal["connects", "codes"]
 
 
 @dataclass(frozen=True)
-class PairingLimits:
+class PairingLimits(ReadFromSettings):
     """How long a code lives and how much pairing one source, and everyone, may ask for."""
 
-    code_seconds: int = Settings.model_fields["pairing_code_seconds"].default
-    connects_per_source_per_minute: int = Settings.model_fields[
-        "pairing_connects_per_source_per_minute"
-    ].default
-    codes_per_source_per_minute: int = Settings.model_fields[
-        "pairing_codes_per_source_per_minute"
-    ].default
-    max_pending: int = Settings.model_fields["pairing_max_pending"].default
-    messages_per_minute: int = Settings.model_fields["pairing_messages_per_minute"].default
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> PairingLimits:
-        return cls(
-            code_seconds=settings.pairing_code_seconds,
-            connects_per_source_per_minute=settings.pairing_connects_per_source_per_minute,
-            codes_per_source_per_minute=settings.pairing_codes_per_source_per_minute,
-            max_pending=settings.pairing_max_pending,
-            messages_per_minute=settings.pairing_messages_per_minute,
-        )
+    code_seconds: int = from_setting("pairing_code_seconds")
+    connects_per_source_per_minute: int = from_setting("pairing_connects_per_source_per_minute")
+    codes_per_source_per_minute: int = from_setting("pairing_codes_per_source_per_minute")
+    max_pending: int = from_setting("pairing_max_pending")
+    messages_per_minute: int = from_setting("pairing_messages_per_minute")
 
 
 class PendingDevice(BaseModel):

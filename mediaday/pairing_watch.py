@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from mediaday.errors import ConnectionGone, DeliveryError
+from mediaday.frame import Frame
 from mediaday.observability import logger
 from mediaday.pairing import PairingStore, PendingDevice
 from mediaday.poster import Poster
@@ -23,18 +22,13 @@ from mediaday.poster import Poster
 PairingChange = Literal["waiting", "paired", "rejected", "left"]
 
 
-class PairingFrame(BaseModel):
+class PairingFrame(Frame):
     """A change of one pending device, pushed to producers watching."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: Literal["pairing"] = "pairing"
     change: PairingChange
     device: dict[str, Any]
     server_time: int
-
-    def encode(self) -> bytes:
-        return self.model_dump_json(exclude_none=True).encode()
 
 
 def announce_pairing(

@@ -26,10 +26,9 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from mediaday.connections import Connection, ConnectionStore
 from mediaday.errors import DeliveryError
+from mediaday.frame import Frame
 from mediaday.models import Role
 from mediaday.observability import logger
 from mediaday.poster import Poster
@@ -43,19 +42,14 @@ _MARKER_ROLES = (Role.CREW, Role.PRODUCER)
 _PRESENCE_POSTERS = 8
 
 
-class DeviceFrame(BaseModel):
+class DeviceFrame(Frame):
     """A change of one device, pushed to subscribers of `devices`."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: Literal["device"] = "device"
     topic: Literal["devices"] = "devices"
     change: DeviceChange
     device: dict[str, Any]
     server_time: int
-
-    def encode(self) -> bytes:
-        return self.model_dump_json(exclude_none=True).encode()
 
 
 def announce(
@@ -106,20 +100,15 @@ def _post_each(
         return sum(pool.map(deliver, subscribers))
 
 
-class PresenceFrame(BaseModel):
+class PresenceFrame(Frame):
     """The day's online markers, pushed to subscribers of `presence` when one flips:
     `crews` are the stations with a crew connected, `producers` whether any producer is."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: Literal["presence"] = "presence"
     topic: Literal["presence"] = "presence"
     producers: bool
     crews: list[str]
     server_time: int
-
-    def encode(self) -> bytes:
-        return self.model_dump_json().encode()
 
 
 def presence_summary(

@@ -7,12 +7,13 @@ asyncio and argparse under them) were a fifth of every handler's cold start (iss
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, get_origin
+from typing import Any, Self, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -103,6 +104,25 @@ class Settings(BaseModel):
             else:
                 values[name] = raw
         return cls.model_validate(values)
+
+
+def from_setting(name: str) -> Any:
+    """A dataclass field that mirrors setting `name`: its default, and the name that
+    `ReadFromSettings.from_settings` reads it by."""
+    return dataclasses.field(
+        default=Settings.model_fields[name].default, metadata={"setting": name}
+    )
+
+
+class ReadFromSettings:
+    """A dataclass of limits whose fields are each `from_setting(...)`: `from_settings`
+    reads them all off one Settings."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        mirrored = dataclasses.fields(cls)  # type: ignore[arg-type]  # each subclass is one
+        values = {f.name: getattr(settings, f.metadata["setting"]) for f in mirrored}
+        return cls(**values)
 
 
 @lru_cache(maxsize=1)

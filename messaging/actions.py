@@ -117,34 +117,9 @@ def subscribe(request: Subscribe, caller: Caller, deps: Collaborators) -> Ack:
                 item_to_plain(item) for item in live_by_type[item_type] if spec.holds(item)
             )
         answers.append((spec, items))
-
-    def page_of(spec: TopicSpec, items: list[dict[str, Any]], page: int, pages: int) -> bytes:
-        return SnapshotPage(
-            id=request.id,
-            topic=spec.name,
-            rev=rev,
-            page=page,
-            pages=pages,
-            items=items,
-            server_time=deps.now_ms(),
-        ).encode()
-
-    split: list[tuple[TopicSpec, list[dict[str, Any]]]] = []
-    for spec, items in answers:
-        overhead = len(page_of(spec, [], WIDEST_PAGE_NUMBER, WIDEST_PAGE_NUMBER))
-        split.extend((spec, run) for run in split_items(items, overhead=overhead))
-    _deliver(
-        deps,
-        caller,
-        (page_of(spec, run, number, len(split)) for number, (spec, run) in enumerate(split, 1)),
-    )
-    return Ack(
-        id=request.id,
-        action=request.action,
-        rev=rev,
-        pages=len(split),
-        topics=[spec.name for spec in specs],
-        server_time=deps.now_ms(),
+    groups = [({"topic": spec.name}, items) for spec, items in answers]
+    return _answer_in_pages(
+        request, caller, deps, SnapshotPage, rev=rev, specs=specs, groups=groups
     )
 
 
@@ -182,26 +157,45 @@ def sync(request: Sync, caller: Caller, deps: Collaborators) -> Ack:
     items = presence_items([spec.name for spec in specs], caller, deps) + [
         item_to_plain(item) for item in changes if item.type in wanted
     ]
+    groups = [({"since": request.since}, items)]
+    return _answer_in_pages(request, caller, deps, SyncPage, rev=rev, specs=specs, groups=groups)
 
-    def page_of(run: list[dict[str, Any]], page: int, pages: int) -> bytes:
-        return SyncPage(
+
+def _answer_in_pages(
+    request: Subscribe | Sync,
+    caller: Caller,
+    deps: Collaborators,
+    page_type: type[SnapshotPage | SyncPage],
+    *,
+    rev: int,
+    specs: Sequence[TopicSpec],
+    groups: Sequence[tuple[dict[str, Any], list[dict[str, Any]]]],
+) -> Ack:
+    """Post each group's items as pages of `page_type` (a group's own fields on each of
+    its pages, numbered across all groups), then the ack that says how many were sent."""
+
+    def page_of(fields: dict[str, Any], run: list[dict[str, Any]], page: int, pages: int) -> bytes:
+        return page_type(
             id=request.id,
-            since=request.since,
             rev=rev,
             page=page,
             pages=pages,
             items=run,
             server_time=deps.now_ms(),
+            **fields,
         ).encode()
 
-    overhead = len(page_of([], WIDEST_PAGE_NUMBER, WIDEST_PAGE_NUMBER))
-    runs = split_items(items, overhead=overhead)
-    _deliver(deps, caller, (page_of(run, n, len(runs)) for n, run in enumerate(runs, 1)))
+    split: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+    for fields, items in groups:
+        overhead = len(page_of(fields, [], WIDEST_PAGE_NUMBER, WIDEST_PAGE_NUMBER))
+        split.extend((fields, run) for run in split_items(items, overhead=overhead))
+    pages = (page_of(fields, run, n, len(split)) for n, (fields, run) in enumerate(split, 1))
+    _deliver(deps, caller, pages)
     return Ack(
         id=request.id,
         action=request.action,
         rev=rev,
-        pages=len(runs),
+        pages=len(split),
         topics=[spec.name for spec in specs],
         server_time=deps.now_ms(),
     )
@@ -282,41 +276,43 @@ def call_push(request: CallPush, caller: Caller, deps: Collaborators) -> Ack:
 def call_ack(request: CallAck, caller: Caller, deps: Collaborators) -> Ack:
     """Crew of the call's station (or a producer) reports progress: en-route, arrived,
     done. Done and cancelled calls are closed: acknowledging them is `invalid_state`."""
-    return edit(
-        request,
-        caller,
-        deps,
-        Call,
-        request.call_id,
-        version=request.version,
-        changes={"state": request.state, "acked_by": caller.actor},
-        check=_open_to("acknowledged"),
-        unless_set={"acked_at": datetime.fromtimestamp(deps.clock(), UTC)},
-    )
+    acked_at = {"acked_at": datetime.fromtimestamp(deps.clock(), UTC)}
+    changes = {"state": request.state, "acked_by": caller.actor}
+    return _edit_open_call(request, caller, deps, "acknowledged", changes, unless_set=acked_at)
 
 
 @answers(CallCancel)
 def call_cancel(request: CallCancel, caller: Caller, deps: Collaborators) -> Ack:
-    return edit(
-        request,
-        caller,
-        deps,
-        Call,
-        request.call_id,
-        version=request.version,
-        changes={"state": CallState.CANCELLED},
-        check=_open_to("cancelled"),
-    )
+    changes = {"state": CallState.CANCELLED}
+    return _edit_open_call(request, caller, deps, "cancelled", changes)
 
 
-def _open_to(verb: str) -> Callable[[Call], None]:
-    """A check that refuses to change a closed call (done or cancelled)."""
+def _edit_open_call(
+    request: CallAck | CallCancel,
+    caller: Caller,
+    deps: Collaborators,
+    verb: str,
+    changes: dict[str, Any],
+    *,
+    unless_set: dict[str, Any] | None = None,
+) -> Ack:
+    """Change a call that is still open; a closed one (done or cancelled) is refused."""
 
     def check(call: Call) -> None:
         if call.state not in ACTIVE_CALL_STATES:
             raise InvalidState(f"call {call.id} is {call.state.value}: it can no longer be {verb}")
 
-    return check
+    return edit(
+        request,
+        caller,
+        deps,
+        Call,
+        request.call_id,
+        version=request.version,
+        changes=changes,
+        check=check,
+        unless_set=unless_set,
+    )
 
 
 # ---------------------------------------------------------------------------------------

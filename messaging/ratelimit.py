@@ -23,9 +23,7 @@ from mediaday.errors import (
 )
 from mediaday.observability import logger
 from mediaday.poster import Poster
-from mediaday.settings import Settings
-
-_DEFAULTS = Settings.model_fields
+from mediaday.settings import ReadFromSettings, from_setting
 
 # Refusals that say the client is broken or probing. Not counted: conflict, not_found,
 # invalid_state, resync_required, the ordinary outcomes of producers racing each other.
@@ -39,20 +37,12 @@ ABUSIVE_REFUSALS: tuple[type[RequestError], ...] = (
 
 
 @dataclass(frozen=True)
-class AbuseLimits:
+class AbuseLimits(ReadFromSettings):
     """The limits beside the per-connection rate (settings `MEDIADAY_*`)."""
 
-    per_subject_per_minute: int = _DEFAULTS["rate_limit_per_subject_per_minute"].default
-    refusals_before_close: int = _DEFAULTS["refusals_before_close"].default
-    subscriptions_per_connection: int = _DEFAULTS["max_subscriptions_per_connection"].default
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> AbuseLimits:
-        return cls(
-            per_subject_per_minute=settings.rate_limit_per_subject_per_minute,
-            refusals_before_close=settings.refusals_before_close,
-            subscriptions_per_connection=settings.max_subscriptions_per_connection,
-        )
+    per_subject_per_minute: int = from_setting("rate_limit_per_subject_per_minute")
+    refusals_before_close: int = from_setting("refusals_before_close")
+    subscriptions_per_connection: int = from_setting("max_subscriptions_per_connection")
 
 
 def enforce_rate_limit(

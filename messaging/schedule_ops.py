@@ -14,6 +14,7 @@ the slots it moved still carry its request key.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -201,7 +202,6 @@ def _from_day(slots: list[Slot]) -> TalentSlots:
 @answers(SlotArrive)
 def slot_arrive(request: SlotArrive, caller: Caller, deps: Collaborators) -> Ack:
     """The crew of the slot's station (or a producer) marks the athlete arrived, now."""
-    now = datetime.fromtimestamp(deps.clock(), UTC)
 
     def check(slot: Slot) -> None:
         if slot.actual_start is not None:
@@ -209,22 +209,12 @@ def slot_arrive(request: SlotArrive, caller: Caller, deps: Collaborators) -> Ack
                 f"slot {slot.id} is already marked arrived at {slot.actual_start.isoformat()}"
             )
 
-    return edit(
-        request,
-        caller,
-        deps,
-        Slot,
-        request.slot_id,
-        version=request.version,
-        changes={"actual_start": now},
-        check=check,
-    )
+    return _mark_now(request, caller, deps, "actual_start", check)
 
 
 @answers(SlotDone)
 def slot_done(request: SlotDone, caller: Caller, deps: Collaborators) -> Ack:
     """The crew marks the athlete done, now: the slot under way ends on its screen."""
-    now = datetime.fromtimestamp(deps.clock(), UTC)
 
     def check(slot: Slot) -> None:
         if slot.actual_start is None:
@@ -234,6 +224,18 @@ def slot_done(request: SlotDone, caller: Caller, deps: Collaborators) -> Ack:
                 f"slot {slot.id} is already marked done at {slot.actual_end.isoformat()}"
             )
 
+    return _mark_now(request, caller, deps, "actual_end", check)
+
+
+def _mark_now(
+    request: SlotArrive | SlotDone,
+    caller: Caller,
+    deps: Collaborators,
+    field: str,
+    check: Callable[[Slot], None],
+) -> Ack:
+    """Set one of the slot's actual times to the server's now, once `check` allows it."""
+    now = datetime.fromtimestamp(deps.clock(), UTC)
     return edit(
         request,
         caller,
@@ -241,6 +243,6 @@ def slot_done(request: SlotDone, caller: Caller, deps: Collaborators) -> Ack:
         Slot,
         request.slot_id,
         version=request.version,
-        changes={"actual_end": now},
+        changes={field: now},
         check=check,
     )

@@ -13,7 +13,6 @@
   var M = window.MediaDay;
   var h = M.h;
   var options = M.pageOptions();
-  var STALE_MS = options.staleMs || 4000;
 
   var els = {
     stationName: document.getElementById("station-name"),
@@ -41,14 +40,8 @@
     visiting: document.getElementById("visiting"),
   };
 
-  function showNotice(text) {
-    els.noticeText.textContent = text;
-    els.notice.hidden = false;
-  }
-
-  els.noticeClose.addEventListener("click", function () {
-    els.notice.hidden = true;
-  });
+  var showNotice = M.noticeBar(els);
+  var showStatus = M.readyStatus(els, render, options.staleMs, "What you see may be out of date; changes cannot be sent until the connection is back.");
 
   var claims = M.tokenClaims(options.token);
   var ownStation = claims && claims.st;
@@ -306,24 +299,12 @@
 
   function tick() {
     var now = client.serverNow();
-    els.clock.textContent = M.clockTime(now);
-    M.showCountdowns(els.main, now);
-    M.showOvertime(els.main, now);
-    notices.update(mirror.ofType("notice"), now);
+    M.tickScreen(els, els.main, notices, mirror, now);
     if (keyOf(model(now)) !== timelineKey) render();
   }
 
-  var wasReady = false;
-
   function renderStatus() {
-    // Ready at last: draw once more, so what is on screen now is the baseline that later
-    // changes (a new call) are announced against.
-    if (client.status.ready && !wasReady) {
-      wasReady = true;
-      render();
-    }
-    var label = M.connectionLabel(client.status, client, STALE_MS);
-    M.showConnection(els, label, "What you see may be out of date; changes cannot be sent until the connection is back.");
+    showStatus(client);
   }
 
   window.mediadayWakeLock = M.keepAwake(); // a tablet on the stand must not go dark

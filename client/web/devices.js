@@ -18,27 +18,16 @@
   "use strict";
 
   var M = global.MediaDay;
-  var Client = M.Client;
   var SHORT = 2048;
-  var received = Client.prototype._received;
 
-  Client.prototype._received = function (data) {
-    if (typeof data === "string" && data.length < SHORT && mentions(data)) {
-      var frame = null;
-      try {
-        frame = JSON.parse(data);
-      } catch (e) {
-        frame = null;
-      }
-      if (frame && frame.type === "command") {
-        this._contact();
-        runCommand(frame, this);
-        return;
-      }
-      if (frame && frame.type === "error" && !frame.id) this.accessEnded = String(frame.message || "");
+  M.claimFrames(SHORT, mentions, function (client, frame) {
+    if (frame.type === "command") {
+      runCommand(frame, client);
+      return true;
     }
-    received.call(this, data);
-  };
+    if (frame.type === "error" && !frame.id) client.accessEnded = String(frame.message || "");
+    return false;
+  });
 
   function mentions(text) {
     return text.indexOf('"command"') >= 0 || text.indexOf('"unauthorized"') >= 0;

@@ -11,7 +11,6 @@
   var M = window.MediaDay;
   var h = M.h;
   var options = M.pageOptions();
-  var STALE_MS = options.staleMs || 4000;
   var TOPICS = ["roster", "schedule", "calls", "notices", "presence"]; // presence.js
   // `?station=st-2`: this screen shows one station (a producer's device.redirect sets it).
   var onlyStation = new URLSearchParams(window.location.search).get("station");
@@ -33,6 +32,8 @@
     stationsPages: document.getElementById("stations-pages"),
     callsPages: document.getElementById("calls-pages"),
   };
+  // relayout: the stale banner takes room from the board
+  var showStatus = M.readyStatus(els, render, options.staleMs, "The board may be out of date.", relayout);
 
   if (!options.token) {
     els.conn.textContent = "No token";
@@ -296,10 +297,7 @@
 
   function tick() {
     var now = client.serverNow();
-    els.clock.textContent = M.clockTime(now);
-    M.showCountdowns(els.stations, now);
-    M.showOvertime(els.stations, now);
-    notices.update(mirror.ofType("notice"), now);
+    M.tickScreen(els, els.stations, notices, mirror, now);
     var bars = els.stations.querySelectorAll("[data-from]");
     for (var j = 0; j < bars.length; j++) {
       var from = Number(bars[j].getAttribute("data-from"));
@@ -310,17 +308,8 @@
     if (keyOf(model(now)) !== timelineKey) render();
   }
 
-  var wasReady = false;
-
   function renderStatus() {
-    // Ready at last: draw once more, so what is on screen now is the baseline that later
-    // changes (a new call) are announced against.
-    if (client.status.ready && !wasReady) {
-      wasReady = true;
-      render();
-    }
-    var label = M.connectionLabel(client.status, client, STALE_MS);
-    M.showConnection(els, label, "The board may be out of date.", relayout); // the banner takes room
+    showStatus(client);
   }
 
   M.startView(client, { render: render, tick: tick, renderStatus: renderStatus }, 250);

@@ -306,7 +306,33 @@
     this.options.onStatus(this.status);
   };
 
+  /**
+   * Let a script claim some frames before the client reads them: a text frame shorter than
+   * `maxLength` whose text `mentions` is parsed and offered to `take(client, frame)`; when
+   * that returns true the frame was the script's (the client only notes the contact),
+   * otherwise it goes on to the client. Cheap: other frames are not parsed twice.
+   */
+  function claimFrames(maxLength, mentions, take) {
+    var received = Client.prototype._received;
+    Client.prototype._received = function (data) {
+      if (typeof data === "string" && data.length < maxLength && mentions(data)) {
+        var frame = null;
+        try {
+          frame = JSON.parse(data);
+        } catch (e) {
+          frame = null;
+        }
+        if (frame && take(this, frame)) {
+          this._contact();
+          return;
+        }
+      }
+      received.call(this, data);
+    };
+  }
+
   M.Client = Client;
+  M.claimFrames = claimFrames;
   M.ERROR_WORDS = ERROR_WORDS;
   M.tokenClaims = tokenClaims;
   M.errorWords = errorWords;

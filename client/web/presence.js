@@ -19,26 +19,20 @@
   var M = global.MediaDay;
   var Client = M.Client;
   var SHORT = 4096;
-  var received = Client.prototype._received;
   var page = Client.prototype._page;
   var setStatus = Client.prototype._setStatus;
 
-  Client.prototype._received = function (data) {
-    if (typeof data === "string" && data.length < SHORT && data.indexOf('"type":"presence"') >= 0) {
-      var frame = null;
-      try {
-        frame = JSON.parse(data);
-      } catch (e) {
-        frame = null;
-      }
-      if (frame && frame.type === "presence" && !frame.id) {
-        this._contact();
-        take(this, frame, frame.server_time);
-        return;
-      }
+  M.claimFrames(
+    SHORT,
+    function (text) {
+      return text.indexOf('"type":"presence"') >= 0;
+    },
+    function (client, frame) {
+      if (frame.type !== "presence" || frame.id) return false;
+      take(client, frame, frame.server_time);
+      return true;
     }
-    received.call(this, data);
-  };
+  );
 
   /** Snapshot and sync pages: the markers item, stamped with the page's server time. */
   Client.prototype._page = function (frame) {

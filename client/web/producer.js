@@ -12,7 +12,6 @@
   var P = M.Producer;
   var h = M.h;
   var options = M.pageOptions();
-  var STALE_MS = options.staleMs || 4000;
   var params = new URLSearchParams(window.location.search);
 
   var els = {
@@ -27,14 +26,7 @@
     main: document.getElementById("console"),
   };
 
-  function showNotice(text) {
-    els.noticeText.textContent = text;
-    els.notice.hidden = false;
-  }
-
-  els.noticeClose.addEventListener("click", function () {
-    els.notice.hidden = true;
-  });
+  var showNotice = M.noticeBar(els);
 
   var claims = M.tokenClaims(options.token);
   if (!options.token || !claims) {
@@ -189,7 +181,7 @@
   }
 
   function renderStatus() {
-    var label = M.connectionLabel(client.status, client, STALE_MS);
+    var label = M.connectionLabel(client.status, client, options.staleMs);
     M.showConnection(els, label, "The board may be out of date; changes cannot be sent until the connection is back.");
     els.main.setAttribute("aria-busy", client.status.ready ? "false" : "true");
   }

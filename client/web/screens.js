@@ -37,6 +37,15 @@
     }
   }
 
+  /** A screen's clock tick: the wall clock (`els.clock`), then every countdown and
+   *  overtime clock under `root`, and the notices banner (a notice may just have expired). */
+  function tickScreen(els, root, notices, mirror, now) {
+    els.clock.textContent = M.clockTime(now);
+    M.showCountdowns(root, now);
+    showOvertime(root, now);
+    notices.update(mirror.ofType("notice"), now);
+  }
+
   /**
    * The notices banner (`els.notices`) and the urgent takeover (`els.takeover`) of a screen
    * of `station` (null: every station). `update` runs on every render and clock tick, so a
@@ -150,6 +159,7 @@
     lateWords: lateWords,
     lateBadge: lateBadge,
     showOvertime: showOvertime,
+    tickScreen: tickScreen,
     NoticeBoard: NoticeBoard,
     Takeover: Takeover,
   });

@@ -9,6 +9,7 @@
 
   var M = global.MediaDay;
   var ACTIVE_CALL_STATES = ["pending", "en-route", "arrived"];
+  var DEFAULT_STALE_MS = 4000; // how long cut off before the data on screen counts as stale
 
   function pad(n) {
     return (n < 10 ? "0" : "") + n;
@@ -181,9 +182,10 @@
 
   /**
    * The connection pill both views show: unobtrusive when live, plain words otherwise.
-   * `stale` turns true once the view has been cut off for longer than `staleMs`: from then
-   * on the data on screen must not pass for current. (A silently dead socket is caught by
-   * the pong timeout, which closes it and so starts this clock.)
+   * `stale` turns true once the view has been cut off for longer than `staleMs` (the
+   * page's `?stale_ms=`, else 4 s): from then on the data on screen must not pass for
+   * current. (A silently dead socket is caught by the pong timeout, which closes it and so
+   * starts this clock.)
    */
   function connectionLabel(status, client, staleMs) {
     var last = status.lastContact
@@ -204,7 +206,7 @@
       var text = status.attempts > 0 ? "Cannot reach the server — retrying" : "Connecting…";
       return { state: "connecting", text: text, stale: false };
     }
-    var stale = status.state === "stopped" || Date.now() - status.since > staleMs;
+    var stale = status.state === "stopped" || Date.now() - status.since > (staleMs || DEFAULT_STALE_MS);
     return { state: "reconnecting", text: "Reconnecting" + last, stale: stale };
   }
 
@@ -227,6 +229,34 @@
       var text = label.text + ". " + warning;
       if (els.banner.textContent !== text) els.banner.textContent = text;
     }
+  }
+
+  /**
+   * A view's renderStatus(client): the connection label and stale banner (showConnection), and,
+   * when the client is ready for the first time, one more `render()`, so what is on
+   * screen then is the baseline that later changes (a new call) are announced against.
+   */
+  function readyStatus(els, render, staleMs, warning, onBannerToggle) {
+    var wasReady = false;
+    return function renderStatus(client) {
+      if (client.status.ready && !wasReady) {
+        wasReady = true;
+        render();
+      }
+      showConnection(els, connectionLabel(client.status, client, staleMs), warning, onBannerToggle);
+    };
+  }
+
+  /** The page's notice bar (`els.notice`, `els.noticeText`, `els.noticeClose`): wires its
+   * close button and returns showNotice(text). */
+  function noticeBar(els) {
+    els.noticeClose.addEventListener("click", function () {
+      els.notice.hidden = true;
+    });
+    return function showNotice(text) {
+      els.noticeText.textContent = text;
+      els.notice.hidden = false;
+    };
   }
 
   /** Start a view: draw it, connect, then redraw its clocks and label every `everyMs`. */
@@ -280,6 +310,8 @@
     clientOptions: clientOptions,
     connectionLabel: connectionLabel,
     showConnection: showConnection,
+    readyStatus: readyStatus,
+    noticeBar: noticeBar,
     startView: startView,
     showCountdowns: showCountdowns,
     h: h,

@@ -533,11 +533,16 @@ run "tables_match_the_python_definitions" {
     condition = (
       { for index in aws_dynamodb_table.connections.global_secondary_index : index.name => [index.hash_key, index.range_key, index.projection_type] } == {
         by_day          = ["device_day", "connected_at", "ALL"]
-        by_subject      = ["device_subject", "connected_at", "ALL"]
+        by_subject      = ["device_subject", "connected_at", "INCLUDE"]
         by_token_expiry = ["expiry_hour", "token_expires_at", "ALL"]
       }
     )
     error_message = "connections: a media day's devices, one subject's connections and the expiry sweep are one Query each (mediaday/tables.py)."
+  }
+
+  assert {
+    condition     = alltrue([for index in aws_dynamodb_table.connections.global_secondary_index : index.name != "by_subject" || toset(index.non_key_attributes) == toset(["expires_at"])])
+    error_message = "connections: by_subject projects its keys and expires_at only, all the cap check at $connect reads (mediaday/tables.py)."
   }
 
   assert {

@@ -11,6 +11,7 @@ from typing import Annotated, get_args
 
 from pydantic import BaseModel, Field
 
+from mediaday.frame import Frame as Frame
 from mediaday.protocol.base import AckState as AckState
 from mediaday.protocol.base import Fields as Fields
 from mediaday.protocol.base import ReadRequest as ReadRequest
@@ -25,7 +26,6 @@ from mediaday.protocol.frames import ErrorFrame as ErrorFrame
 from mediaday.protocol.frames import EventChange as EventChange
 from mediaday.protocol.frames import EventFrame as EventFrame
 from mediaday.protocol.frames import EventsFrame as EventsFrame
-from mediaday.protocol.frames import Frame as Frame
 from mediaday.protocol.frames import Pong as Pong
 from mediaday.protocol.frames import SnapshotPage as SnapshotPage
 from mediaday.protocol.frames import SyncPage as SyncPage
@@ -34,6 +34,7 @@ from mediaday.protocol.liveday import MAX_BATCH_WRITES as MAX_BATCH_WRITES
 from mediaday.protocol.liveday import SHIFT_MINUTES as SHIFT_MINUTES
 from mediaday.protocol.liveday import Batch as Batch
 from mediaday.protocol.liveday import BatchWrite as BatchWrite
+from mediaday.protocol.liveday import BatchWriteModels as BatchWriteModels
 from mediaday.protocol.liveday import ConnectionRef as ConnectionRef
 from mediaday.protocol.liveday import DeviceIdentify as DeviceIdentify
 from mediaday.protocol.liveday import DeviceLabel as DeviceLabel
@@ -85,19 +86,10 @@ Request = Annotated[
     | Subscribe
     | Unsubscribe
     | Sync
-    | SlotCreate
-    | SlotUpdate
-    | SlotMove
-    | SlotDelete
-    | ShotAdd
-    | ShotUpdate
-    | ShotSetStatus
-    | ShotDelete
+    | BatchWriteModels
     | CallPush
     | CallAck
     | CallCancel
-    | StationPut
-    | TalentPut
     | ScheduleShift
     | SlotArrive
     | SlotDone

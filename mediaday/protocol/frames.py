@@ -5,19 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-)
+from pydantic import Field
 
+from mediaday.frame import Frame
 
 # -- server → client ----------------------------------------------------------------------
-class Frame(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    def encode(self) -> bytes:
-        return self.model_dump_json(exclude_none=True).encode()
 
 
 class Ack(Frame):

@@ -99,7 +99,8 @@ class NoticeClear(RequestBase):
     version: Version
 
 
-BatchWrite = Annotated[
+# The writes a batch may carry; the `Request` union takes them from here as well.
+BatchWriteModels = (
     SlotCreate
     | SlotUpdate
     | SlotMove
@@ -109,9 +110,9 @@ BatchWrite = Annotated[
     | ShotSetStatus
     | ShotDelete
     | StationPut
-    | TalentPut,
-    Field(discriminator="action"),
-]
+    | TalentPut
+)
+BatchWrite = Annotated[BatchWriteModels, Field(discriminator="action")]
 
 
 class Batch(RequestBase):

@@ -11,10 +11,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, StringConstraints, model_validator
 
+from mediaday.frame import Frame
 from mediaday.models import Id, Role, ShortText
 from mediaday.pairing import CODE_PATTERN, normalize_code
 from mediaday.protocol.base import RequestBase
-from mediaday.protocol.frames import Frame
 
 
 def _normalized(value: Any) -> Any:

@@ -126,6 +126,10 @@ class HostileFrames:
             "device.identify": {"connection_id": ghost},
             "device.redirect": {"connection_id": ghost},
             "revoke": {"connection_id": ghost},
+            "pair.start": {},
+            "pair.watch": {},
+            "pair.approve": {"code": "KMNPQR", "role": "kiosk"},
+            "pair.reject": {"code": "KMNPQR"},
             "subscribe": {"topics": ["schedule"]},
             "unsubscribe": {"topics": ["schedule"]},
             "sync": {"since": 0},
@@ -161,8 +165,10 @@ class HostileFrames:
         return self._json("unknown_action", body, INVALID)
 
     def wrong_types(self) -> Fuzzed:
-        action = self.rng.choice([*_WRITES, "subscribe"])
-        body = self._valid_shape(action)
+        # an action with fields to spoil (`pair.start` and `pair.watch` carry none)
+        body = self._valid_shape(self.rng.choice([*_WRITES, "subscribe"]))
+        while len(body) == 2:
+            body = self._valid_shape(self.rng.choice([*_WRITES, "subscribe"]))
         field = self.rng.choice([k for k in body if k not in ("action", "id")])
         body[field] = self.rng.choice(["3", 3.5, True, [], {}, "", None, [1], {"$ne": 1}])
         return self._json("wrong_types", body, INVALID_OR_REFUSED)

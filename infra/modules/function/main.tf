@@ -1,9 +1,15 @@
 # One Lambda function with what every function needs: its own role, its own encrypted log
 # group with retention, X-Ray tracing and reserved concurrency. What the function may do
-# beyond logging, tracing and decrypting with the stack key comes in as `policy_statements`, so each service states its
-# least privilege next to the code that needs it.
+# beyond logging, tracing and decrypting with the stack key comes in as `grants` (sid,
+# actions, resources: each an Allow statement), so each service states its least privilege
+# next to the code that needs it.
 
 locals {
+  # Each grant as the Allow statement it stands for (a Condition only where one is given).
+  granted = [for grant in var.grants : merge(
+    { Sid = grant.sid, Effect = "Allow", Action = grant.actions, Resource = grant.resources },
+    { for key, value in { Condition = grant.condition } : key => value if value != null },
+  )]
   platform       = var.service.platform
   function_name  = "${var.service.name_prefix}-${var.name}"
   log_group_name = "/aws/lambda/${local.function_name}"
@@ -14,18 +20,17 @@ locals {
 # Role
 # ---------------------------------------------------------------------------------------
 
+module "trust" {
+  source = "../trust_policy"
+
+  service    = "lambda.amazonaws.com"
+  account_id = local.platform.account_id
+}
+
 resource "aws_iam_role" "this" {
-  name        = local.function_name
-  description = "Execution role of the ${local.function_name} Lambda function"
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = "lambda.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-      Condition = { StringEquals = { "aws:SourceAccount" = local.platform.account_id } }
-    }]
-  })
+  name               = local.function_name
+  description        = "Execution role of the ${local.function_name} Lambda function"
+  assume_role_policy = module.trust.json
 }
 
 resource "aws_iam_role_policy" "runtime" {
@@ -59,7 +64,7 @@ resource "aws_iam_role_policy" "service" {
     # Every function reads its own environment, encrypted with the stack key, and the tables
     # and secret it reaches are encrypted with it too; the key answers only calls that come
     # through those services (kms:ViaService), never a direct Decrypt from the function.
-    Statement = concat(var.policy_statements, [{
+    Statement = concat(local.granted, [{
       Sid      = "DecryptWithStackKey"
       Effect   = "Allow"
       Action   = ["kms:Decrypt"]

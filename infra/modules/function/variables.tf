@@ -13,9 +13,14 @@ variable "handler" {
   type        = string
 }
 
-variable "policy_statements" {
-  description = "IAM statements the function needs beyond logging, tracing and kms:Decrypt with the stack key (least privilege)."
-  type        = any
+variable "grants" {
+  description = "What the function may do beyond logging, tracing and kms:Decrypt with the stack key (least privilege): one Allow statement each, named by sid, with an optional IAM condition."
+  type = list(object({
+    sid       = string
+    actions   = list(string)
+    resources = list(string)
+    condition = optional(map(map(string)))
+  }))
 }
 
 variable "reserved_concurrency" {

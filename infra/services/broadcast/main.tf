@@ -17,37 +17,16 @@ module "on_stream" {
   reserved_concurrency = var.reserved_concurrency
   service              = var.service
 
-  policy_statements = [
+  grants = [
     {
-      Sid    = "ReadCoordinationStream"
-      Effect = "Allow"
-      Action = [
-        "dynamodb:DescribeStream",
-        "dynamodb:GetRecords",
-        "dynamodb:GetShardIterator",
-        "dynamodb:ListStreams",
-      ]
-      Resource = [local.stream_arns]
+      sid       = "ReadCoordinationStream"
+      actions   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
+      resources = [local.stream_arns]
     },
-    {
-      # Query: subscribers of a topic; BatchWriteItem: forget connections that are gone.
-      Sid      = "SubscribersAndGoneConnections"
-      Effect   = "Allow"
-      Action   = ["dynamodb:Query", "dynamodb:BatchWriteItem"]
-      Resource = [var.service.shared.connections_table_arn]
-    },
-    {
-      Sid      = "PostToSubscribers"
-      Effect   = "Allow"
-      Action   = ["execute-api:ManageConnections"]
-      Resource = [var.service.shared.post_to_connections_arn]
-    },
-    {
-      Sid      = "ParkUndeliverableBatches"
-      Effect   = "Allow"
-      Action   = ["sqs:SendMessage"]
-      Resource = [aws_sqs_queue.stream_failures.arn]
-    },
+    # Query: subscribers of a topic; BatchWriteItem: forget connections that are gone.
+    { sid = "SubscribersAndGoneConnections", actions = ["dynamodb:Query", "dynamodb:BatchWriteItem"], resources = [var.service.shared.connections_table_arn] },
+    { sid = "PostToSubscribers", actions = ["execute-api:ManageConnections"], resources = [var.service.shared.post_to_connections_arn] },
+    { sid = "ParkUndeliverableBatches", actions = ["sqs:SendMessage"], resources = [aws_sqs_queue.stream_failures.arn] },
   ]
 }
 

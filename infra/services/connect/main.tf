@@ -10,12 +10,7 @@ locals {
   post_to_connections = var.service.shared.post_to_connections_arn
   close_connections   = replace(var.service.shared.post_to_connections_arn, "POST/@connections", "DELETE/@connections")
   connections_indexes = "${var.service.shared.connections_table_arn}/index/*"
-  secret_read = {
-    Sid      = "ReadSigningKey"
-    Effect   = "Allow"
-    Action   = ["secretsmanager:GetSecretValue"]
-    Resource = [var.signing_secret_arn]
-  }
+  secret_read         = { sid = "ReadSigningKey", actions = ["secretsmanager:GetSecretValue"], resources = [var.signing_secret_arn] }
 }
 
 module "on_connect" {
@@ -33,27 +28,12 @@ module "on_connect" {
   # connection and holds no unique value (clients and keys are made at the first call).
   snap_start = true
 
-  policy_statements = [
-    {
-      # UpdateItem: a pairing screen's per-source counter (docs/security.md).
-      Sid      = "RecordConnection"
-      Effect   = "Allow"
-      Action   = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
-      Resource = [var.service.shared.connections_table_arn]
-    },
-    {
-      # The day's revocations and the devices topic's subscribers: one Query each.
-      Sid      = "ReadRevocationsAndDeviceWatchers"
-      Effect   = "Allow"
-      Action   = ["dynamodb:Query"]
-      Resource = [var.service.shared.connections_table_arn]
-    },
-    {
-      Sid      = "AnnounceDevice"
-      Effect   = "Allow"
-      Action   = ["execute-api:ManageConnections"]
-      Resource = [local.post_to_connections]
-    },
+  grants = [
+    # UpdateItem: a pairing screen's per-source counter (docs/security.md).
+    { sid = "RecordConnection", actions = ["dynamodb:PutItem", "dynamodb:UpdateItem"], resources = [var.service.shared.connections_table_arn] },
+    # The day's revocations and the devices topic's subscribers: one Query each.
+    { sid = "ReadRevocationsAndDeviceWatchers", actions = ["dynamodb:Query"], resources = [var.service.shared.connections_table_arn] },
+    { sid = "AnnounceDevice", actions = ["execute-api:ManageConnections"], resources = [local.post_to_connections] },
     local.secret_read,
   ]
 }
@@ -67,20 +47,14 @@ module "on_disconnect" {
   reserved_concurrency = var.reserved_concurrency.disconnect
   service              = var.service
 
-  policy_statements = [
+  grants = [
     {
       # DeleteItem: a screen that left while waiting to be paired.
-      Sid      = "RemoveConnection"
-      Effect   = "Allow"
-      Action   = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem"]
-      Resource = [var.service.shared.connections_table_arn]
+      sid       = "RemoveConnection"
+      actions   = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem"]
+      resources = [var.service.shared.connections_table_arn]
     },
-    {
-      Sid      = "AnnounceDevice"
-      Effect   = "Allow"
-      Action   = ["execute-api:ManageConnections"]
-      Resource = [local.post_to_connections]
-    },
+    { sid = "AnnounceDevice", actions = ["execute-api:ManageConnections"], resources = [local.post_to_connections] },
   ]
 }
 
@@ -100,19 +74,17 @@ module "sweep_expired" {
   reserved_concurrency = 1
   service              = var.service
 
-  policy_statements = [
+  grants = [
     {
-      Sid      = "FindExpiredConnections"
-      Effect   = "Allow"
-      Action   = ["dynamodb:Query", "dynamodb:BatchWriteItem"]
-      Resource = [var.service.shared.connections_table_arn, local.connections_indexes]
+      sid       = "FindExpiredConnections"
+      actions   = ["dynamodb:Query", "dynamodb:BatchWriteItem"]
+      resources = [var.service.shared.connections_table_arn, local.connections_indexes]
     },
+    # Tell the client why, then close it: exactly POST and DELETE on this stage.
     {
-      # Tell the client why, then close it: exactly POST and DELETE on this stage.
-      Sid      = "NotifyAndCloseConnections"
-      Effect   = "Allow"
-      Action   = ["execute-api:ManageConnections"]
-      Resource = [local.post_to_connections, local.close_connections]
+      sid       = "NotifyAndCloseConnections"
+      actions   = ["execute-api:ManageConnections"]
+      resources = [local.post_to_connections, local.close_connections]
     },
   ]
 }
@@ -156,27 +128,23 @@ module "rotate_signing_key" {
   reserved_concurrency = 1
   service              = var.service
 
-  policy_statements = [
+  grants = [
     {
-      Sid    = "RotateSigningKey"
-      Effect = "Allow"
-      Action = [
+      sid = "RotateSigningKey"
+      actions = [
         "secretsmanager:DescribeSecret",
         "secretsmanager:GetSecretValue",
         "secretsmanager:PutSecretValue",
         "secretsmanager:UpdateSecretVersionStage",
       ]
-      Resource = [var.signing_secret_arn]
+      resources = [var.signing_secret_arn]
     },
     {
       # PutSecretValue encrypts the new key under a data key made for this secret only.
-      Sid      = "EncryptNewKeyWithStackKey"
-      Effect   = "Allow"
-      Action   = ["kms:GenerateDataKey"]
-      Resource = [var.service.platform.kms_key_arn]
-      Condition = {
-        StringEquals = { "kms:EncryptionContext:SecretARN" = var.signing_secret_arn }
-      }
+      sid       = "EncryptNewKeyWithStackKey"
+      actions   = ["kms:GenerateDataKey"]
+      resources = [var.service.platform.kms_key_arn]
+      condition = { StringEquals = { "kms:EncryptionContext:SecretARN" = var.signing_secret_arn } }
     },
   ]
 }

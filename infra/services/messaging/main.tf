@@ -19,11 +19,10 @@ module "on_message" {
   service              = var.service
   environment          = { MEDIADAY_SIGNING_SECRET_ARN = var.signing_secret_arn }
 
-  policy_statements = [
+  grants = [
     {
-      Sid    = "ConnectionsAndSubscriptions"
-      Effect = "Allow"
-      Action = [
+      sid = "ConnectionsAndSubscriptions"
+      actions = [
         "dynamodb:GetItem",
         "dynamodb:Query",
         "dynamodb:UpdateItem",
@@ -31,44 +30,18 @@ module "on_message" {
         "dynamodb:PutItem",    # a revocation, a pairing code
         "dynamodb:DeleteItem", # a paired or replaced pairing code, a paired screen
       ]
-      Resource = [var.service.shared.connections_table_arn]
+      resources = [var.service.shared.connections_table_arn]
     },
+    # A media day's devices (the devices topic, revoke): one Query of `by_day`.
+    { sid = "ListDevices", actions = ["dynamodb:Query"], resources = ["${var.service.shared.connections_table_arn}/index/by_day"] },
     {
-      # A media day's devices (the devices topic, revoke): one Query of `by_day`.
-      Sid      = "ListDevices"
-      Effect   = "Allow"
-      Action   = ["dynamodb:Query"]
-      Resource = ["${var.service.shared.connections_table_arn}/index/by_day"]
+      sid       = "ReadCoordination"
+      actions   = ["dynamodb:GetItem", "dynamodb:Query"]
+      resources = [var.service.shared.coordination_table_arn, "${var.service.shared.coordination_table_arn}/index/*"]
     },
-    {
-      Sid      = "ReadCoordination"
-      Effect   = "Allow"
-      Action   = ["dynamodb:GetItem", "dynamodb:Query"]
-      Resource = [var.service.shared.coordination_table_arn, "${var.service.shared.coordination_table_arn}/index/*"]
-    },
-    {
-      Sid      = "WriteCoordination"
-      Effect   = "Allow"
-      Action   = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
-      Resource = [var.service.shared.coordination_table_arn]
-    },
-    {
-      Sid      = "AnswerTheCaller"
-      Effect   = "Allow"
-      Action   = ["execute-api:ManageConnections"]
-      Resource = [var.service.shared.post_to_connections_arn]
-    },
-    {
-      Sid      = "CloseConnections"
-      Effect   = "Allow"
-      Action   = ["execute-api:ManageConnections"]
-      Resource = [local.close_connections]
-    },
-    {
-      Sid      = "MintPairedTokens"
-      Effect   = "Allow"
-      Action   = ["secretsmanager:GetSecretValue"]
-      Resource = [var.signing_secret_arn]
-    },
+    { sid = "WriteCoordination", actions = ["dynamodb:PutItem", "dynamodb:UpdateItem"], resources = [var.service.shared.coordination_table_arn] },
+    { sid = "AnswerTheCaller", actions = ["execute-api:ManageConnections"], resources = [var.service.shared.post_to_connections_arn] },
+    { sid = "CloseConnections", actions = ["execute-api:ManageConnections"], resources = [local.close_connections] },
+    { sid = "MintPairedTokens", actions = ["secretsmanager:GetSecretValue"], resources = [var.signing_secret_arn] },
   ]
 }

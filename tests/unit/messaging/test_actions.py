@@ -16,7 +16,7 @@ def test_the_action_lists_read_off_the_request_models_are_the_protocol_s():
         *("ping", "subscribe", "unsubscribe", "sync"),
         *("slot.create", "slot.update", "slot.move", "slot.delete"),
         *("shot.add", "shot.update", "shot.set_status", "shot.delete"),
-        *("call.push", "call.ack", "call.cancel", "station.put", "talent.put"),
+        *("station.put", "talent.put", "call.push", "call.ack", "call.cancel"),
         *("schedule.shift", "slot.arrive", "slot.done"),
         *("notice.post", "notice.update", "notice.clear", "batch"),
         *("device.label", "device.identify", "device.redirect", "revoke"),

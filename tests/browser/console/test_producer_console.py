@@ -2,8 +2,8 @@
 board, the slot editor and its conflict view, the roster, and the laptop/tablet fit (calls,
 shots and the shift are in test_producer_calls_shots.py).
 
-One stack with the demo day serves the module; a Python producer client sets things up
-and checks what the server holds.
+The package's one stack with the demo day (console/conftest.py) serves it; a Python
+producer client sets things up and checks what the server holds.
 """
 
 from __future__ import annotations

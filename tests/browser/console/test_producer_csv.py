@@ -1,7 +1,7 @@
 """The console's CSV section and day report in Chromium against the real local stack: a bad
 file is refused whole, a good one is applied (once, however often it is applied) and shows
 on the board, the download round-trips, and the report follows a scripted station's day.
-One module, so one stack: the report test sets up its own station.
+The report test sets up its own station, which no other module of the package touches.
 """
 
 from __future__ import annotations
