@@ -3,6 +3,7 @@ Terraform test checks the cloud tables against it."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from mediaday.models import PK, SK, TALENT_SLOT_ATTRIBUTE, TTL_ATTRIBUTE
@@ -112,12 +113,10 @@ def create_tables(client: Any, *, connections: str, coordination: str) -> None:
     for spec in (connections_table_spec(connections), coordination_table_spec(coordination)):
         if spec["TableName"] in existing:
             continue
-        try:
+        # a CreateTable that timed out on a busy machine and was retried by botocore
+        # reports the table its first attempt made: that table is ours
+        with contextlib.suppress(client.exceptions.ResourceInUseException):
             client.create_table(**spec)
-        except client.exceptions.ResourceInUseException:
-            # a CreateTable that timed out on a busy machine and was retried by botocore
-            # reports the table its first attempt made: that table is ours
-            pass
         client.get_waiter("table_exists").wait(TableName=spec["TableName"])
         client.update_time_to_live(
             TableName=spec["TableName"],

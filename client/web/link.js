@@ -6,7 +6,10 @@
  * A *silent* link (nothing at all heard for the pong timeout after a ping) is dead: the page
  * says "Reconnecting" at once and opens a new socket after the backoff, without waiting for
  * the old one to close (through a black hole that wait is a minute). A *slow* link (a late
- * pong, but other frames arriving) is live and kept. Requests wait what recent round trips
+ * pong, but other frames arriving) is live and kept. A check that ran late (this page's own
+ * event loop stalled: a busy device, a throttled tab) may run before frames that arrived
+ * meanwhile are read, so its verdict is confirmed first, as the Python client's is: one more
+ * ping and half a pong timeout with nothing heard. Requests wait what recent round trips
  * imply per attempt; a write unanswered on an open socket is resent there with the same
  * id after a backoff, while the page's retry budget (a token bucket, like the AWS SDKs'
  * retry quota) lasts, and on every new socket; a write is never given up on while the page
@@ -20,6 +23,16 @@
   var ERROR_WORDS = M.ERROR_WORDS;
   var READ_ACTIONS = ["ping", "subscribe", "unsubscribe", "sync"];
   var SUBPROTOCOL = "mediaday.v1"; // mediaday.tokens.SUBPROTOCOL
+  var LATE_MS = 100; // a timer this far past its time ran on a stalled or throttled page
+  var CONFIRMATIONS = 3; // late confirmations in a row before silence is taken as silence
+
+  /** setTimeout that tells `fn` how late it ran (ms past its time, by the wall clock). */
+  function later(delay, fn) {
+    var due = Date.now() + delay;
+    return global.setTimeout(function () {
+      fn(Date.now() - due);
+    }, delay);
+  }
 
   Client.prototype._connect = function () {
     if (this.stopped) return;
@@ -149,20 +162,29 @@
 
   Client.prototype._ping = function () {
     var self = this;
-    var sent = Date.now();
     var socket = this.socket;
+    var sent = this._sendPing();
     // The deadline runs from the oldest unanswered ping, or from the last frame heard after
     // it (any frame: a late pong on a link that carries frames is slow, not silent); later
-    // pings do not push it back. Silent for pongTimeoutMs: the link is dead.
+    // pings do not push it back. Silent for pongTimeoutMs: the link is dead, at once if the
+    // check ran on time, after a confirmation if it ran late.
     var limit = this.options.pongTimeoutMs;
-    var check = function () {
+    var check = function (late) {
       delete self.timers.pong;
       if (self.socket !== socket || !socket) return;
       var quiet = Date.now() - Math.max(sent, self.status.lastContact || 0);
-      if (quiet >= limit) self._silent(socket);
-      else self.timers.pong = global.setTimeout(check, limit - quiet);
+      if (quiet < limit) self.timers.pong = later(limit - quiet, check);
+      else if (late > LATE_MS) self._confirmSilence(socket, 1, check);
+      else self._silent(socket);
     };
-    if (!this.timers.pong) this.timers.pong = global.setTimeout(check, limit);
+    if (!this.timers.pong) this.timers.pong = later(limit, check);
+  };
+
+  /** A protocol ping (a page cannot send WebSocket pings); its pong samples the clock and
+   *  ends any pong deadline. Returns when it was sent. */
+  Client.prototype._sendPing = function () {
+    var self = this;
+    var sent = Date.now();
     this.request({ action: "ping" }).then(
       function (pong) {
         global.clearTimeout(self.timers.pong);
@@ -171,6 +193,27 @@
       },
       function () {}
     );
+    return sent;
+  };
+
+  /**
+   * The pong check ran late: this page stalled, and frames may be waiting to be read. Ping
+   * once more and wait half a pong timeout: anything heard means the link is live (the
+   * check goes on); nothing means silent, unless this timer ran late too (confirmed again,
+   * at most CONFIRMATIONS times in a row).
+   */
+  Client.prototype._confirmSilence = function (socket, round, check) {
+    var self = this;
+    var since = Date.now();
+    this.confirmations = (this.confirmations || 0) + 1;
+    this._sendPing();
+    this.timers.pong = later(this.options.pongTimeoutMs / 2, function (late) {
+      delete self.timers.pong;
+      if (self.socket !== socket) return;
+      if ((self.status.lastContact || 0) >= since) check(0);
+      else if (late > LATE_MS && round < CONFIRMATIONS) self._confirmSilence(socket, round + 1, check);
+      else self._silent(socket);
+    });
   };
 
   /**
@@ -188,7 +231,6 @@
   };
 
   // -- request attempts ------------------------------------------------------------------
-  var PAGED = ["subscribe", "sync"]; // resending would mix two answers' pages
   var QUOTA = { capacity: 50, timeoutCost: 10, retryCost: 5, refund: 1, maxResends: 3 };
 
   /** An attempt's timeout: the 95th percentile of recent round trips x 3, within
@@ -226,25 +268,33 @@
    */
   Client.prototype._armRequest = function (entry) {
     var self = this;
-    var id = entry.frame.id;
     var now = Date.now();
     entry.sentAt = entry.sentAt || now;
     entry.resends = entry.resends || 0;
     entry.spent = entry.spent || 0;
     var read = READ_ACTIONS.indexOf(entry.frame.action) >= 0;
-    var deadline = entry.sentAt + this.options.requestTimeoutMs;
+    if (read && !entry.deadline) entry.deadline = entry.sentAt + this.options.requestTimeoutMs;
     var wait = this._attemptMs();
-    if (read) wait = Math.min(wait, deadline - now);
+    if (read) wait = Math.min(wait, entry.deadline - now);
     global.clearTimeout(entry.timer);
-    entry.timer = global.setTimeout(function () {
-      if (self.pending.get(id) !== entry) return;
-      if (read && Date.now() >= deadline) {
-        self.pending.delete(id);
-        entry.reject({ code: "timeout", message: ERROR_WORDS.timeout });
-        return;
-      }
-      self._retryOrWait(entry);
-    }, Math.max(0, wait));
+    entry.timer = later(Math.max(0, wait), function (late) {
+      if (self.pending.get(entry.frame.id) !== entry) return;
+      if (read && Date.now() >= entry.deadline) self._expired(entry, late);
+      else self._retryOrWait(entry);
+    });
+  };
+
+  /** A read unanswered by its deadline fails with `timeout` (a resume's subscribe may wait
+   *  longer: subscriptions.js). `late`: how late the deadline's timer ran. */
+  Client.prototype._expired = function (entry) {
+    this.pending.delete(entry.frame.id);
+    entry.reject({ code: "timeout", message: ERROR_WORDS.timeout });
+  };
+
+  /** Full jitter over 1 s x 2^resends (at most 8 s: `resend_backoff`), never under the
+   *  server's `retry_after_ms` hint. */
+  Client.prototype._resendDelay = function (resends, hintMs) {
+    return Math.max(hintMs || 0, Math.random() * Math.min(8000, 1000 * Math.pow(2, resends)));
   };
 
   Client.prototype._mayResend = function (entry) {
@@ -267,8 +317,7 @@
     var id = entry.frame.id;
     var socket = this.socket;
     entry.spent += cost;
-    var window = Math.min(8000, 1000 * Math.pow(2, entry.resends));
-    var delay = Math.max(hintMs || 0, Math.random() * window);
+    var delay = this._resendDelay(entry.resends, hintMs);
     global.clearTimeout(entry.timer);
     entry.timer = global.setTimeout(function () {
       if (self.pending.get(id) !== entry) return;
@@ -304,6 +353,8 @@
     }
     failed.call(this, frame);
   };
+
+  M.LATE_MS = LATE_MS;
 
   /** NTP-style: the server stamped its time about halfway through the round trip. */
   Client.prototype._clockSample = function (sent, received, serverTime) {

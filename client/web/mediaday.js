@@ -167,8 +167,9 @@
   /**
    * Send one request; resolves with the ack (subscribe/sync: once every page is in),
    * rejects with {code, message, current?} on an error frame, a timeout or when offline.
+   * `how.patient`: a resume's read, resent on its socket when refused or shed (subscriptions.js).
    */
-  Client.prototype.request = function (fields) {
+  Client.prototype.request = function (fields, how) {
     var self = this;
     var frame = Object.assign({ id: requestId() }, fields);
     return new Promise(function (resolve, reject) {
@@ -176,7 +177,8 @@
         reject({ code: "offline", message: ERROR_WORDS.offline });
         return;
       }
-      var entry = { frame: frame, resolve: resolve, reject: reject, pages: [], ack: null };
+      var entry = { frame: frame, resolve: resolve, reject: reject, pages: [], ack: null,
+                    patient: !!(how && how.patient) };
       self.pending.set(frame.id, entry);
       self.socket.send(JSON.stringify(frame));
       self._armRequest(entry); // link.js: attempts, resends on this socket, the deadline

@@ -153,7 +153,9 @@ def test_functions_get_names_and_arns_only(deployment: Deployment) -> None:
         origins = json.loads(env["MEDIADAY_ALLOWED_ORIGINS"])
         assert len(origins) == 1 and origins[0].startswith("https://"), origins
         assert env["POWERTOOLS_SERVICE_NAME"] in {"connect", "messaging", "broadcast"}
-        assert ("MEDIADAY_SIGNING_SECRET_ARN" in env) == function_name.endswith("-connect")
+        # $connect verifies tokens; the message function mints them for approved pairings
+        signs = function_name.endswith(("-connect", "-message"))
+        assert ("MEDIADAY_SIGNING_SECRET_ARN" in env) == signs, function_name
 
 
 def test_stream_feeds_the_broadcaster_with_finite_retries(deployment: Deployment) -> None:

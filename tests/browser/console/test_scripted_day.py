@@ -4,7 +4,8 @@ kiosk, a revoked device, and the day report, all through the console on the loca
 
 It measures and prints edit → kiosk and call → crew alert (bounds generous: the 2-core
 CI machine is busy) and writes the README's screenshots to artifacts/screenshots/
-(`walkthrough-*`, CSS pixels at 1280x800, the kiosk at 1920x1080).
+(`walkthrough-*`: CSS pixels, the console at 1280x800, the crew tablet at 1024x768, the
+door TV at 1920x1080); docs/screenshots/ holds copies made small with `pngquant`.
 """
 
 from __future__ import annotations
@@ -128,8 +129,6 @@ def test_a_producer_runs_a_scripted_day_from_the_browser_alone(
     expect(kiosk.locator(".slot-now")).to_contain_text("Rosa Delgado")
     crew, crew_errors = open_screen(browser_context, local_stack, "crew", studio, subject="cam-d")
     expect(crew.locator("#now-card")).to_contain_text("Rosa Delgado")
-    crew.locator(".btn-arrive").click()  # Rosa is in front of the camera
-    expect(crew.locator(".mark-outcome")).to_have_attribute("data-state", "applied")
 
     # Edit → kiosk: a new title, timed from Save to the door TV showing it
     kiosk.evaluate(WATCH, [".slot-now", "Season preview, part 2"])
@@ -139,6 +138,10 @@ def test_a_producer_runs_a_scripted_day_from_the_browser_alone(
     console.click("#slot-save")
     expect(console.locator("#editor")).to_be_hidden()
     edit_to_kiosk = _seen_after(kiosk, started)
+    # Rosa is in front of the camera (tapped on the slot's latest version, so no conflict)
+    expect(crew.locator("#now-card")).to_contain_text("Season preview, part 2")
+    crew.locator(".btn-arrive").click()
+    expect(crew.locator(".mark-outcome")).to_have_attribute("data-state", "applied")
 
     # Shift: the studio runs 5 min late from now on (Rosa's slot has begun: it stays)
     column = console.locator(f'.pcol[data-station-id="{studio}"]')
@@ -179,6 +182,7 @@ def test_a_producer_runs_a_scripted_day_from_the_browser_alone(
     call_to_alert = _seen_after(crew, started)
     call = crew.locator("#calls li[data-call-id]")
     expect(call).to_contain_text("Kofi Mensah")
+    crew.evaluate("() => scrollTo(0, 0)")
     save_screenshot(crew, "walkthrough-crew-call")
     expect(kiosk.locator("#takeover")).to_be_hidden(timeout=5_000)
     save_screenshot(kiosk, "walkthrough-kiosk-1080p")

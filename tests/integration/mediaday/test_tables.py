@@ -32,4 +32,3 @@ def test_create_tables_accepts_a_table_its_own_earlier_attempt_made() -> None:
     create_tables(_ListsNothing(client), connections="conns", coordination="coord")
 
     assert sorted(client.list_tables()["TableNames"]) == ["conns", "coord"]
-
