@@ -169,9 +169,10 @@ def _poster(domain_name: str, stage: str) -> Poster:
 
 
 class RotationEvent(BaseModel):
-    """What Secrets Manager sends the rotation function, once per step."""
+    """What Secrets Manager sends the rotation function, once per step (built then, not in
+    every cold start of the zip's other functions)."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     step: RotationStep = Field(alias="Step")
     secret_id: str = Field(alias="SecretId", min_length=1, max_length=2048)

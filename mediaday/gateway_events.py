@@ -13,15 +13,22 @@ from datetime import datetime
 from ipaddress import IPv4Address, IPv6Address
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
-class Identity(BaseModel):
+class _EventPart(BaseModel):
+    """Built on first use: each function of a zip validates one of these events, and the
+    others' schemas would be import work it never uses."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class Identity(_EventPart):
     source_ip: IPv4Address | IPv6Address = Field(alias="sourceIp")
     user_agent: str | None = Field(None, alias="userAgent")
 
 
-class RequestContext(BaseModel):
+class RequestContext(_EventPart):
     """What every WebSocket event's requestContext carries and the handlers read."""
 
     stage: str
@@ -48,7 +55,7 @@ class MessageContext(RequestContext):
     event_type: Literal["MESSAGE"] = Field(alias="eventType")
 
 
-class ConnectEvent(BaseModel):
+class ConnectEvent(_EventPart):
     """The upgrade request: its headers and query string (which may carry the token)."""
 
     headers: dict[str, str]
@@ -56,11 +63,11 @@ class ConnectEvent(BaseModel):
     request_context: ConnectContext = Field(alias="requestContext")
 
 
-class DisconnectEvent(BaseModel):
+class DisconnectEvent(_EventPart):
     request_context: DisconnectContext = Field(alias="requestContext")
 
 
-class MessageEvent(BaseModel):
+class MessageEvent(_EventPart):
     request_context: MessageContext = Field(alias="requestContext")
     is_base64_encoded: bool = Field(alias="isBase64Encoded")
     body: str | None = None

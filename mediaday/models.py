@@ -11,7 +11,7 @@ import unicodedata
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from pydantic import (
@@ -97,7 +97,9 @@ ACTIVE_CALL_STATES = frozenset({CallState.PENDING, CallState.EN_ROUTE, CallState
 class ItemBase(BaseModel):
     """Fields every coordination item has; the store stamps the bookkeeping ones."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Built on first use, not at import: `$connect` imports this module for its types and
+    # never an item, and the handlers that do parse items go through `_ITEM_ADAPTER`.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     media_day: Id
     id: Id
@@ -216,7 +218,9 @@ ITEM_TYPES: dict[str, type[ItemBase]] = {
     "call": Call,
     "notice": Notice,
 }
-_ITEM_ADAPTER: TypeAdapter[Item] = TypeAdapter(Annotated[Item, Field(discriminator="type")])
+_ITEM_ADAPTER: TypeAdapter[Item] = TypeAdapter(
+    Annotated[Item, Field(discriminator="type")], config=ConfigDict(defer_build=True)
+)
 
 # ---------------------------------------------------------------------------------------
 # DynamoDB mapping: the only place that knows how an item is laid out in the table.
@@ -252,7 +256,11 @@ def parse_item(data: dict[str, Any]) -> Item:
 
 def item_to_plain(item: ItemBase) -> dict[str, Any]:
     """The item as JSON-ready data: what clients receive."""
-    return item.model_dump(mode="json", exclude_none=True)
+    # Through the one adapter (every ItemBase is one of Item's members): an item model's
+    # own serializer would be a second build of its schema.
+    member = cast("Item", item)
+    plain: dict[str, Any] = _ITEM_ADAPTER.dump_python(member, mode="json", exclude_none=True)
+    return plain
 
 
 def item_to_dynamo(item: ItemBase, *, expires_at: int | None = None) -> dict[str, Any]:

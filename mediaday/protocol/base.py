@@ -23,7 +23,9 @@ AckState = Literal["en-route", "arrived", "done"]
 
 
 class RequestBase(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Built inside messaging's one `Request` adapter, not once more per class at import;
+    # the broadcaster imports the package for its frames and never builds a request.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     id: RequestId
 
@@ -35,4 +37,4 @@ class ReadRequest(RequestBase):
 class Fields(BaseModel):
     """The fields of an item a request creates or changes."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
