@@ -13,11 +13,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from mediaday.errors import ConnectionGone, DeliveryError
 from mediaday.frame import Frame
 from mediaday.observability import logger
 from mediaday.pairing import PairingStore, PendingDevice
-from mediaday.poster import Poster
+from mediaday.poster import Poster, post_to_each
 
 PairingChange = Literal["waiting", "paired", "rejected", "left"]
 
@@ -46,16 +45,9 @@ def announce_pairing(
     except Exception:  # pairing news must never fail a connect, a disconnect or a message
         logger.exception("pairing watchers unreadable")
         return 0
-    delivered = 0
-    for watcher in watchers:
-        try:
-            poster.post(watcher, frame)
-            delivered += 1
-        except ConnectionGone:
-            _forget(store, watcher)
-        except DeliveryError as error:
-            logger.info("pairing change not delivered", watcher=watcher, code=error.code)
-    return delivered
+    return post_to_each(
+        poster, watchers, frame, on_gone=lambda watcher: _forget(store, watcher), change=change
+    )
 
 
 def _forget(store: PairingStore, watcher: str) -> None:

@@ -14,13 +14,16 @@ Errors are the domain's DeliveryError family: callers never see HTTP or botocore
 from __future__ import annotations
 
 import http.client
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
 from botocore.credentials import Credentials
 
-from mediaday.errors import ConnectionGone, DeliveryRefused, DeliveryThrottled
+from mediaday.errors import ConnectionGone, DeliveryError, DeliveryRefused, DeliveryThrottled
 from mediaday.keepalive import KeepAlivePool
+from mediaday.observability import logger
 from mediaday.settings import API_GATEWAY_MAX_MESSAGE_BYTES
 from mediaday.sigv4 import SigV4Signer, host_of
 
@@ -33,6 +36,39 @@ class Poster(Protocol):
     def post(self, connection_id: str, data: bytes) -> None: ...
 
     def close(self, connection_id: str) -> None: ...
+
+
+# Posting one frame to many connections, a few at a time: the first crew of a station must
+# not hold its $connect for 100 sequential posts.
+ANNOUNCERS = 8
+
+
+def post_to_each(
+    poster: Poster,
+    recipients: Sequence[str],
+    frame: bytes,
+    *,
+    on_gone: Callable[[str], None] | None = None,
+    **log_fields: Any,
+) -> int:
+    """Best-effort push of one frame to every recipient: a failed post is logged with
+    `log_fields` and dropped, a gone one (410) also handed to `on_gone`. Returns how many
+    received it."""
+
+    def deliver(recipient: str) -> bool:
+        try:
+            poster.post(recipient, frame)
+        except DeliveryError as error:
+            logger.info("frame not delivered", recipient=recipient, code=error.code, **log_fields)
+            if on_gone is not None and isinstance(error, ConnectionGone):
+                on_gone(recipient)
+            return False
+        return True
+
+    if len(recipients) <= 1:
+        return sum(map(deliver, recipients))
+    with ThreadPoolExecutor(max_workers=min(ANNOUNCERS, len(recipients))) as pool:
+        return sum(pool.map(deliver, recipients))
 
 
 class ManagementApiPoster:

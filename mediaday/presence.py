@@ -23,23 +23,18 @@ protocol for it (and the client library does not import the poster with the prot
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
 from mediaday.connections import Connection, ConnectionStore
-from mediaday.errors import DeliveryError
 from mediaday.frame import Frame
 from mediaday.models import Role
 from mediaday.observability import logger
-from mediaday.poster import Poster
+from mediaday.poster import Poster, post_to_each
 
 DEVICES_TOPIC = "devices"
 PRESENCE_TOPIC = "presence"
 DeviceChange = Literal["connected", "updated", "disconnected", "gone", "expired", "revoked"]
 _MARKER_ROLES = (Role.CREW, Role.PRODUCER)
-# Posting the summary to every screen of the day, a few at a time (the first crew of a
-# station must not hold its $connect for 100 sequential posts).
-_PRESENCE_POSTERS = 8
 
 
 class DeviceFrame(Frame):
@@ -69,35 +64,9 @@ def announce(
         logger.exception("devices topic unreadable", media_day=connection.media_day)
         return 0
     others = [sub for sub in subscribers if sub != connection.connection_id]
-    delivered = _post_each(poster, others, frame, topic=DEVICES_TOPIC, change=change)
+    delivered = post_to_each(poster, others, frame, topic=DEVICES_TOPIC, change=change)
     announce_presence(connection, change, store=store, poster=poster, now_ms=now_ms)
     return delivered
-
-
-def _post_each(
-    poster: Poster, subscribers: list[str], frame: bytes, *, topic: str, change: DeviceChange
-) -> int:
-    """Post to every subscriber, a few at a time; a failed post is logged and dropped.
-    Returns how many received it."""
-
-    def deliver(subscriber: str) -> bool:
-        try:
-            poster.post(subscriber, frame)
-        except DeliveryError as error:
-            logger.info(
-                "presence change not delivered",
-                topic=topic,
-                subscriber=subscriber,
-                change=change,
-                code=error.code,
-            )
-            return False
-        return True
-
-    if len(subscribers) <= 1:
-        return sum(map(deliver, subscribers))
-    with ThreadPoolExecutor(max_workers=min(_PRESENCE_POSTERS, len(subscribers))) as pool:
-        return sum(pool.map(deliver, subscribers))
 
 
 class PresenceFrame(Frame):
@@ -152,7 +121,7 @@ def announce_presence(
         return 0
     summary = with_it if change == "connected" else without
     frame = PresenceFrame(**summary, server_time=now_ms).encode()
-    delivered = _post_each(poster, subscribers, frame, topic=PRESENCE_TOPIC, change=change)
+    delivered = post_to_each(poster, subscribers, frame, topic=PRESENCE_TOPIC, change=change)
     logger.info("presence announced", media_day=day, change=change, subscribers=delivered)
     return delivered
 

@@ -7,7 +7,7 @@ Playwright's own browser download is not used: `make test` installs Debian's `ch
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from playwright.sync_api import BrowserContext, Page, sync_playwright
 
 from infra.local.runner import LocalStack
 from tests.browser.console_pages import CONSOLE_TOPICS, open_console
+from tests.browser.screens import screens_on
 from tests.browser.scripted import load_client
 from tests.browser.support import ThreadedClient
 
@@ -67,6 +68,14 @@ def page(browser_context: BrowserContext) -> Iterator[Page]:
     finally:
         tab.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def open_screen(browser_context: BrowserContext) -> Iterator[Callable[..., Page]]:
+    """Kiosk and crew pages over the scripted server (tests/browser/screens.py); a
+    JavaScript or console error on any fails the test."""
+    with screens_on(browser_context) as open_page:
+        yield open_page
 
 
 @pytest.fixture

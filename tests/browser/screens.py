@@ -142,3 +142,35 @@ def open_kiosk(open_screen: Callable[..., Page], day_js: str = "") -> Page:
 
 def open_crew(open_screen: Callable[..., Page], day_js: str = "") -> Page:
     return open_screen("crew", token("crew", "st-1"), TABLET_SIZE, day_js)
+
+
+# A crew at st-1 with Maya Okafor in front of it since two minutes (slot `a`).
+CURRENT = """
+window.extraDay = [
+  { type: "slot", id: "a", version: 1, rev: 2, station_id: "st-1", talent_id: "t-1",
+    starts_at: new Date(serverNow() - 2 * 60000).toISOString(),
+    ends_at: new Date(serverNow() + 13 * 60000).toISOString() },
+];
+"""
+
+PHONE_SIZE: ViewportSize = {"width": 390, "height": 844}
+# What the phone can do, recorded: vibration, and a wake lock (the test origin is not a
+# secure context, so Chromium would not offer the real one).
+DEVICE = """
+window.vibrated = [];
+Object.defineProperty(Navigator.prototype, "vibrate", { configurable: true,
+  value: (pattern) => { vibrated.push(pattern); return true; } });
+window.wakeRequests = [];
+Object.defineProperty(Navigator.prototype, "wakeLock", { configurable: true, value: {
+  request: (type) => { wakeRequests.push(type);
+    return Promise.resolve({ addEventListener: () => {} }); } } });
+"""
+LONG = "Interview-for-the-season-preview-package-" * 3  # one unbroken 123-character word
+PHONE_DAY = (
+    CURRENT.replace("];", "")
+    + f"""
+  {{ type: "shot", id: "sh-2", version: 1, rev: 3, station_id: "st-1", talent_id: "t-1",
+    position: 2, description: "{LONG}", status: "pending" }},
+];
+"""
+)

@@ -6,14 +6,13 @@ comes back into view. Flash, vibration and the phone layout: test_screens_crew.p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.browser.screens import TABLET_SIZE, screens_on, token
+from tests.browser.screens import CURRENT, DEVICE, PHONE_DAY, PHONE_SIZE, TABLET_SIZE, token
 from tests.browser.support import save_screenshot
-from tests.browser.test_screens_crew import CURRENT, DEVICE, PHONE_DAY, PHONE_SIZE
 
 pytestmark = pytest.mark.browser
 
@@ -36,13 +35,6 @@ window.AudioContext = class {
     gain: { setValueAtTime() {}, exponentialRampToValueAtTime() {} } }; }
 };
 """
-
-
-@pytest.fixture
-def open_screen(browser_context: BrowserContext) -> Iterator[Callable[..., Page]]:
-    """Pages over the scripted server; a JavaScript or console error on any fails the test."""
-    with screens_on(browser_context) as open_page:
-        yield open_page
 
 
 def _push_call(crew: Page, call_id: str) -> None:

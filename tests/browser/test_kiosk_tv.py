@@ -7,25 +7,18 @@ full-screen takeover of a pushed call (not of a snapshot or a reconnect's catch-
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, ViewportSize, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
-from tests.browser.screens import KIOSK_SIZE, screens_on, token
+from tests.browser.screens import KIOSK_SIZE, token
 from tests.browser.support import save_screenshot
 
 pytestmark = pytest.mark.browser
 
 UHD_SIZE: ViewportSize = {"width": 3840, "height": 2160}
 FAST_PAGES = "&page_ms=700"
-
-
-@pytest.fixture
-def open_screen(browser_context: BrowserContext) -> Iterator[Callable[..., Page]]:
-    """Pages over the scripted server; a JavaScript or console error on any fails the test."""
-    with screens_on(browser_context) as open_page:
-        yield open_page
 
 
 # Four stations under way, Sam O'Neill (#32) next everywhere; `window.callCount` calls

@@ -6,22 +6,23 @@ taps with their honest outcome, and a call's alert on a phone.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, ViewportSize, expect
+from playwright.sync_api import Page, expect
 
-from tests.browser.screens import open_crew, open_kiosk, screens_on, token
+from tests.browser.screens import (
+    CURRENT,
+    DEVICE,
+    PHONE_DAY,
+    PHONE_SIZE,
+    open_crew,
+    open_kiosk,
+    token,
+)
 from tests.browser.support import save_screenshot
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def open_screen(browser_context: BrowserContext) -> Iterator[Callable[..., Page]]:
-    """Pages over the scripted server; a JavaScript or console error on any fails the test."""
-    with screens_on(browser_context) as open_page:
-        yield open_page
 
 
 # The clock keeps running (U+2212 MINUS, as the pages write it): -2:00, -2:01, ...
@@ -90,15 +91,6 @@ def test_past_the_planned_end_the_athlete_stays_with_an_overtime_clock_until_don
     expect(crew.locator("#now-card")).not_to_have_class("card now-card is-overtime")
 
 
-CURRENT = """
-window.extraDay = [
-  { type: "slot", id: "a", version: 1, rev: 2, station_id: "st-1", talent_id: "t-1",
-    starts_at: new Date(serverNow() - 2 * 60000).toISOString(),
-    ends_at: new Date(serverNow() + 13 * 60000).toISOString() },
-];
-"""
-
-
 def test_arrived_then_done_send_their_action_and_a_refusal_is_shown_as_refused(
     open_screen: Callable[..., Page],
 ) -> None:
@@ -138,29 +130,6 @@ def test_arrived_then_done_send_their_action_and_a_refusal_is_shown_as_refused(
     expect(done).to_be_enabled()
     assert crew.evaluate("() => held('slot', 'a').actual_end") is None
     save_screenshot(crew, "crew-arrived-refused")
-
-
-PHONE_SIZE: ViewportSize = {"width": 390, "height": 844}
-# What the phone can do, recorded: vibration, and a wake lock (the test origin is not a
-# secure context, so Chromium would not offer the real one).
-DEVICE = """
-window.vibrated = [];
-Object.defineProperty(Navigator.prototype, "vibrate", { configurable: true,
-  value: (pattern) => { vibrated.push(pattern); return true; } });
-window.wakeRequests = [];
-Object.defineProperty(Navigator.prototype, "wakeLock", { configurable: true, value: {
-  request: (type) => { wakeRequests.push(type);
-    return Promise.resolve({ addEventListener: () => {} }); } } });
-"""
-LONG = "Interview-for-the-season-preview-package-" * 3  # one unbroken 123-character word
-PHONE_DAY = (
-    CURRENT.replace("];", "")
-    + f"""
-  {{ type: "shot", id: "sh-2", version: 1, rev: 3, station_id: "st-1", talent_id: "t-1",
-    position: 2, description: "{LONG}", status: "pending" }},
-];
-"""
-)
 
 
 def test_on_a_phone_a_new_call_alerts_is_pinned_on_top_and_nothing_scrolls_sideways(

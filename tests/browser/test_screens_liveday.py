@@ -6,22 +6,15 @@ takeover. The crew's own live-day taps and alerts: test_screens_crew.py.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.browser.screens import open_crew, open_kiosk, screens_on
+from tests.browser.screens import open_crew, open_kiosk
 from tests.browser.support import save_screenshot
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def open_screen(browser_context: BrowserContext) -> Iterator[Callable[..., Page]]:
-    """Pages over the scripted server; a JavaScript or console error on any fails the test."""
-    with screens_on(browser_context) as open_page:
-        yield open_page
 
 
 SHIFTED = """

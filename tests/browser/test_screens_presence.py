@@ -4,12 +4,12 @@ crew page's "Producer online", and a crew tablet shown another station, view onl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.browser.screens import TABLET_SIZE, open_crew, open_kiosk, screens_on, token
+from tests.browser.screens import TABLET_SIZE, open_crew, open_kiosk, token
 from tests.browser.support import save_screenshot
 
 pytestmark = pytest.mark.browser
@@ -28,12 +28,6 @@ window.extraDay = [
     position: 1, description: "Walk and talk", status: "pending" },
 ];
 """
-
-
-@pytest.fixture
-def open_screen(browser_context: BrowserContext) -> Iterator[Callable[..., Page]]:
-    with screens_on(browser_context) as open_page:
-        yield open_page
 
 
 def test_the_kiosk_marks_each_station_whose_crew_is_online_live(
