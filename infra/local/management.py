@@ -80,7 +80,9 @@ class ManagementApi:
         else:
             payload = text
         try:
-            await asyncio.wait_for(send(client, payload), self._limits.send_timeout_seconds)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for wraps every send in a Task
+            async with asyncio.timeout(self._limits.send_timeout_seconds):
+                await send(client, payload)
         except TimeoutError:
             return error_response(429, "LimitExceededException", "The client is not reading")
         except (ConnectionError, RuntimeError):
