@@ -37,12 +37,13 @@ def dead_letters(stack) -> list[dict[str, Any]]:
 
 
 def poison_slot(slot_id: str) -> dict[str, Any]:
+    """Before BASE_TIME (08:00): no workload shift (`starting_at` >= BASE_TIME) moves it."""
     return {
         "id": slot_id,
         "station_id": STATIONS[0],
         "talent_id": TALENT[0],
-        "starts_at": "2026-11-25T18:00:00+00:00",
-        "ends_at": "2026-11-25T18:10:00+00:00",
+        "starts_at": "2026-11-25T07:00:00+00:00",
+        "ends_at": "2026-11-25T07:10:00+00:00",
         "title": "poison",
     }
 
@@ -196,7 +197,7 @@ async def test_a_poison_record_is_dead_lettered_later_records_flow_and_sync_repa
             fault_plan.set(poison_items=[poison])
             created = await producer.request(
                 "slot.create", slot=poison_slot(poison), allow_overlap=True
-            )  # every poison slot is TALENT[0] at 18:00: overlapping on purpose
+            )  # every poison slot is TALENT[0] at 07:00: overlapping on purpose
             updated = await producer.request(
                 "slot.update", slot_id=poison, version=created.version, changes={"title": "p2"}
             )

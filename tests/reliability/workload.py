@@ -186,7 +186,7 @@ class Operations:
     ) -> Request | None:
         """A few slots (hot ones included) retitled and a slot created, all or nothing,
         from the versions this writer's mirror shows: conflicts with single edits."""
-        slots = client.mirror.slots()
+        slots = [s for s in client.mirror.slots() if not s.id.startswith(POISON_PREFIX)]
         picked = rng.sample(slots, min(len(slots), rng.randrange(1, 5)))
         writes: list[dict[str, Any]] = [
             {
@@ -218,7 +218,9 @@ class Operations:
     ) -> Request | None:
         """A crew marks the athlete of one of its station's slots arrived, later done."""
         slots = [current] if isinstance(current, Slot) else client.mirror.slots()
-        open_slots = [s for s in slots if s.actual_end is None]
+        open_slots = [
+            s for s in slots if s.actual_end is None and not s.id.startswith(POISON_PREFIX)
+        ]
         slot = _pick(open_slots, rng)
         if slot is None:
             return None
