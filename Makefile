@@ -106,11 +106,13 @@ infra-check: $(STAMP) infra-tools
 test: lint typecheck $(CHROMIUM) infra-tools
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --cov --cov-report=term $(PYTEST_ARGS)
 
-# The reliability suite at full size (200 clients, 500 changes, 10,000 fuzzed frames, ...);
-# `make test` runs it smoke-sized. Figures are printed and written to reliability-soak.json.
+# The reliability suite at full size (200 clients, 500 changes, 10,000 fuzzed frames, ...),
+# then the messaging fuzzers with all their examples; `make test` runs both smaller.
+# Figures are printed and written to reliability-soak.json.
 soak: install
 	MEDIADAY_SOAK=1 MEDIADAY_RELIABILITY_REPORT=$(abspath reliability-soak.json) \
 		$(BIN)/pytest -m reliability tests/reliability --timeout 1800 $(PYTEST_ARGS)
+	MEDIADAY_SOAK=1 $(BIN)/pytest tests/integration/messaging/test_fuzz.py -q
 
 # The same soak with the stack's CPU held to about a third of a core, as on a machine ~3x
 # slower: two cgroups (infra/local/cgroups.py), one for `mediaday serve` and one for

@@ -31,6 +31,10 @@ SPREAD_FOLDERS = frozenset({"unit", "integration"})
 # timing (a kill -9 scenario hung and a browser wait ran out when e2e and browser ran side
 # by side); one worker runs these in a row while the other takes unit, integration, infra.
 STACK_FOLDERS = frozenset({"e2e", "browser", "reliability", "bench"})
+# Files that share nothing with the rest of their folder's group and take minutes: a group
+# of their own, so another worker can run them beside it (the mocked `terraform test`
+# beside the moto rehearsal's apply and destroy).
+OWN_GROUP_FILES = frozenset({("infra", "test_terraform.py")})
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -47,7 +51,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         if len(parts) < 2 or parts[0] in SPREAD_FOLDERS:
             continue
-        group = "local-stack" if parts[0] in STACK_FOLDERS else parts[0]
+        if (parts[0], parts[-1]) in OWN_GROUP_FILES:
+            group = f"{parts[0]}-{parts[-1].removesuffix('.py')}"
+        else:
+            group = "local-stack" if parts[0] in STACK_FOLDERS else parts[0]
         item.add_marker(pytest.mark.xdist_group(group))
 
 

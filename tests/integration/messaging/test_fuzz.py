@@ -11,11 +11,14 @@ strategies and the frame check are in fuzzing.py:
 - kiosk + everything (random, mutated, garbled, and valid reads): any well-formed frame,
   never a write (kiosks are read-only).
 
-The case count and runtime are printed; run with `-s` to see them.
+The case count and runtime are printed; run with `-s` to see them. `make test` runs a
+third of the examples (800 / 300 / 300) or so; `make soak` (`MEDIADAY_SOAK=1`, the
+reliability suite's full size) runs all 2,500 / 1,000 / 800.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -32,6 +35,10 @@ from tests.integration.messaging.fuzzing import (
 )
 
 pytestmark = pytest.mark.slow
+
+# Examples per run: full under the soak (MEDIADAY_SOAK=1), else what `make test` affords.
+FULL = os.environ.get("MEDIADAY_SOAK", "").lower() in ("1", "true", "yes")
+MUTATED, RANDOM, KIOSK = (2500, 1000, 800) if FULL else (800, 300, 300)
 
 FUZZ = settings(
     deadline=None,
@@ -58,7 +65,7 @@ def test_mutated_messages_are_refused_and_touch_nothing(
     codes: dict[str, int] = {}
     started = time.perf_counter()
 
-    @settings(FUZZ, max_examples=2500)
+    @settings(FUZZ, max_examples=MUTATED)
     @given(case=invalid_messages())
     def refused(case: tuple[str, str | None]) -> None:
         body, echoed = case
@@ -80,7 +87,7 @@ def test_mutated_messages_are_refused_and_touch_nothing(
         f"\nfuzz (producer, mutated): {cases} cases, codes {codes}, "
         f"{time.perf_counter() - started:.1f} s"
     )
-    assert cases >= 2000 and len(codes) == 3
+    assert cases >= MUTATED * 0.8 and len(codes) == 3
 
 
 def test_random_messages_from_a_producer_never_write_on_an_error(fuzz_env, coordination_store):
@@ -89,7 +96,7 @@ def test_random_messages_from_a_producer_never_write_on_an_error(fuzz_env, coord
     kinds: dict[str, int] = {}
     started = time.perf_counter()
 
-    @settings(FUZZ, max_examples=1000)
+    @settings(FUZZ, max_examples=RANDOM)
     @given(body=random_bodies)
     def answered(body: str) -> None:
         nonlocal rev
@@ -107,7 +114,7 @@ def test_random_messages_from_a_producer_never_write_on_an_error(fuzz_env, coord
         f"\nfuzz (producer, random): {cases} cases, frames {kinds}, "
         f"{time.perf_counter() - started:.1f} s"
     )
-    assert cases >= 500
+    assert cases >= RANDOM // 2
 
 
 def test_anything_from_a_kiosk_is_answered_and_never_written(
@@ -119,7 +126,7 @@ def test_anything_from_a_kiosk_is_answered_and_never_written(
     outcomes: dict[str, int] = {}
     started = time.perf_counter()
 
-    @settings(FUZZ, max_examples=800)
+    @settings(FUZZ, max_examples=KIOSK)
     @given(body=anything())
     def answered(body: str) -> None:
         frame = kiosk.send(raw=body)
@@ -138,7 +145,7 @@ def test_anything_from_a_kiosk_is_answered_and_never_written(
         f"\nfuzz (kiosk, anything): {cases} cases, outcomes {outcomes}, "
         f"{time.perf_counter() - started:.1f} s"
     )
-    assert cases >= 500 and outcomes.get("forbidden", 0) > 0 and outcomes.get("ack", 0) > 0
+    assert cases >= KIOSK // 2 and outcomes.get("forbidden", 0) > 0 and outcomes.get("ack", 0) > 0
 
 
 def _without_counters(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
