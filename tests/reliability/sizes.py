@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -115,9 +116,15 @@ FULL = Sizes(
 )
 
 
+def soak_selected(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether `MEDIADAY_SOAK` asks for the full sizes (`make soak`)."""
+    env = os.environ if environ is None else environ
+    return env.get(SOAK_VAR, "").lower() in ("1", "true", "yes")
+
+
 def current_sizes(environ: dict[str, str] | None = None) -> Sizes:
     env = dict(os.environ if environ is None else environ)
-    sizes = FULL if env.get(SOAK_VAR, "").lower() in ("1", "true", "yes") else SMOKE
+    sizes = FULL if soak_selected(env) else SMOKE
     overrides: dict[str, Any] = {}
     for spec in fields(Sizes):
         raw = env.get(OVERRIDE_PREFIX + spec.name.upper())

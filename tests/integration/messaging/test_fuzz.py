@@ -18,7 +18,6 @@ reliability suite's full size) runs all 2,500 / 1,000 / 800.
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
@@ -33,12 +32,12 @@ from tests.integration.messaging.fuzzing import (
     random_bodies,
     well_formed,
 )
+from tests.reliability.sizes import soak_selected
 
 pytestmark = pytest.mark.slow
 
 # Examples per run: full under the soak (MEDIADAY_SOAK=1), else what `make test` affords.
-FULL = os.environ.get("MEDIADAY_SOAK", "").lower() in ("1", "true", "yes")
-MUTATED, RANDOM, KIOSK = (2500, 1000, 800) if FULL else (800, 300, 300)
+MUTATED, RANDOM, KIOSK = (2500, 1000, 800) if soak_selected() else (800, 300, 300)
 
 FUZZ = settings(
     deadline=None,
