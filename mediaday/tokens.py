@@ -39,6 +39,14 @@ MAX_TOKEN_LENGTH = 2048
 TOKEN_ID_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"  # noqa: S105 (a pattern, not a secret)
 
 
+def new_token_id() -> str:
+    """A random 128-bit token id in hex: never starts with '-', so `revoke --token-id J` parses.
+
+    token_urlsafe ids started with '-' one time in 64, and argparse read those as an option.
+    """
+    return secrets.token_hex(16)
+
+
 class LifetimeTooLong(ValueError):
     """A token was asked to live longer than its role allows (settings.token_max_seconds_*)."""
 
@@ -108,7 +116,7 @@ def issue_token(
             "iat": issued,
             "exp": issued + ttl_seconds,
             "kid": key.key_id,
-            "jti": secrets.token_urlsafe(16),
+            "jti": new_token_id(),
             "lbl": label or None,
         }
     )

@@ -9,6 +9,7 @@ import pytest
 
 from client.cli import build_parser
 from client.commands.devices import format_change, format_devices, parse_until
+from mediaday.tokens import new_token_id
 
 DEVICE = {
     "connection_id": "L0SM9cOFvHcCIhw=",
@@ -64,3 +65,9 @@ def test_revoke_needs_exactly_one_target(capsys):
         with pytest.raises(SystemExit):
             parser.parse_args(argv)
     capsys.readouterr()
+
+
+def test_revoke_takes_any_minted_token_id_as_devices_prints_it():
+    ids = [new_token_id() for _ in range(200)]
+    parser = build_parser()
+    assert [parser.parse_args(["revoke", "--token-id", jti]).token_id for jti in ids] == ids

@@ -4,6 +4,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 
 import pytest
 
@@ -241,6 +242,12 @@ def test_every_token_carries_its_own_random_id():
     ids = {verify_token(crew_token(), Keys(KEY), now=NOW).token_id for _ in range(50)}
     assert len(ids) == 50
     assert all(len(token_id) >= 16 for token_id in ids)
+
+
+def test_a_token_id_is_hex_so_it_never_reads_as_a_command_line_option():
+    # token_urlsafe ids began with '-' one time in 64: `revoke --token-id -7zS...` failed
+    ids = [verify_token(crew_token(), Keys(KEY), now=NOW).token_id for _ in range(20)]
+    assert all(re.fullmatch(r"[0-9a-f]{32}", token_id) for token_id in ids)
 
 
 def test_a_token_without_an_id_is_rejected():
