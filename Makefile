@@ -44,10 +44,13 @@ unit: install
 # it only when it is missing.
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# apt-get under one lock: `make test` installs Chromium, Java and npm side by side (-j), and
+# two apt-gets at once would fail on dpkg's lock instead of waiting for it.
+APT := $(SUDO) flock /tmp/mediaday-apt.lock env DEBIAN_FRONTEND=noninteractive apt-get
 
 $(CHROMIUM):
-	$(SUDO) apt-get update
-	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+	$(APT) update
+	$(APT) install -y chromium
 
 chromium: $(CHROMIUM)
 
@@ -57,15 +60,13 @@ chromium: $(CHROMIUM)
 DDB_LOCAL := infra/local/node_modules/.package-lock.json
 
 $(DDB_LOCAL): infra/local/package.json infra/local/package-lock.json
-	@command -v npm >/dev/null || { $(SUDO) apt-get update && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm; }
+	@command -v npm >/dev/null || { $(APT) update && $(APT) install -y nodejs npm; }
 	cd infra/local && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 java:
 	@java -version 2>&1 | grep -Eq 'version "(1[7-9]|[2-9][0-9])' || { \
-		$(SUDO) apt-get update && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y openjdk-17-jre-headless; }
+		$(APT) update && $(APT) install -y openjdk-17-jre-headless; }
 
 dynamodb-local: $(DDB_LOCAL) java
 
@@ -103,7 +104,10 @@ preflight: $(STAMP)
 infra-check: $(STAMP) infra-tools
 	$(BIN)/pytest -m infra tests/infra
 
-test: lint typecheck $(CHROMIUM) infra-tools
+# The installs (venv, DynamoDB Local, Chromium, the infra linters' venv) and the checks
+# before pytest run side by side: on a fresh clone they are mostly waiting on downloads.
+test:
+	$(MAKE) --jobs=4 --output-sync=target lint typecheck chromium infra-tools
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --cov --cov-report=term $(PYTEST_ARGS)
 
 # The reliability suite at full size (200 clients, 500 changes, 10,000 fuzzed frames, ...),
