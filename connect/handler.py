@@ -14,9 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from connect.logic import Handshake, Refused, admit, release
 from connect.pairing import admit_pending, release_pending, wants_pairing
 from connect.rotation import RotationStep, rotate
-from mediaday.aws import management_api_poster
-from mediaday.errors import RotationRefused
+from mediaday.errors import RotationRefused, StoreBusy
 from mediaday.factories import (
+    get_callback_poster,
     get_connection_store,
     get_pairing_store,
     get_poster,
@@ -27,7 +27,6 @@ from mediaday.gateway_events import ConnectEvent, DisconnectEvent
 from mediaday.keys import get_key_provider, new_signing_key
 from mediaday.observability import logger, metrics, tracer
 from mediaday.pairing import PairingLimits
-from mediaday.poster import Poster
 from mediaday.presence import announce
 from mediaday.settings import get_settings
 
@@ -65,6 +64,8 @@ def on_connect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.info("connection refused", status=refusal.status, reason=refusal.reason)
         metrics.add_metric(name="ConnectionsRefused", unit=MetricUnit.Count, value=1)
         return {"statusCode": refusal.status, "body": refusal.reason}
+    except StoreBusy as error:  # an overloaded table: the client's backoff tries again
+        return _busy(error)
     connection = admission.connection
     logger.info(
         "connection admitted",
@@ -78,7 +79,7 @@ def on_connect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         connection,
         "connected",
         store=get_connection_store(),
-        poster=_poster(context_.domain_name, context_.stage),
+        poster=get_callback_poster(context_.domain_name, context_.stage),
         now_ms=_now_ms(),
     )
     response: dict[str, Any] = {"statusCode": 200}
@@ -95,9 +96,16 @@ def on_disconnect(event: dict[str, Any], context: LambdaContext) -> dict[str, An
     request = DisconnectEvent.model_validate(event)
     connection_id = request.request_context.connection_id
     store = get_connection_store()
-    connection, removed = release(connection_id, store=store)
+    try:
+        connection, removed = release(connection_id, store=store)
+    except StoreBusy as error:  # its rows expire by TTL; a post to it meets Gone meanwhile
+        logger.warning(
+            "connection not released", connection_id=connection_id, error=type(error).__name__
+        )
+        metrics.add_metric(name="ConnectionsNotReleased", unit=MetricUnit.Count, value=1)
+        return {"statusCode": 200}
     context_ = request.request_context
-    poster = _poster(context_.domain_name, context_.stage)
+    poster = get_callback_poster(context_.domain_name, context_.stage)
     if connection is not None:
         announce(connection, "disconnected", store=store, poster=poster, now_ms=_now_ms())
     else:  # perhaps a screen that was waiting to be paired
@@ -151,21 +159,23 @@ def _admit_pending(handshake: Handshake) -> dict[str, Any]:
         logger.info("pairing connection refused", status=refusal.status, reason=refusal.reason)
         metrics.add_metric(name="PairingConnectionsRefused", unit=MetricUnit.Count, value=1)
         return {"statusCode": refusal.status, "body": refusal.reason}
+    except StoreBusy as error:
+        return _busy(error)
     logger.info("pairing device admitted", connection_id=handshake.connection_id)
     metrics.add_metric(name="PairingDevicesAdmitted", unit=MetricUnit.Count, value=1)
     return {"statusCode": 200}
 
 
+def _busy(error: StoreBusy) -> dict[str, Any]:
+    """503 for a handshake the store could not serve in time: a transient, logged without
+    a traceback (a Lambda that raised would be answered 502 and logged as a bug)."""
+    logger.warning("connection not admitted: store busy", status=503, error=type(error).__name__)
+    metrics.add_metric(name="ConnectionsRefused", unit=MetricUnit.Count, value=1)
+    return {"statusCode": 503, "body": "the server is busy: retry shortly"}
+
+
 def _now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def _poster(domain_name: str, stage: str) -> Poster:
-    """MEDIADAY_MANAGEMENT_ENDPOINT when set, else the API's own callback URL."""
-    settings = get_settings()
-    if settings.management_endpoint:
-        return get_poster()
-    return management_api_poster(f"https://{domain_name}/{stage}", settings.broadcast_max_workers)
 
 
 class RotationEvent(BaseModel):

@@ -26,6 +26,7 @@ from mediaday.models import (
     REV_COUNTER_SK,
     SK,
     TALENT_SLOT_ATTRIBUTE,
+    Item,
     ItemBase,
     Slot,
     dynamo_to_plain,
@@ -38,11 +39,10 @@ from mediaday.models import (
     talent_slot_key,
 )
 from mediaday.tables import REV_ATTRIBUTE, REV_INDEX, TALENT_INDEX
+from mediaday.unanswered import unanswered_as_busy
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-
-    from mediaday.models import Item
 
 COUNTER_ATTRIBUTE = "counter"
 _MAX_ATTEMPTS = 12
@@ -71,8 +71,7 @@ class PlannedWrite:
 @dataclass(frozen=True)
 class WriteResult:
     item: Item
-    # True when the request had already been applied: nothing was written this time.
-    duplicate: bool = False
+    duplicate: bool = False  # the request had already been applied: nothing written now
 
 
 class CoordinationStore:
@@ -86,6 +85,7 @@ class CoordinationStore:
     ) -> None:
         self.table_name = table_name
         self._client = client
+        unanswered_as_busy(client)
         self._tombstone_ttl = tombstone_ttl_seconds
         self._clock = clock
 

@@ -19,6 +19,7 @@ MediaDayError               internal          an unexpected failure (its code in
 │   ├── PairingCodeUsed         pairing_code_used     the code was approved or rejected already
 │   └── PairingRateLimited      pairing_rate_limited  too many pairing attempts from one source
 ├── StoreBusy               busy              too many writers raced for the media day's rev
+│   └── StoreUnavailable        busy            the store gave no answer in time (timeouts)
 ├── TokenError              a token that does not admit a connection
 │   ├── TokenMissing            401
 │   └── TokenRejected           403 (forged, tampered, expired, wrong key)
@@ -143,6 +144,12 @@ class StoreBusy(MediaDayError):
     """Too many writers raced for the media day's counter; the client may retry."""
 
     code = "busy"
+
+
+class StoreUnavailable(StoreBusy):
+    """The store did not answer (a read or connect timeout, a dropped connection) after the
+    SDK's own retries: an overloaded table is a transient, not a bug. A write may or may
+    not have been applied, so the client retries with the same id."""
 
 
 class TokenError(MediaDayError):

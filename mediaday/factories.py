@@ -61,6 +61,16 @@ def get_poster() -> ManagementApiPoster:
     return management_api_poster(settings.management_endpoint, settings.broadcast_max_workers)
 
 
+def get_callback_poster(domain_name: str, stage: str) -> ManagementApiPoster:
+    """MEDIADAY_MANAGEMENT_ENDPOINT when set, else the API's own execute-api callback URL
+    (https://<domainName>/<stage>), which is where @connections lives on AWS."""
+    settings = get_settings()
+    if settings.management_endpoint:
+        return get_poster()
+    endpoint = f"https://{domain_name}/{stage}"
+    return management_api_poster(endpoint, settings.broadcast_max_workers)
+
+
 @lru_cache(maxsize=4)
 def get_signing_key_secret(secret_id: str) -> SigningKeySecret:
     return SigningKeySecret(secret_id, secretsmanager_client())

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from mediaday.frame import Frame
-from mediaday.observability import logger
+from mediaday.observability import log_failure
 from mediaday.pairing import PairingStore, PendingDevice
 from mediaday.poster import Poster, post_to_each
 
@@ -42,8 +42,8 @@ def announce_pairing(
     frame = PairingFrame(change=change, device=device.listed(), server_time=now_ms).encode()
     try:
         watchers = store.watchers(now=now_ms / 1000)
-    except Exception:  # pairing news must never fail a connect, a disconnect or a message
-        logger.exception("pairing watchers unreadable")
+    except Exception as error:  # pairing news must never fail a connect, a disconnect or a message
+        log_failure("pairing watchers unreadable", error)
         return 0
     return post_to_each(
         poster, watchers, frame, on_gone=lambda watcher: _forget(store, watcher), change=change
@@ -53,5 +53,5 @@ def announce_pairing(
 def _forget(store: PairingStore, watcher: str) -> None:
     try:
         store.unwatch(watcher)
-    except Exception:  # its row expires with the watcher's connection anyway
-        logger.exception("gone pairing watcher not forgotten", watcher=watcher)
+    except Exception as error:  # its row expires with the watcher's connection anyway
+        log_failure("gone pairing watcher not forgotten", error, watcher=watcher)

@@ -28,7 +28,7 @@ from typing import Any, Literal
 from mediaday.connections import Connection, ConnectionStore
 from mediaday.frame import Frame
 from mediaday.models import Role
-from mediaday.observability import logger
+from mediaday.observability import log_failure, logger
 from mediaday.poster import Poster, post_to_each
 
 DEVICES_TOPIC = "devices"
@@ -60,8 +60,8 @@ def announce(
     frame = DeviceFrame(change=change, device=connection.device(), server_time=now_ms).encode()
     try:
         subscribers = list(store.subscribers(connection.media_day, DEVICES_TOPIC))
-    except Exception:  # presence must never fail a connect, a disconnect or a message
-        logger.exception("devices topic unreadable", media_day=connection.media_day)
+    except Exception as error:  # presence must never fail a connect, a disconnect or a message
+        log_failure("devices topic unreadable", error, media_day=connection.media_day)
         return 0
     others = [sub for sub in subscribers if sub != connection.connection_id]
     delivered = post_to_each(poster, others, frame, topic=DEVICES_TOPIC, change=change)
@@ -112,8 +112,8 @@ def announce_presence(
         if not subscribers:
             return 0
         others = [d for d in store.devices(day) if d.connection_id != connection.connection_id]
-    except Exception:  # presence must never fail a connect, a disconnect or a message
-        logger.exception("presence unreadable", media_day=day)
+    except Exception as error:  # presence must never fail a connect, a disconnect or a message
+        log_failure("presence unreadable", error, media_day=day)
         return 0
     without = presence_summary(others, now_ms=now_ms)
     with_it = presence_summary(others, now_ms=now_ms, counting=connection)

@@ -12,12 +12,11 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from mediaday.aws import management_api_poster
 from mediaday.factories import (
+    get_callback_poster,
     get_connection_store,
     get_coordination_store,
     get_pairing_store,
-    get_poster,
     get_revocation_store,
 )
 from mediaday.gateway_events import MessageEvent
@@ -40,10 +39,11 @@ def on_message(
     """A client sent a message: answer it (`poster` lets tests and the local stack
     receive snapshot pages without the Management API)."""
     request = MessageEvent.model_validate(event)
+    gateway = request.request_context
     deps = Collaborators(
         connections=get_connection_store(),
         coordination=get_coordination_store(),
-        poster=poster or _management_poster(request),
+        poster=poster or get_callback_poster(gateway.domain_name, gateway.stage),
         clock=time.time,
         rate_limit_per_minute=get_settings().rate_limit_per_minute,
         limits=AbuseLimits.from_settings(get_settings()),
@@ -54,10 +54,10 @@ def on_message(
     )
     reply = handle_message(
         request.body,
-        connection_id=request.request_context.connection_id,
+        connection_id=gateway.connection_id,
         deps=deps,
         base64_encoded=request.is_base64_encoded,
-        received_ms=int(request.request_context.request_time_epoch.timestamp() * 1000),
+        received_ms=int(gateway.request_time_epoch.timestamp() * 1000),
         shed_after_ms=get_settings().shed_after_ms,
     )
     if reply.type == "error":
@@ -65,14 +65,3 @@ def on_message(
     else:
         metrics.add_metric(name="RequestsHandled", unit=MetricUnit.Count, value=1)
     return {"statusCode": 200, "body": reply.encode().decode()}
-
-
-def _management_poster(request: MessageEvent) -> Poster:
-    """MEDIADAY_MANAGEMENT_ENDPOINT when set, else the API's own execute-api callback URL
-    (https://<domainName>/<stage>), which is where @connections lives on AWS."""
-    settings = get_settings()
-    if settings.management_endpoint:
-        return get_poster()
-    context = request.request_context
-    endpoint = f"https://{context.domain_name}/{context.stage}"
-    return management_api_poster(endpoint, settings.broadcast_max_workers)

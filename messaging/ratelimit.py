@@ -21,7 +21,7 @@ from mediaday.errors import (
     RequestError,
     UnknownAction,
 )
-from mediaday.observability import logger
+from mediaday.observability import log_failure, logger
 from mediaday.poster import Poster
 from mediaday.settings import ReadFromSettings, from_setting
 
@@ -105,6 +105,6 @@ def close_abusive(
     tell_and_close(poster, connection_id, notice)
     try:
         store.remove(connection_id)
-    except Exception:  # the refusal is still answered; the rows expire by TTL
-        logger.exception("rows of a closed connection not removed", connection_id=connection_id)
+    except Exception as error:  # the refusal is still answered; the rows expire by TTL
+        log_failure("rows of a closed connection not removed", error, connection_id=connection_id)
     logger.warning("connection closed for refusals", connection_id=connection_id)

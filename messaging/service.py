@@ -16,7 +16,7 @@ from mediaday.errors import (
     StoreBusy,
     Unauthorized,
 )
-from mediaday.observability import logger
+from mediaday.observability import log_failure, logger
 from mediaday.protocol import Ack, ErrorFrame, Pong
 from messaging.access import check_access
 from messaging.actions import perform
@@ -142,6 +142,6 @@ def _closes(error: RequestError, connection_id: str, counted: bool, deps: Collab
             limits=deps.limits,
             now=deps.clock(),
         )
-    except Exception:
-        logger.exception("refusal not counted", connection_id=connection_id)
+    except Exception as failure:
+        log_failure("refusal not counted", failure, connection_id=connection_id)
         return False

@@ -34,7 +34,6 @@ from mediaday.protocol.liveday import MAX_BATCH_WRITES as MAX_BATCH_WRITES
 from mediaday.protocol.liveday import SHIFT_MINUTES as SHIFT_MINUTES
 from mediaday.protocol.liveday import Batch as Batch
 from mediaday.protocol.liveday import BatchWrite as BatchWrite
-from mediaday.protocol.liveday import BatchWriteModels as BatchWriteModels
 from mediaday.protocol.liveday import ConnectionRef as ConnectionRef
 from mediaday.protocol.liveday import DeviceIdentify as DeviceIdentify
 from mediaday.protocol.liveday import DeviceLabel as DeviceLabel
@@ -53,6 +52,7 @@ from mediaday.protocol.pairing import PairedFrame as PairedFrame
 from mediaday.protocol.pairing import PairReject as PairReject
 from mediaday.protocol.pairing import PairStart as PairStart
 from mediaday.protocol.pairing import PairWatch as PairWatch
+from mediaday.protocol.requests import BatchWriteModels as BatchWriteModels
 from mediaday.protocol.requests import CallAck as CallAck
 from mediaday.protocol.requests import CallCancel as CallCancel
 from mediaday.protocol.requests import CallPush as CallPush

@@ -50,30 +50,31 @@ class Pong(Frame):
     server_time: int
 
 
-class SnapshotPage(Frame):
+class _Page(Frame):
+    """What snapshot and sync pages share: the request they answer (`id`), the rev read
+    before their items, and their place among the answer's pages (one paging rule)."""
+
+    type: str
+    id: str
+    rev: int
+    page: int
+    pages: int
+    items: list[dict[str, Any]]
+    server_time: int
+
+
+class SnapshotPage(_Page):
     """Part of a topic's current state, answering `subscribe` (request `id`)."""
 
     type: Literal["snapshot"] = "snapshot"
-    id: str
     topic: str
-    rev: int
-    page: int
-    pages: int
-    items: list[dict[str, Any]]
-    server_time: int
 
 
-class SyncPage(Frame):
+class SyncPage(_Page):
     """Part of the changes since `since`: items with `deleted: true` are deletes."""
 
     type: Literal["sync"] = "sync"
-    id: str
     since: int
-    rev: int
-    page: int
-    pages: int
-    items: list[dict[str, Any]]
-    server_time: int
 
 
 class CommandFrame(Frame):

@@ -19,18 +19,7 @@ from mediaday.models import (
     Subject,
 )
 from mediaday.protocol.base import Fields, RequestBase, Version
-from mediaday.protocol.requests import (
-    ShotAdd,
-    ShotDelete,
-    ShotSetStatus,
-    ShotUpdate,
-    SlotCreate,
-    SlotDelete,
-    SlotMove,
-    SlotUpdate,
-    StationPut,
-    TalentPut,
-)
+from mediaday.protocol.requests import BatchWriteModels
 from mediaday.tokens import TOKEN_ID_PATTERN
 
 # -- running the day ----------------------------------------------------------------------
@@ -99,19 +88,7 @@ class NoticeClear(RequestBase):
     version: Version
 
 
-# The writes a batch may carry; the `Request` union takes them from here as well.
-BatchWriteModels = (
-    SlotCreate
-    | SlotUpdate
-    | SlotMove
-    | SlotDelete
-    | ShotAdd
-    | ShotUpdate
-    | ShotSetStatus
-    | ShotDelete
-    | StationPut
-    | TalentPut
-)
+# A batch's writes (requests.BatchWriteModels), told apart by their `action`.
 BatchWrite = Annotated[BatchWriteModels, Field(discriminator="action")]
 
 

@@ -208,3 +208,19 @@ class TalentPut(RequestBase):
     action: Literal["talent.put"]
     talent: TalentFields
     version: Version | None = None
+
+
+# The writes a batch may carry (each one a request of its own, defined above); the
+# `Request` union takes them from here as well.
+BatchWriteModels = (
+    SlotCreate
+    | SlotUpdate
+    | SlotMove
+    | SlotDelete
+    | ShotAdd
+    | ShotUpdate
+    | ShotSetStatus
+    | ShotDelete
+    | StationPut
+    | TalentPut
+)

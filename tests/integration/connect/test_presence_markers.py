@@ -24,7 +24,7 @@ CONTEXT = LambdaContext("test-function")
 @pytest.fixture
 def poster(monkeypatch) -> RecordingPoster:
     recording = RecordingPoster()
-    monkeypatch.setattr(connect.handler, "_poster", lambda domain, stage: recording)
+    monkeypatch.setattr(connect.handler, "get_callback_poster", lambda domain, stage: recording)
     return recording
 
 

@@ -23,7 +23,7 @@ from tests.support.events import connect_event, disconnect_event
 @pytest.fixture
 def poster(monkeypatch) -> RecordingPoster:
     recording = RecordingPoster()
-    monkeypatch.setattr(connect.handler, "_poster", lambda domain, stage: recording)
+    monkeypatch.setattr(connect.handler, "get_callback_poster", lambda domain, stage: recording)
     return recording
 
 

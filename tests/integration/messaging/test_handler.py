@@ -69,7 +69,7 @@ def test_without_an_injected_poster_pages_go_through_the_apis_own_callback_url(
     def poster_for(endpoint: str, pool_size: int) -> RecordingPoster:
         return posters.setdefault(endpoint, RecordingPoster())
 
-    monkeypatch.setattr("messaging.handler.management_api_poster", poster_for)
+    monkeypatch.setattr("mediaday.factories.management_api_poster", poster_for)
     event = message_event("c-kiosk", {"action": "subscribe", "id": "s-1", "topics": ["calls"]})
     frame = json.loads(on_message(event, LambdaContext("test-function"))["body"])
     assert frame["type"] == "ack" and frame["pages"] == 1

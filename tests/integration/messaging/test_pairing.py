@@ -23,7 +23,7 @@ from tests.support.events import connect_event, disconnect_event
 @pytest.fixture
 def pairing(dynamodb, key_file, roster, clients, poster, monkeypatch) -> PairingStore:
     """A stack whose $connect and $disconnect post through the test's poster."""
-    monkeypatch.setattr(connect.handler, "_poster", lambda domain, stage: poster)
+    monkeypatch.setattr(connect.handler, "get_callback_poster", lambda domain, stage: poster)
     return PairingStore(CONNECTIONS_TABLE, dynamodb)
 
 

@@ -1,0 +1,62 @@
+"""A DynamoDB call that gets no answer is a transient of an overloaded table, not a bug.
+
+botocore retries a read timeout or a dropped connection itself (standard mode, 3 attempts)
+and then raises its ReadTimeoutError / ConnectTimeoutError / ... from deep in urllib3. Left
+alone, that escaped every store method as an unexpected exception: the client was answered
+`internal` and the log got a stack trace, as for a bug (issue #19, the full-size bad-input
+scenario). Each store registers `unanswered_as_busy` on its client, so every call,
+paginated queries included, that ends without an answer raises StoreUnavailable (`busy`)
+from the botocore error, after one WARNING line naming its class and operation. Any other
+failure is left as it is: a bug still logs its traceback where it is caught.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import (
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+
+from mediaday.errors import StoreUnavailable
+from mediaday.observability import logger
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+# Failures of the transport, not of the request: the same call may well succeed later.
+NO_ANSWER: tuple[type[Exception], ...] = (
+    ReadTimeoutError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ConnectionClosedError,
+)
+_HOOK_ID = "mediaday-unanswered-as-busy"
+UNAVAILABLE_MESSAGE = (
+    "the server's store did not answer in time: the request may or may not have been "
+    "applied; retry with the same id"
+)
+
+
+def unanswered_as_busy(client: DynamoDBClient) -> None:
+    """Make `client` raise StoreUnavailable for a call that got no answer (idempotent).
+
+    botocore emits `after-call-error` once its retries are spent, from inside the `except`
+    of the failed call; an exception raised by a handler replaces the original one."""
+    client.meta.events.register("after-call-error", _raise_unavailable, unique_id=_HOOK_ID)
+
+
+def _raise_unavailable(exception: BaseException | None = None, **kwargs: Any) -> None:
+    if not isinstance(exception, NO_ANSWER):
+        return
+    operation = str(kwargs.get("event_name", "")).rpartition(".")[2] or None
+    logger.warning(
+        "store did not answer",
+        operation=operation,
+        error=type(exception).__name__,
+        detail=str(exception),
+    )
+    raise StoreUnavailable(UNAVAILABLE_MESSAGE) from exception
