@@ -68,7 +68,10 @@ provider "aws" {
   skip_credentials_validation = var.aws_endpoint_url != null
   skip_metadata_api_check     = var.aws_endpoint_url != null
 
+  # iam too: with static credentials the provider asks IAM (GetUser) for the account id
+  # when it is configured, which would otherwise leave loopback for the real AWS.
   endpoints {
+    iam            = var.aws_endpoint_url
     secretsmanager = var.aws_endpoint_url
     sts            = var.aws_endpoint_url
   }

@@ -31,12 +31,16 @@ variables {
 }
 
 # ---------------------------------------------------------------------------------------
-# Signing key rotation
+# As applied: signing key rotation, tables, web bucket and alarms
 # ---------------------------------------------------------------------------------------
+# One apply run for every assertion on the default variables: each run block costs a
+# validate, a plan and an apply, each starting the AWS provider (seconds of CPU), so
+# runs that would apply the same configuration again share one.
 
-run "signing_key_rotates_on_schedule_through_its_own_function" {
+run "signing_key_tables_and_web_bucket_as_applied" {
   command = apply
 
+  # Signing key rotation: on schedule, through its own function.
   assert {
     condition = (
       module.connect.signing_key_rotation.secret_id == "arn:aws:secretsmanager:us-east-1:123456789012:secret:mediaday-dev/signing-key-AbCdEf" &&
@@ -98,56 +102,8 @@ run "signing_key_rotates_on_schedule_through_its_own_function" {
     ])
     error_message = "No rotation statement other than X-Ray's may have Resource \"*\"."
   }
-}
 
-run "rotation_interval_is_configurable" {
-  command = plan
-
-  variables {
-    signing_key_rotation_days = 7
-  }
-
-  assert {
-    condition     = one(module.connect.signing_key_rotation.rotation_rules).automatically_after_days == 7
-    error_message = "signing_key_rotation_days must reach the rotation schedule."
-  }
-}
-
-run "rotation_interval_outside_secrets_managers_range_is_refused" {
-  command = plan
-
-  variables {
-    signing_key_rotation_days = 0
-  }
-
-  expect_failures = [var.signing_key_rotation_days]
-}
-
-run "rehearsal_leaves_out_only_the_rotation_schedule" {
-  command = plan
-
-  variables {
-    rehearsal_omit = ["signing_key_rotation"]
-  }
-
-  assert {
-    condition     = module.connect.signing_key_rotation == null
-    error_message = "The rehearsal must not configure rotation (moto would run the function in Docker)."
-  }
-
-  assert {
-    condition     = module.connect.rotation_permission.principal == "secretsmanager.amazonaws.com"
-    error_message = "The rotation function's permission is still created in the rehearsal."
-  }
-}
-
-# ---------------------------------------------------------------------------------------
-# Tables
-# ---------------------------------------------------------------------------------------
-
-run "tables_match_the_python_definitions" {
-  command = apply
-
+  # Tables: they match the Python definitions (mediaday/tables.py).
   assert {
     condition = (
       aws_dynamodb_table.connections.hash_key == "pk" && aws_dynamodb_table.connections.range_key == "sk" &&
@@ -221,15 +177,8 @@ run "tables_match_the_python_definitions" {
     ])
     error_message = "Both tables are encrypted with the stack's key."
   }
-}
 
-# ---------------------------------------------------------------------------------------
-# Web bucket and alarms
-# ---------------------------------------------------------------------------------------
-
-run "web_bucket_is_private_and_alarms_watch_delivery" {
-  command = apply
-
+  # Web bucket and alarms: the bucket is private, and alarms watch delivery.
   assert {
     condition = (
       aws_s3_bucket_public_access_block.web.block_public_acls && aws_s3_bucket_public_access_block.web.block_public_policy &&
@@ -257,6 +206,51 @@ run "web_bucket_is_private_and_alarms_watch_delivery" {
       module.function_alarms["errors"].alarms["sweep"].dimensions.FunctionName == "mediaday-dev-sweep-expired"
     )
     error_message = "Alarms: iterator age, errors and throttles of every function (the rotation and the expiry sweep too)."
+  }
+}
+
+# ---------------------------------------------------------------------------------------
+# Signing key rotation: the interval, and the rehearsal's omission
+# ---------------------------------------------------------------------------------------
+
+run "rotation_interval_is_configurable" {
+  command = plan
+
+  variables {
+    signing_key_rotation_days = 7
+  }
+
+  assert {
+    condition     = one(module.connect.signing_key_rotation.rotation_rules).automatically_after_days == 7
+    error_message = "signing_key_rotation_days must reach the rotation schedule."
+  }
+}
+
+run "rotation_interval_outside_secrets_managers_range_is_refused" {
+  command = plan
+
+  variables {
+    signing_key_rotation_days = 0
+  }
+
+  expect_failures = [var.signing_key_rotation_days]
+}
+
+run "rehearsal_leaves_out_only_the_rotation_schedule" {
+  command = plan
+
+  variables {
+    rehearsal_omit = ["signing_key_rotation"]
+  }
+
+  assert {
+    condition     = module.connect.signing_key_rotation == null
+    error_message = "The rehearsal must not configure rotation (moto would run the function in Docker)."
+  }
+
+  assert {
+    condition     = module.connect.rotation_permission.principal == "secretsmanager.amazonaws.com"
+    error_message = "The rotation function's permission is still created in the rehearsal."
   }
 }
 
@@ -360,4 +354,3 @@ run "prod_plans_with_an_alarm_endpoint" {
     error_message = "prod subscribes its alarm endpoint."
   }
 }
-

@@ -33,10 +33,14 @@ variables {
 # ---------------------------------------------------------------------------------------
 # Deploy readiness: versions behind an alias, redeploys, logs, pages, key scope
 # ---------------------------------------------------------------------------------------
+# One apply run for every assertion on the default variables: each run block costs a
+# validate, a plan and an apply, each starting the AWS provider (seconds of CPU), so
+# runs that would apply the same configuration again share one.
 
-run "callers_invoke_the_live_alias_of_a_published_version" {
+run "deploy_readiness_of_the_applied_stack" {
   command = apply
 
+  # Callers invoke the live alias of a published version.
   assert {
     condition = alltrue([for f in [module.connect.connect, module.connect.disconnect, module.messaging.message, module.broadcast.broadcast, module.connect.rotate_signing_key] :
     f.configuration.publish && f.alias_name == "live"])
@@ -57,22 +61,16 @@ run "callers_invoke_the_live_alias_of_a_published_version" {
     )
     error_message = "SnapStart on $connect only (reconnect storms); the others keep plain cold starts."
   }
-}
 
-run "a_change_to_any_route_argument_redeploys_the_stage" {
-  command = apply
-
+  # A change to any route argument redeploys the stage.
   assert {
     condition = aws_apigatewayv2_deployment.ws[0].triggers.redeployment == sha1(jsonencode([
       aws_apigatewayv2_route.route, aws_apigatewayv2_integration.route, aws_apigatewayv2_route_response.default,
     ]))
     error_message = "The redeployment trigger hashes the whole route, integration and route-response objects."
   }
-}
 
-run "execution_and_access_logs_are_kept_encrypted_and_tell_throttles_from_errors" {
-  command = apply
-
+  # Execution and access logs are kept, encrypted, and tell throttles from errors.
   assert {
     condition = (
       aws_cloudwatch_log_group.execution.name == "/aws/apigateway/abc123defg/dev" &&
@@ -90,11 +88,8 @@ run "execution_and_access_logs_are_kept_encrypted_and_tell_throttles_from_errors
     )
     error_message = "The access log names Lambda's own status and API Gateway's error type (throttle vs function error)."
   }
-}
 
-run "pages_are_cached_minutes_not_a_day" {
-  command = apply
-
+  # Pages are cached minutes, not a day.
   assert {
     condition = (
       aws_cloudfront_distribution.web[0].default_cache_behavior[0].cache_policy_id == aws_cloudfront_cache_policy.pages[0].id &&
@@ -107,11 +102,8 @@ run "pages_are_cached_minutes_not_a_day" {
     condition     = output.cdn_distribution_id == aws_cloudfront_distribution.web[0].id
     error_message = "The deploy needs the distribution id to invalidate the pages."
   }
-}
 
-run "keys_and_grants_name_exactly_what_uses_them" {
-  command = apply
-
+  # Keys and grants name exactly what uses them.
   assert {
     condition = [for s in jsondecode(aws_kms_key.stack.policy).Statement : s.Condition if s.Sid == "CloudFrontReadsEncryptedPages"] == [
       { StringEquals = { "aws:SourceArn" = "arn:aws:cloudfront::123456789012:distribution/E2EXAMPLE" } }
@@ -127,24 +119,8 @@ run "keys_and_grants_name_exactly_what_uses_them" {
     ])
     error_message = "Roles decrypt with the stack key only through the services that hold its data."
   }
-}
 
-run "without_cdn_nothing_names_a_distribution" {
-  command = plan
-
-  variables {
-    enable_cdn = false
-  }
-
-  assert {
-    condition     = length([for s in jsondecode(aws_kms_key.stack.policy).Statement : s if s.Sid == "CloudFrontReadsEncryptedPages"]) == 0 && output.cdn_distribution_id == null
-    error_message = "With enable_cdn off, the key grants CloudFront nothing."
-  }
-}
-
-run "pages_send_a_strict_csp_and_name_only_this_api" {
-  command = apply
-
+  # Pages send a strict CSP and name only this API.
   assert {
     condition     = aws_cloudfront_distribution.web[0].default_cache_behavior[0].response_headers_policy_id == aws_cloudfront_response_headers_policy.pages[0].id
     error_message = "The pages' behaviour sends the stack's response headers policy."
@@ -168,5 +144,22 @@ run "pages_send_a_strict_csp_and_name_only_this_api" {
       !contains(keys(aws_s3_object.web), "config.js")
     )
     error_message = "config.js is written by Terraform and names only this stack's API."
+  }
+}
+
+# ---------------------------------------------------------------------------------------
+# Without the CDN
+# ---------------------------------------------------------------------------------------
+
+run "without_cdn_nothing_names_a_distribution" {
+  command = plan
+
+  variables {
+    enable_cdn = false
+  }
+
+  assert {
+    condition     = length([for s in jsondecode(aws_kms_key.stack.policy).Statement : s if s.Sid == "CloudFrontReadsEncryptedPages"]) == 0 && output.cdn_distribution_id == null
+    error_message = "With enable_cdn off, the key grants CloudFront nothing."
   }
 }

@@ -31,12 +31,16 @@ variables {
 }
 
 # ---------------------------------------------------------------------------------------
-# API Gateway
+# As applied: API Gateway, functions, stream -> broadcaster, IAM
 # ---------------------------------------------------------------------------------------
+# One apply run for every assertion on the default variables: each run block costs a
+# validate, a plan and an apply, each starting the AWS provider (seconds of CPU), so
+# runs that would apply the same configuration again share one.
 
-run "websocket_api_routes_every_key_to_its_function" {
+run "routes_functions_stream_and_roles_are_wired" {
   command = apply
 
+  # The WebSocket API routes every key to its function.
   assert {
     condition     = aws_apigatewayv2_api.ws.protocol_type == "WEBSOCKET" && aws_apigatewayv2_api.ws.route_selection_expression == "$request.body.action"
     error_message = "The API must be a WebSocket API routing on the message's action."
@@ -103,15 +107,8 @@ run "websocket_api_routes_every_key_to_its_function" {
     condition     = output.kiosk_url == "https://d111111abcdef8.cloudfront.net/kiosk.html?ws=wss%3A%2F%2Fabc123defg.execute-api.us-east-1.amazonaws.com%2Fdev"
     error_message = "kiosk_url must open the kiosk page on CloudFront pointed at the stage."
   }
-}
 
-# ---------------------------------------------------------------------------------------
-# Functions
-# ---------------------------------------------------------------------------------------
-
-run "functions_run_their_handlers_with_names_and_arns_only" {
-  command = apply
-
+  # Functions: each runs its handler and gets names and ARNs only.
   assert {
     condition = (
       module.connect.connect.configuration.handler == "connect.handler.on_connect" &&
@@ -166,15 +163,8 @@ run "functions_run_their_handlers_with_names_and_arns_only" {
     condition     = module.messaging.message.configuration.timeout <= 29
     error_message = "The message function must finish within API Gateway's 29 s integration timeout."
   }
-}
 
-# ---------------------------------------------------------------------------------------
-# Stream -> broadcaster
-# ---------------------------------------------------------------------------------------
-
-run "stream_mapping_reports_partial_failures_and_gives_up_finitely" {
-  command = apply
-
+  # Stream -> broadcaster: the mapping reports partial failures and gives up finitely.
   assert {
     condition = (
       module.broadcast.event_source_mapping.event_source_arn == aws_dynamodb_table.coordination.stream_arn &&
@@ -212,31 +202,8 @@ run "stream_mapping_reports_partial_failures_and_gives_up_finitely" {
     condition     = module.broadcast.event_source_mapping.starting_position == "LATEST"
     error_message = "The mapping starts at the stream's tip (clients resume with sync, not by replay)."
   }
-}
 
-run "infinite_stream_retries_are_refused" {
-  command = plan
-
-  variables {
-    stream = {
-      batch_size                 = 100
-      batching_window_seconds    = 0
-      parallelization_factor     = 1
-      maximum_retry_attempts     = -1
-      maximum_record_age_seconds = -1
-    }
-  }
-
-  expect_failures = [var.stream]
-}
-
-# ---------------------------------------------------------------------------------------
-# IAM
-# ---------------------------------------------------------------------------------------
-
-run "each_role_gets_least_privilege" {
-  command = apply
-
+  # IAM: each role gets least privilege.
   # Only X-Ray, which has no resource-level permissions, may name "*".
   assert {
     condition = alltrue([for s in concat(
@@ -324,3 +291,22 @@ run "each_role_gets_least_privilege" {
   }
 }
 
+# ---------------------------------------------------------------------------------------
+# Stream -> broadcaster: retries must be finite
+# ---------------------------------------------------------------------------------------
+
+run "infinite_stream_retries_are_refused" {
+  command = plan
+
+  variables {
+    stream = {
+      batch_size                 = 100
+      batching_window_seconds    = 0
+      parallelization_factor     = 1
+      maximum_retry_attempts     = -1
+      maximum_record_age_seconds = -1
+    }
+  }
+
+  expect_failures = [var.stream]
+}

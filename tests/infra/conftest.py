@@ -93,6 +93,21 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> Packages:
 
 
 # -- the deploy rehearsal (test_rehearsal.py): one moto server and one apply per module ----
+def _disable_distributions(endpoint: str) -> None:
+    """Disable the pages' distribution before the destroy, as the provider's delete does
+    first: after its own disable it sleeps a fixed 30 s before looking at a status moto
+    reports at once. The destroy still deletes it (and waits its 15 s for the deletion)."""
+    cloudfront = client("cloudfront", endpoint)
+    for summary in cloudfront.list_distributions()["DistributionList"].get("Items", []):
+        current = cloudfront.get_distribution_config(Id=summary["Id"])
+        config = current["DistributionConfig"]
+        if config["Enabled"]:
+            config["Enabled"] = False
+            cloudfront.update_distribution(
+                Id=summary["Id"], IfMatch=current["ETag"], DistributionConfig=config
+            )
+
+
 @pytest.fixture(scope="module")
 def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
@@ -194,11 +209,22 @@ def deployment(
         outputs = {name: value["value"] for name, value in tf.json("output").items()}
         yield Deployment(moto_endpoint, plan, state, outputs, elapsed)
     finally:
-        destroyed = tf.run(
-            "destroy", "-input=false", "-auto-approve", "-refresh=false", *var_files, check=False
-        )
+        try:
+            _disable_distributions(moto_endpoint)
+        finally:
+            destroyed = tf.run(
+                "destroy",
+                "-input=false",
+                "-auto-approve",
+                "-refresh=false",
+                *var_files,
+                check=False,
+            )
         assert destroyed.returncode == 0, f"terraform destroy failed:\n{destroyed.stderr[-4000:]}"
         assert "Destroy complete!" in destroyed.stdout
         leftovers = client("dynamodb", moto_endpoint).list_tables()["TableNames"]
         assert not [name for name in leftovers if name.startswith(NAME)], leftovers
         assert not client("lambda", moto_endpoint).list_functions()["Functions"]
+        # the destroy deleted the distribution disabled above, not only left it disabled
+        distributions = client("cloudfront", moto_endpoint).list_distributions()
+        assert not distributions["DistributionList"].get("Items"), distributions
