@@ -206,6 +206,7 @@ class _RowState:
     item_id: str | None
     version: int | None
     wrote: bool = False
+    done: int = 0  # steps acknowledged
 
 
 async def _apply_batched(
@@ -233,16 +234,17 @@ async def _apply_batched(
                 )
             except (RequestFailed, RequestTimeout) as error:
                 result.failures.append(RowError(_failed_line(error, chunk, plans), _said(error)))
-                _count(result, plans, states, done_steps=number)
+                _count(result, plans, states)
                 return result
             duplicates = set(ack.duplicates or ())
             for position, ((index, _), item) in enumerate(zip(chunk, ack.items or [], strict=True)):
                 state = states[index]
                 state.item_id, state.version = str(item["id"]), int(item["version"])
                 state.wrote = state.wrote or position not in duplicates
+                state.done = number + 1
                 if on_row_done is not None and len(plans[index].steps) == number + 1:
                     on_row_done(plans[index])
-    _count(result, plans, states, done_steps=depth)
+    _count(result, plans, states)
     return result
 
 
@@ -305,12 +307,12 @@ def _said(error: RequestFailed | RequestTimeout) -> str:
     return f"{error.code}: {message}"
 
 
-def _count(
-    result: ImportResult, plans: Sequence[RowPlan], states: Sequence[_RowState], done_steps: int
-) -> None:
+def _count(result: ImportResult, plans: Sequence[RowPlan], states: Sequence[_RowState]) -> None:
+    """Rows whose every step was acknowledged (those of the batches before a refused one
+    included); the others are not (completely) written: a re-run picks them up."""
     for plan, state in zip(plans, states, strict=True):
-        if plan.steps and len(plan.steps) > done_steps:
-            continue  # not (completely) written: a re-run picks it up
+        if state.done < len(plan.steps):
+            continue
         if not state.wrote:
             result.unchanged += 1
         elif plan.outcome == "create":

@@ -41,6 +41,8 @@ def refuse_unsafe_characters(value: str) -> str:
     characters: C0/C1 controls, newline and tab, bidi overrides like U+202E, zero-width
     characters, U+2028. No text field is multi-line, so none is allowed anywhere; the error
     names the code point, never quotes the text."""
+    if value.isascii() and value.isprintable():
+        return value  # the common case, in C: ASCII's only unsafe characters are its Cc
     for character in value:
         if unicodedata.category(character) in UNSAFE_CATEGORIES:
             raise PydanticCustomError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import random
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ HEADER = "id,station_id,talent_id,starts_at,ends_at,title\n"
 ROW = "sl-1,st-1,t-12,2026-05-04T09:00:00Z,2026-05-04T09:15:00Z,Feature\n"
 
 
-def mirror_with(*items: dict) -> Mirror:
+def mirror_with(*items: dict[str, Any]) -> Mirror:
     mirror = Mirror()
     mirror.add_topics(["schedule", "shots:st-1"])
     for rev, item in enumerate(items, 1):
@@ -200,3 +201,23 @@ async def test_a_batch_carries_one_athletes_rows_side_by_side_and_a_refusal_keep
     assert [str(f) for f in refused.failures] == [
         "line 3: not_found: no talent 't-000' on the roster"
     ]
+
+
+def rows_for(*talents: str) -> str:
+    """One id-less 5-minute row at st-1 per athlete named, back to back from 09:00."""
+    return day_rows(len(talents)).replace(",t-12,", ",{},").format(*talents)
+
+
+async def test_a_refusal_after_an_applied_batch_counts_the_rows_that_batch_wrote(
+    server, monkeypatch
+):
+    monkeypatch.setattr(importer, "MAX_BATCH_WRITES", 2)
+    # t-12 twice (the first batch), then t-3 with the unknown t-404 (refused), then t-7
+    plans = plans_for(rows_for("t-12", "t-12", "t-3", "t-404", "t-7"), Mirror())
+    async with MediaDayClient(server.url, PRODUCER_TOKEN, options=FAST) as client:
+        result = await apply_plans(client, plans)
+    assert [str(f) for f in result.failures] == [
+        "line 5: not_found: no talent 't-404' on the roster"
+    ]
+    assert sorted(slot["talent_id"] for slot in server.live("slot")) == ["t-12", "t-12"]
+    assert (result.created, result.unchanged) == (2, 0)  # what the first batch wrote
