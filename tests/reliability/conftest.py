@@ -115,7 +115,9 @@ def figures(request: pytest.FixtureRequest, sizes: Sizes) -> Callable[..., None]
     """`figures(**values)`: the scenario's figures, for the end-of-run summary."""
 
     def record(**values: Any) -> None:
-        entry = {"scenario": request.node.name, "sizes": sizes.name, **values}
+        # The machine's load goes with the figures: on a shared machine it explains them.
+        load = [round(value, 1) for value in os.getloadavg()]
+        entry = {"scenario": request.node.name, "sizes": sizes.name, **values, "load_average": load}
         request.node.user_properties.append((FIGURES_PROPERTY, json.dumps(entry, default=str)))
 
     return record
@@ -130,7 +132,7 @@ def recorded_figures(terminalreporter: Any) -> list[dict[str, Any]]:
                 continue
             for name, value in getattr(report, "user_properties", ()):
                 if name == FIGURES_PROPERTY:
-                    figures.append(json.loads(value))
+                    figures.append({**json.loads(value), "wall_s": round(report.duration, 1)})
     return figures
 
 
