@@ -4,28 +4,15 @@ from __future__ import annotations
 
 from connect.handler import on_disconnect
 from infra.local.events import LambdaContext
-from mediaday.connections import Connection
-from mediaday.models import Role
 from tests.conftest import CONNECTIONS_TABLE
+from tests.support.connections import kiosk_connection
 from tests.support.events import disconnect_event
 from tests.support.tables import table_rows
 
 
-def _connection(connection_id: str) -> Connection:
-    return Connection(
-        connection_id=connection_id,
-        media_day="md-1",
-        role=Role.KIOSK,
-        subject="tv",
-        connected_at=1_800_000_000_000,
-        expires_at=4_000_000_000,
-        token_expires_at=4_000_000_000,
-    )
-
-
 def test_disconnect_removes_every_subscription_of_that_connection_only(dynamodb, connection_store):
     # Given two connections subscribed to overlapping topics
-    leaving, staying = _connection("leaving"), _connection("staying")
+    leaving, staying = kiosk_connection("leaving"), kiosk_connection("staying")
     for connection in (leaving, staying):
         connection_store.add(connection)
     connection_store.subscribe(leaving, ["schedule", "calls", "station:st-1"])

@@ -9,26 +9,15 @@ import pytest
 from connect.handler import on_connect, on_disconnect
 from infra.local.events import LambdaContext
 from mediaday.aws import dynamodb_client
-from mediaday.connections import Connection, ConnectionStore
+from mediaday.connections import ConnectionStore
 from mediaday.models import Role
 from mediaday.presence import announce
 from mediaday.tokens import issue_token
 from tests.conftest import CONNECTIONS_TABLE
+from tests.support.connections import kiosk_connection
 from tests.support.delivery import RecordingPoster
 from tests.support.events import connect_event, disconnect_event
 from tests.support.unanswered import handler_log, stop_answering
-
-
-def _connection(connection_id: str) -> Connection:
-    return Connection(
-        connection_id=connection_id,
-        media_day="md-1",
-        role=Role.KIOSK,
-        subject="tv",
-        connected_at=1_800_000_000_000,
-        expires_at=4_000_000_000,
-        token_expires_at=4_000_000_000,
-    )
 
 
 def test_a_connect_the_table_cannot_record_in_time_is_refused_503_without_a_traceback(
@@ -54,8 +43,8 @@ def test_a_connect_the_table_cannot_record_in_time_is_refused_503_without_a_trac
 def test_a_disconnect_the_table_cannot_release_in_time_is_left_to_ttl_without_a_traceback(
     dynamodb, connection_store
 ):
-    connection_store.add(_connection("leaving"))
-    connection_store.subscribe(_connection("leaving"), ["schedule"])
+    connection_store.add(kiosk_connection("leaving"))
+    connection_store.subscribe(kiosk_connection("leaving"), ["schedule"])
     stop_answering(dynamodb_client(), "BatchWriteItem")
     with handler_log() as log:
         response = on_disconnect(disconnect_event("leaving"), LambdaContext("test-function"))
@@ -74,7 +63,7 @@ def test_presence_gives_up_on_an_unanswering_table_with_a_warning(dynamodb):
     stop_answering(dynamodb_client(), "Query")
     with handler_log() as log:
         sent = announce(
-            _connection("c-1"), "connected", store=store, poster=RecordingPoster(), now_ms=1
+            kiosk_connection("c-1"), "connected", store=store, poster=RecordingPoster(), now_ms=1
         )
     assert sent == 0
     assert "Traceback" not in log.text
@@ -93,7 +82,9 @@ def test_presence_failing_with_a_bug_still_logs_its_traceback(
 
     monkeypatch.setattr(store, "subscribers", broken)
     with handler_log() as log:
-        announce(_connection("c-1"), "connected", store=store, poster=RecordingPoster(), now_ms=1)
+        announce(
+            kiosk_connection("c-1"), "connected", store=store, poster=RecordingPoster(), now_ms=1
+        )
     [unreadable] = log.entries("devices topic unreadable")
     assert unreadable["level"] == "ERROR"
     assert "Traceback" in unreadable["exception"] and "a bug in presence" in unreadable["exception"]
