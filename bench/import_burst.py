@@ -30,7 +30,8 @@ from typing import Any
 from bench.common import Figure, Outcome, benchmark_main, bounded_figure, scratch_dir
 from client.connection import MediaDayClient
 from client.csvio import read_schedule
-from client.importer import apply_plans, plan_schedule
+from client.import_plan import plan_schedule
+from client.importer import apply_plans
 from client.options import ClientOptions
 from infra.local.runner import LocalStack
 

@@ -28,6 +28,7 @@ from client.events import SUBSCRIBE_EVENTS, ClientEvent, ConnectionState
 from client.matching import chunks, new_request_id
 from client.mirror import Mirror, topic_spec
 from client.options import ClientOptions
+from client.pending import Answered
 from client.supervisor import Supervisor
 from mediaday.models import CallState
 from mediaday.protocol import READ_ACTIONS, Ack, AckState, Request
@@ -217,6 +218,10 @@ class MediaDayClient:
         Raises the typed RequestFailed for an error frame, RequestTimeout when no answer
         comes in time (retrying with the same `request_id` is then safe).
         """
+        return (await self.write(action, request_id=request_id, **fields)).ack
+
+    async def write(self, action: str, *, request_id: str | None = None, **fields: Any) -> Answered:
+        """`request`, also saying how often the request went out (see `Answered`)."""
         payload = {"action": action, "id": request_id or new_request_id(), **fields}
         try:
             request = _REQUEST_ADAPTER.validate_python(payload)
@@ -235,14 +240,13 @@ class MediaDayClient:
         try:
             ack: Ack | None = None
             for chunk in chunks(list(dict.fromkeys(topics))):
-                ack = await self._supervisor.request(
-                    {
-                        "action": "subscribe",
-                        "id": new_request_id(),
-                        "topics": chunk,
-                        "events": SUBSCRIBE_EVENTS,
-                    }
-                )
+                subscribe = {
+                    "action": "subscribe",
+                    "id": new_request_id(),
+                    "topics": chunk,
+                    "events": SUBSCRIBE_EVENTS,
+                }
+                ack = (await self._supervisor.request(subscribe)).ack
         except BaseException:
             self._emit_all(self.mirror.remove_topics(new))
             raise

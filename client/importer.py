@@ -1,9 +1,4 @@
-"""Applying validated spreadsheet rows: plan each row against the mirror, then write.
-
-Planning is pure: a row whose `id` names a live item becomes the smallest set of edits
-that makes the item match the row (nothing when it already does); any other row is a
-create. Rows that would put one athlete in two overlapping slots are bad rows
-(`client.bookings`), unless the import allows overlaps.
+"""Writing a planned spreadsheet import (`client.import_plan`) to the server.
 
 Writing goes through `batch` (`apply_plans`): the first step of every row, in as few
 batches as the transaction and frame limits allow, then the second steps with the
@@ -20,48 +15,25 @@ import hashlib
 import random
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Any
 
 from client.connection import MediaDayClient
-from client.csvio import CsvInvalid, RowError, ShotRow, SlotRow, request_id
+from client.csvio import RowError, request_id
 from client.errors import (
     RateLimitedError,
     RequestFailed,
     RequestTimeout,
     ServerError,
 )
-from client.mirror import Mirror
+from client.import_plan import RowPlan
 from mediaday.backoff import Backoff
-from mediaday.models import Shot, ShotStatus, Slot
 from mediaday.protocol import MAX_BATCH_WRITES, Ack, encoded_size
 from mediaday.settings import API_GATEWAY_MAX_FRAME_BYTES
 
 _MAX_ATTEMPTS = 6
 # A busy or silent server: retry the same id after 0-0.4 s, 0-0.8 s, ... at most 5 s.
 _RETRY_BACKOFF = Backoff(base=0.4, cap=5.0)
-
-
-@dataclass(frozen=True)
-class Step:
-    action: str
-    fields: dict[str, Any]
-    # True: the step edits the row's item, so it carries `<type>_id` and `version`
-    edits_item: bool = True
-
-
-@dataclass(frozen=True)
-class RowPlan:
-    line: int
-    key: str
-    item_type: Literal["slot", "shot"]
-    outcome: Literal["create", "update", "unchanged"]
-    steps: tuple[Step, ...] = ()
-    item_id: str | None = None
-    version: int | None = None
-    # the athlete a slot row books: batches group rows by athlete (see _booking_order)
-    talent_id: str = ""
-
 
 # One batch is one DynamoDB transaction (99 writes with the rev counter) and must fit one
 # WebSocket frame of API Gateway's (32 KB): the client sends a message as one frame.
@@ -81,101 +53,6 @@ class ImportResult:
         return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
 
 
-# -- planning -------------------------------------------------------------------------------
-def plan_schedule(rows: Sequence[SlotRow], mirror: Mirror) -> list[RowPlan]:
-    plans = []
-    for row in rows:
-        new = row.slot
-        current = mirror.get("slot", new.id) if new.id else None
-        if not isinstance(current, Slot):
-            create = Step(
-                "slot.create",
-                {"slot": new.model_dump(mode="json", exclude_none=True)},
-                edits_item=False,
-            )
-            plans.append(
-                RowPlan(row.line, row.key, "slot", "create", (create,), talent_id=new.talent_id)
-            )
-            continue
-        steps: list[Step] = []
-        if new.station_id != current.station_id:
-            move = {
-                "station_id": new.station_id,
-                "starts_at": new.starts_at.isoformat(),
-                "ends_at": new.ends_at.isoformat(),
-            }
-            steps.append(Step("slot.move", move))
-            changes = _differences(new, current, ("talent_id", "title"))
-        else:
-            changes = _differences(new, current, ("talent_id", "starts_at", "ends_at", "title"))
-        if changes:
-            steps.append(Step("slot.update", {"changes": changes}))
-        plan = _edit_plan(row.line, row.key, "slot", current, steps)
-        plans.append(replace(plan, talent_id=new.talent_id or current.talent_id))
-    return plans
-
-
-def plan_shots(rows: Sequence[ShotRow], mirror: Mirror) -> list[RowPlan]:
-    """Plans for every row; CsvInvalid when a row would move a shot to another station."""
-    plans = []
-    errors = []
-    for row in rows:
-        new = row.shot
-        current = mirror.get("shot", new.id) if new.id else None
-        if not isinstance(current, Shot):
-            steps = [
-                Step(
-                    "shot.add",
-                    {"shot": new.model_dump(mode="json", exclude_none=True)},
-                    edits_item=False,
-                )
-            ]
-            if row.status not in (None, ShotStatus.PENDING):
-                steps.append(Step("shot.set_status", {"status": str(row.status)}))
-            plans.append(RowPlan(row.line, row.key, "shot", "create", tuple(steps)))
-            continue
-        if new.station_id != current.station_id:
-            errors.append(
-                RowError(
-                    row.line,
-                    f"shot {current.id!r} belongs to station {current.station_id!r}: a shot "
-                    "cannot move to another station (delete it or use a new id)",
-                )
-            )
-            continue
-        steps = []
-        changes = _differences(new, current, ("talent_id", "description", "position"))
-        if changes:
-            steps.append(Step("shot.update", {"changes": changes}))
-        if row.status is not None and row.status != current.status:
-            steps.append(Step("shot.set_status", {"status": str(row.status)}))
-        plans.append(_edit_plan(row.line, row.key, "shot", current, steps))
-    if errors:
-        raise CsvInvalid(errors)
-    return plans
-
-
-def _differences(new: Any, current: Any, names: Sequence[str]) -> dict[str, Any]:
-    changes = {}
-    for name in names:
-        value = getattr(new, name)
-        if value is not None and value != getattr(current, name):
-            changes[name] = value.isoformat() if hasattr(value, "isoformat") else value
-    return changes
-
-
-def _edit_plan(
-    line: int,
-    key: str,
-    item_type: Literal["slot", "shot"],
-    current: Slot | Shot,
-    steps: list[Step],
-) -> RowPlan:
-    outcome: Literal["update", "unchanged"] = "update" if steps else "unchanged"
-    return RowPlan(line, key, item_type, outcome, tuple(steps), current.id, current.version)
-
-
-# -- writing --------------------------------------------------------------------------------
 async def apply_plans(
     client: MediaDayClient,
     plans: Sequence[RowPlan],
@@ -229,15 +106,16 @@ async def _apply_batched(
             writes = [entry for _, entry in chunk]
             digest = hashlib.sha256("/".join(str(w["id"]) for w in writes).encode())
             try:
-                ack = await _send(
+                sent = await _send(
                     client, "batch", f"csvb-{digest.hexdigest()[:40]}", {"writes": writes}, rng
                 )
             except (RequestFailed, RequestTimeout) as error:
                 result.failures.append(RowError(_failed_line(error, chunk, plans), _said(error)))
                 _count(result, plans, states)
                 return result
-            duplicates = set(ack.duplicates or ())
-            for position, ((index, _), item) in enumerate(zip(chunk, ack.items or [], strict=True)):
+            duplicates = set() if sent.resent else set(sent.ack.duplicates or ())
+            items = sent.ack.items or []
+            for position, ((index, _), item) in enumerate(zip(chunk, items, strict=True)):
                 state = states[index]
                 state.item_id, state.version = str(item["id"]), int(item["version"])
                 state.wrote = state.wrote or position not in duplicates
@@ -311,14 +189,19 @@ def _count(result: ImportResult, plans: Sequence[RowPlan], states: Sequence[_Row
     """Rows whose every step was acknowledged (those of the batches before a refused one
     included); the others are not (completely) written: a re-run picks them up."""
     for plan, state in zip(plans, states, strict=True):
-        if state.done < len(plan.steps):
-            continue
-        if not state.wrote:
-            result.unchanged += 1
-        elif plan.outcome == "create":
-            result.created += 1
-        else:
-            result.updated += 1
+        if state.done == len(plan.steps):
+            _tally(result, plan, state.wrote)
+
+
+def _tally(result: ImportResult, plan: RowPlan, wrote: bool) -> None:
+    """A row written this time counts as its plan says; one with nothing written (unchanged,
+    or every write already applied by an earlier run) as unchanged."""
+    if not wrote:
+        result.unchanged += 1
+    elif plan.outcome == "create":
+        result.created += 1
+    else:
+        result.updated += 1
 
 
 async def _apply_rows(
@@ -344,12 +227,7 @@ async def _apply_rows(
                 stop.set()
                 result.failures.append(RowError(plan.line, f"{error.code}: {error.message}"))
                 return
-            if not wrote:  # unchanged, or every write was already applied by an earlier run
-                result.unchanged += 1
-            elif plan.outcome == "create":
-                result.created += 1
-            else:
-                result.updated += 1
+            _tally(result, plan, wrote)
             if on_row_done is not None:
                 on_row_done(plan)
 
@@ -367,8 +245,9 @@ async def _apply_row(
     for number in range(len(plan.steps)):
         fields = _entry(plan, number, state, allow_overlap)
         action, rid = fields.pop("action"), fields.pop("id")
-        ack = await _send(client, action, rid, fields, rng)
-        wrote = wrote or not ack.duplicate
+        sent = await _send(client, action, rid, fields, rng)
+        ack = sent.ack
+        wrote = wrote or not ack.duplicate or sent.resent
         if ack.item is not None:
             state.item_id = str(ack.item["id"])
             state.version = ack.version or ack.item.get("version")
@@ -381,13 +260,23 @@ def rate_limit_pause(server_time: float, rng: random.Random) -> float:
     return 60.0 - server_time % 60.0 + rng.uniform(0.0, 1.0)
 
 
+@dataclass(frozen=True)
+class _Sent:
+    ack: Ack
+    # The request went out more than once (the client's own resends included), so a
+    # "duplicate" in its ack may be this run's own earlier send: counted as written.
+    resent: bool
+
+
 async def _send(
     client: MediaDayClient, action: str, rid: str, fields: dict[str, Any], rng: random.Random
-) -> Ack:
+) -> _Sent:
     """One request, retried with the same id while the failure is temporary."""
+    sends = 0
     for attempt in range(1, _MAX_ATTEMPTS + 1):
         try:
-            return await client.request(action, request_id=rid, **fields)
+            answered = await client.write(action, request_id=rid, **fields)
+            return _Sent(answered.ack, resent=sends + answered.sends > 1)
         except RateLimitedError:
             if attempt == _MAX_ATTEMPTS:
                 raise
@@ -395,5 +284,6 @@ async def _send(
         except (ServerError, RequestTimeout):
             if attempt == _MAX_ATTEMPTS:
                 raise
+            sends += 1
             await asyncio.sleep(_RETRY_BACKOFF.delay(attempt, rng.uniform))
     raise AssertionError("unreachable")  # pragma: no cover

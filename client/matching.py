@@ -31,7 +31,7 @@ from client.events import ClientEvent, ItemChanged, Resynced, parse_frame
 from client.link import Link, LinkLost, silent
 from client.mirror import Mirror
 from client.pacing import RetryBudget, RetryQuota, RoundTrips, TimeoutPolicy
-from client.pending import Pending, is_integration_failure
+from client.pending import Answered, Pending, is_integration_failure
 from mediaday.backoff import Backoff, Uniform
 from mediaday.protocol import (
     Ack,
@@ -104,7 +104,7 @@ class Requests:
         link: Link | None,
         within: float,
         state: Callable[[], str],
-    ) -> Ack:
+    ) -> Answered:
         """A caller's request: sent on `link` if there is one, else on the next live link;
         RequestTimeout (naming the connection's `state()`) when no answer comes in time."""
         if payload["id"] in self._pending:
@@ -125,7 +125,7 @@ class Requests:
         finally:
             self._pending.pop(pending.id, None)
         assert isinstance(answer, Ack)
-        return answer
+        return Answered(answer, pending.sends)
 
     async def _answer(self, pending: Pending, within: float) -> Ack | Pong:
         """Wait for the answer attempt by attempt (the caller's deadline is around this),
@@ -248,6 +248,7 @@ class Requests:
     async def _send(self, pending: Pending, link: Link) -> None:
         pending.link, pending.ack = link, None
         pending.sent_at = asyncio.get_running_loop().time()
+        pending.sends += 1
         pending.busy_after = pending.refusal = None  # what answered an earlier send is moot
         pending.pages.clear()
         try:

@@ -14,6 +14,16 @@ from client.link import Link
 from mediaday.protocol import Ack, Pong, SnapshotPage, SyncPage
 
 
+@dataclass(frozen=True)
+class Answered:
+    """A caller's answer and how often its request went out (resends on one link and
+    sends after reconnects included): a `duplicate` ack of a request sent more than once
+    may acknowledge this caller's own earlier send."""
+
+    ack: Ack
+    sends: int
+
+
 @dataclass(eq=False)
 class Pending:
     payload: dict[str, Any]
@@ -26,6 +36,7 @@ class Pending:
     pages: dict[tuple[str, int], SnapshotPage | SyncPage] = field(default_factory=dict)
     retries: int = 0
     resends: int = 0  # sent again on the same live link (no answer, or `busy`)
+    sends: int = 0  # every send, on any link
     # set when the server answered `busy`: resend after this many seconds
     busy_after: float | None = None
     refusal: Exception | None = None  # the `busy` error, raised if no retry is left

@@ -41,7 +41,8 @@ from client.link import Link, confirmed_silent, heartbeat, open_link
 from client.matching import Requests, chunks, new_request_id, settle
 from client.mirror import Mirror
 from client.options import ClientOptions
-from mediaday.protocol import Ack, Pong
+from client.pending import Answered
+from mediaday.protocol import Pong
 
 logger = logging.getLogger(__name__)
 # A resume's subscribe slow on a live link waits up to this many more request timeouts
@@ -146,7 +147,7 @@ class Supervisor:
         self._emit(StateChanged(state=state, reason=reason, retry_in=retry_in, attempt=attempt))
 
     # -- requests --------------------------------------------------------------------------
-    async def request(self, payload: dict[str, Any]) -> Ack:
+    async def request(self, payload: dict[str, Any]) -> Answered:
         """A caller's request, resent on the next link (same id) if this one drops."""
         if self.failure is not None:
             raise self.failure

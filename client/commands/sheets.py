@@ -42,7 +42,8 @@ from client.csvio import (
     write_shots,
 )
 from client.dashboard import media_day_timezone
-from client.importer import ImportResult, RowPlan, apply_plans, plan_schedule, plan_shots
+from client.import_plan import RowPlan, plan_schedule, plan_shots
+from client.importer import ImportResult, apply_plans
 from client.mirror import Mirror
 
 Kind = Literal["schedule", "shots"]

@@ -118,6 +118,7 @@
     this.pending.forEach(function (entry) {
       if (entry.unsent && socket && socket.readyState === global.WebSocket.OPEN) {
         entry.unsent = false;
+        entry.reconnectSends = (entry.reconnectSends || 0) + 1;
         socket.send(JSON.stringify(entry.frame));
       }
     });

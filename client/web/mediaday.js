@@ -256,7 +256,10 @@
     if (!entry) return;
     if (frame.type === "pong" || typeof frame.pages !== "number") {
       this._settle(frame.id, entry);
-      entry.resolve(frame);
+      // Sent more than once: a `duplicate` may be this client's own earlier send (the CSV
+      // import counts such a row as written). `resent` is the client's note, not the server's.
+      var resent = (entry.resends || 0) + (entry.reconnectSends || 0) > 0;
+      entry.resolve(resent ? Object.assign({ resent: true }, frame) : frame);
       return;
     }
     entry.ack = frame;

@@ -208,7 +208,8 @@
           count(result, planList, states, number);
           return result;
         }
-        var duplicates = new Set(ack.duplicates || []);
+        // a resent batch's duplicates may be this import's own earlier send: written
+        var duplicates = new Set(ack.resent ? [] : ack.duplicates || []);
         chunk.forEach(function (e, position) {
           var item = (ack.items || [])[position];
           if (!item) return;

@@ -78,7 +78,9 @@ def test_no_pong_in_time_means_a_dead_link_and_a_reconnect(js: Page) -> None:
     assert result == {"closeCode": 4001, "state": "reconnecting"}
 
 
-def test_a_write_in_flight_is_resent_with_the_same_id_after_a_reconnect(js: Page) -> None:
+def test_a_write_in_flight_is_resent_with_the_same_id_after_a_reconnect_and_its_ack_says_so(
+    js: Page,
+) -> None:
     result = run(
         js,
         """
@@ -100,11 +102,25 @@ def test_a_write_in_flight_is_resent_with_the_same_id_after_a_reconnect(js: Page
         socket().deliver({ type: "ack", id: resent.id, action: "shot.set_status", item,
                            version: 2, rev: 4, duplicate: true });
         const ack = await answer;
-        return { sameId: sent.id === resent.id, duplicate: ack.duplicate,
-                 status: held("shot", "s1").status };
+        // a write sent once: its ack carries no `resent` note
+        const once = client.write({ action: "shot.set_status", shot_id: "s1", version: 2,
+                                    status: "pending" });
+        const single = socket().last("shot.set_status");
+        socket().deliver({ type: "ack", id: single.id, action: "shot.set_status",
+                           item: { ...item, status: "pending", version: 3, rev: 5 },
+                           version: 3, rev: 5 });
+        const first = await once;
+        return { sameId: sent.id === resent.id, duplicate: ack.duplicate, resent: ack.resent,
+                 onceResent: first.resent === undefined, status: held("shot", "s1").status };
         """,
     )
-    assert result == {"sameId": True, "duplicate": True, "status": "captured"}
+    assert result == {
+        "sameId": True,
+        "duplicate": True,
+        "resent": True,
+        "onceResent": True,
+        "status": "pending",
+    }
 
 
 def test_a_silent_link_says_reconnecting_at_once_and_opens_a_new_socket_without_its_close(

@@ -13,7 +13,8 @@ from playwright.sync_api import Page
 
 from client.bookings import double_bookings
 from client.csvio import CsvInvalid, Roster, RowError, read_schedule, read_shots
-from client.importer import _entry, _RowState, plan_schedule, plan_shots
+from client.import_plan import plan_schedule, plan_shots
+from client.importer import _entry, _RowState
 from client.mirror import Mirror
 from tests.browser.scripted import WEB
 

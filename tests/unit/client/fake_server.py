@@ -75,6 +75,7 @@ class FakeServer(FakeStore):
         self.answer_requests = True
         self.ack_before_pages = False
         self.drop_after_write = 0  # apply the next N writes, then drop the link unanswered
+        self.busy_after_write = 0  # apply the next N writes, then answer `busy` (a lost reply)
         self.fail_next: dict[str, tuple[str, str]] = {}  # action -> (code, message), once
         self.ignore_next = 0  # leave the next N requests other than pings unanswered
         self.answer_delay = 0.0  # a slow server: answer requests other than pings this late
@@ -202,6 +203,9 @@ class FakeServer(FakeStore):
                 self.drop_after_write -= 1
                 await ws.close(1011, "lost the answer")
                 return
+            if self.busy_after_write > 0:
+                self.busy_after_write -= 1
+                answer = self._error(request_id, "busy", "the store did not answer in time")
             await self._send(ws, answer)
 
     async def _read(self, ws: ServerConnection, request: Any) -> None:

@@ -12,7 +12,8 @@ import pytest
 from client import importer
 from client.connection import MediaDayClient
 from client.csvio import CsvInvalid, read_schedule, read_shots
-from client.importer import apply_plans, plan_schedule, plan_shots, rate_limit_pause
+from client.import_plan import plan_schedule, plan_shots
+from client.importer import apply_plans, rate_limit_pause
 from client.mirror import Mirror
 from tests.support.client_options import FAST
 from tests.unit.client.fake_server import PRODUCER_TOKEN, SLOT
@@ -165,6 +166,23 @@ async def test_a_busy_batch_is_retried_with_the_same_id(server):
         result = await apply_plans(client, plans, rng=random.Random(0))
     first, second = [r for r in server.requests if r["action"] == "batch"]
     assert first["id"] == second["id"] and result.created == 3
+
+
+@pytest.mark.parametrize("batched", [True, False])
+@pytest.mark.parametrize("lost", ["busy_after_write", "drop_after_write"])
+async def test_a_write_whose_answer_was_lost_counts_as_written_when_its_retry_is_a_duplicate(
+    server, batched, lost
+):
+    # Given a server that applies the first write but loses its answer: it answers `busy`
+    # (the importer retries), or drops the link (the client resends after reconnecting)
+    setattr(server, lost, 1)
+    async with MediaDayClient(server.url, PRODUCER_TOKEN, options=FAST) as client:
+        result = await apply_plans(client, plans_for(day_rows(3), Mirror()), batched=batched)
+    # Then the retry is acked as a duplicate of that write, and the rows still count created
+    ids = [r["id"] for r in server.requests if r["action"] in ("batch", "slot.create")]
+    assert len(ids) > len(set(ids)) == (1 if batched else 3)  # some went out twice, same id
+    assert (result.created, result.unchanged, result.failures) == (3, 0, [])
+    assert len(server.live("slot")) == 3
 
 
 async def test_a_row_with_two_steps_sends_its_second_step_in_a_second_batch(server):
