@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import boto3
 from aws_lambda_powertools import Logger
@@ -45,6 +46,9 @@ from infra.local.layout import (
 )
 from infra.local.limits import GatewayLimits
 from infra.local.stackfile import banner, stack_info, write_private_json
+
+if TYPE_CHECKING:
+    from mediaday.coordination import CoordinationStore
 
 logger = Logger(service="local-stack")
 
@@ -125,21 +129,17 @@ async def _run(
     from mediaday.tables import create_tables  # noqa: PLC0415
 
     handler_logger.setLevel(options.log_level)
-    dynamodb = database.client()
-    await asyncio.to_thread(
-        create_tables, dynamodb, connections=CONNECTIONS_TABLE, coordination=COORDINATION_TABLE
-    )
-    store = get_coordination_store()
-    if options.demo:
-        seeded = await asyncio.to_thread(seed_demo, store, DEFAULT_MEDIA_DAY, now=datetime.now(UTC))
-        if seeded:
-            logger.info("demo media day seeded", media_day=DEFAULT_MEDIA_DAY, items=seeded)
-
     try:
         faults = FaultPlan.from_env()  # reliability tests only: MEDIADAY_LOCAL_FAULTS
     except FaultPlanError as error:
         raise StackError(str(error)) from None
+    dynamodb = database.client()
+    await asyncio.to_thread(
+        create_tables, dynamodb, connections=CONNECTIONS_TABLE, coordination=COORDINATION_TABLE
+    )
     poller = _broadcaster(data_dir, database, f"{http_url}/{STAGE}", options.log_level)
+    store = get_coordination_store()
+    starting = await _seed_while_the_broadcaster_starts(poller, store, seed=options.demo)
     gateway = WebSocketGateway(
         {route: handler(path) for route, path in ROUTES.items()},
         stage=STAGE,
@@ -155,7 +155,7 @@ async def _run(
         loop.add_signal_handler(signum, stopping.set)
 
     await gateway.start_on(listener)
-    broadcaster_watch = await _start_broadcaster(poller, gateway, stopping)
+    broadcaster_watch = await _watch_broadcaster(starting, poller, gateway, stopping)
     try:
         stations = [item.id for item in store.items_of_type(DEFAULT_MEDIA_DAY, "station")]
         info = stack_info(data_dir, http_url, stations)
@@ -201,12 +201,34 @@ def _broadcaster(
     )
 
 
-async def _start_broadcaster(
-    poller: BroadcasterProcess, gateway: WebSocketGateway, stopping: asyncio.Event
+async def _seed_while_the_broadcaster_starts(
+    poller: BroadcasterProcess, store: CoordinationStore, *, seed: bool
 ) -> asyncio.Task[None]:
-    """Start the broadcaster's process; the stack stops if it dies."""
+    """The broadcaster's process starts (a new interpreter, ~1.5 s) while the demo day is
+    seeded: it reads the stream from its start, so it sees the seed either way."""
+    starting = asyncio.create_task(asyncio.to_thread(poller.start))
     try:
-        await asyncio.to_thread(poller.start)
+        if seed:
+            now = datetime.now(UTC)
+            seeded = await asyncio.to_thread(seed_demo, store, DEFAULT_MEDIA_DAY, now=now)
+            if seeded:
+                logger.info("demo media day seeded", media_day=DEFAULT_MEDIA_DAY, items=seeded)
+    except BaseException:
+        await asyncio.gather(starting, return_exceptions=True)
+        await asyncio.to_thread(poller.stop)
+        raise
+    return starting
+
+
+async def _watch_broadcaster(
+    starting: asyncio.Task[None],
+    poller: BroadcasterProcess,
+    gateway: WebSocketGateway,
+    stopping: asyncio.Event,
+) -> asyncio.Task[None]:
+    """Once the broadcaster's process has started, watch it: the stack stops if it dies."""
+    try:
+        await starting
     except BroadcasterError as error:
         await gateway.close()
         raise StackError(str(error)) from None
