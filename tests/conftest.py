@@ -17,9 +17,14 @@ from mediaday.keys import FileKeyProvider
 from mediaday.tables import create_tables
 
 # Fixtures shared across folders, registered once here instead of re-exported by conftests:
-# a bare DynamoDB Local (one per session, or per xdist worker; fresh tables per test) and
-# the local stack (one `mediaday serve` per test module).
-pytest_plugins = ["tests.support.dynamodb_local", "tests.support.stack"]
+# one botocore model loader per process (tests/support/botocore_models.py), a bare DynamoDB
+# Local (one per session, or per xdist worker; fresh tables per test) and the local stack
+# (one `mediaday serve` per test module).
+pytest_plugins = [
+    "tests.support.botocore_models",
+    "tests.support.dynamodb_local",
+    "tests.support.stack",
+]
 
 TESTS = Path(__file__).resolve().parent
 # Folders whose tests stand alone (function-scoped moto, or one DynamoDB Local per worker):
