@@ -8,8 +8,9 @@ producer client sets things up and checks what the server holds.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from operator import methodcaller
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, ViewportSize, expect
@@ -26,6 +27,27 @@ def _fill_slot_form(page: Page, station: str, talent: str, start: str, end: str)
     page.select_option("#slot-talent", talent)
     page.fill("#slot-start", start)
     page.fill("#slot-end", end)
+
+
+def _free_window(producer: ThreadedClient) -> tuple[str, str, str]:
+    """An athlete and a 10-minute window ("HH:MM") on the venue's day that no slot books
+    them in. The demo day is seeded around the hour the suite runs, so no fixed hour is
+    free at every hour (23:00 failed at 20:30 UTC: the athlete was at st-4 until 23:01)."""
+    zone = ZoneInfo(producer.mirror(lambda mirror: mirror.day().timezone))
+    # the console's new slot takes the venue's day of "now", rounded up to 5 minutes
+    day = (datetime.now(zone) + timedelta(minutes=5)).date()
+    slots = producer.mirror(lambda mirror: mirror.slots())
+    talents = sorted(producer.mirror(lambda mirror: list(mirror.talent().values())), key=str)
+    for hour in (23, *range(23)):
+        starts = datetime.combine(day, time(hour, 0), zone)
+        ends = starts + timedelta(minutes=10)
+        for talent in talents:
+            if not any(
+                s.talent_id == talent.id and s.starts_at < ends and starts < s.ends_at
+                for s in slots
+            ):
+                return talent.id, f"{hour:02d}:00", f"{hour:02d}:10"
+    raise AssertionError("the demo day books every athlete at every hour")
 
 
 # ---------------------------------------------------------------------------------------
@@ -60,10 +82,10 @@ def test_board_shows_every_station_with_a_now_line(console: Page, producer: Thre
 def test_producer_creates_moves_and_deletes_a_slot_in_place(
     console: Page, producer: ThreadedClient
 ) -> None:
-    talent = sorted(producer.mirror(lambda mirror: list(mirror.talent().values())), key=str)[0]
-    # Create at st-1, late in the day (23:00-23:10 on the venue's clock)
+    talent_id, starts, ends = _free_window(producer)
+    # Create at st-1, in a window the demo day leaves free for that athlete
     console.click('.pcol[data-station-id="st-1"] .pcol-head button')
-    _fill_slot_form(console, "st-1", talent.id, "23:00", "23:10")
+    _fill_slot_form(console, "st-1", talent_id, starts, ends)
     console.fill("#slot-title", "Console-made slot")
     console.click("#slot-save")
     expect(console.locator("#editor")).to_be_hidden()
@@ -73,7 +95,7 @@ def test_producer_creates_moves_and_deletes_a_slot_in_place(
     producer.wait_until(lambda mirror: mirror.get("slot", slot_id) is not None, within=5)
     created = producer.item("slot", slot_id)
     assert created is not None and created.station_id == "st-1"
-    assert created.talent_id == talent.id
+    assert created.talent_id == talent_id
     # Move it to st-2 and retitle it in one save
     card.locator(".pslot-open").click()
     console.select_option("#slot-station", "st-2")
