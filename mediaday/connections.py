@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mediaday.backoff import Backoff
 from mediaday.models import PK, SK, TTL_ATTRIBUTE, Id, Role, dynamo_to_plain, plain_to_dynamo
-from mediaday.unanswered import unanswered_as_busy
+from mediaday.unanswered import overload_as_busy
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -90,7 +90,7 @@ class ConnectionStore:
     def __init__(self, table_name: str, client: DynamoDBClient) -> None:
         self.table_name = table_name
         self._client = client
-        unanswered_as_busy(client)  # a call that gets no answer: `busy`, no traceback
+        overload_as_busy(client)  # no answer, or throttled: `busy`, no traceback
 
     # -- connections ---------------------------------------------------------------------
     def add(self, connection: Connection) -> None:

@@ -39,7 +39,7 @@ from mediaday.models import (
     talent_slot_key,
 )
 from mediaday.tables import REV_ATTRIBUTE, REV_INDEX, TALENT_INDEX
-from mediaday.unanswered import unanswered_as_busy
+from mediaday.unanswered import THROTTLED_REASONS, overload_as_busy
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -52,8 +52,8 @@ _COUNTER_RACE = Backoff(base=0.005, cap=0.2)
 # DynamoDB holds 100 actions per transaction; one of them is the counter.
 MAX_TRANSACTION_ITEMS = 99
 _BATCH_GET_KEYS = 100
-# Cancellations a fresh attempt can get past: a condition (counter or item) or a race.
-_RETRYABLE_REASONS = frozenset({"None", "ConditionalCheckFailed", "TransactionConflict"})
+# Cancellations a fresh attempt can get past: a condition, a race, a throttled table.
+_RETRYABLE_REASONS = THROTTLED_REASONS | {"None", "ConditionalCheckFailed", "TransactionConflict"}
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ class CoordinationStore:
     ) -> None:
         self.table_name = table_name
         self._client = client
-        unanswered_as_busy(client)
+        overload_as_busy(client)
         self._tombstone_ttl = tombstone_ttl_seconds
         self._clock = clock
 

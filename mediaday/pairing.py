@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict
 
 from mediaday.models import PK, SK, TTL_ATTRIBUTE, dynamo_to_plain, plain_to_dynamo
 from mediaday.settings import ReadFromSettings, from_setting
-from mediaday.unanswered import unanswered_as_busy
+from mediaday.unanswered import overload_as_busy
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -105,7 +105,7 @@ class PairingStore:
     def __init__(self, table_name: str, client: DynamoDBClient) -> None:
         self.table_name = table_name
         self._client = client
-        unanswered_as_busy(client)  # a call that gets no answer: `busy`, no traceback
+        overload_as_busy(client)  # no answer, or throttled: `busy`, no traceback
 
     # -- limits --------------------------------------------------------------------------
     def count_source(self, source_ip: str, counter: SourceCounter, *, now: float) -> int:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mediaday.models import PK, SK, TTL_ATTRIBUTE
-from mediaday.unanswered import unanswered_as_busy
+from mediaday.unanswered import overload_as_busy
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -72,7 +72,7 @@ class RevocationStore:
     ) -> None:
         self.table_name = table_name
         self._client = client
-        unanswered_as_busy(client)  # a call that gets no answer: `busy`, no traceback
+        overload_as_busy(client)  # no answer, or throttled: `busy`, no traceback
         self._max_age = max_age_seconds
         self._clock = clock
         self._cache: dict[str, tuple[float, list[Revocation]]] = {}

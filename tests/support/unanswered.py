@@ -1,8 +1,10 @@
-"""A DynamoDB that does not answer, and the handlers' log lines as the stack writes them.
+"""A DynamoDB that does not answer or throttles, and the handlers' log lines as the stack
+writes them.
 
 `stop_answering` makes one operation of a real (moto-backed) client fail the way an
 overloaded table does: botocore's own ReadTimeoutError from the HTTP layer, retried by the
-SDK like the real one. `HandlerLog` collects what the Powertools logger writes, formatted
+SDK like the real one. `throttle` answers it as a table out of capacity does.
+`HandlerLog` collects what the Powertools logger writes, formatted
 as in serve.log, traceback included."""
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ReadTimeoutError
 
 from mediaday.observability import logger
@@ -28,6 +31,37 @@ def stop_answering(client: Any, operation: str) -> list[str]:
         raise ReadTimeoutError(endpoint_url=request.url)
 
     client.meta.events.register(f"before-send.dynamodb.{operation}", time_out)
+    return attempts
+
+
+class _Body:
+    """The raw HTTP body botocore reads an AWSResponse from."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._data
+
+
+def throttle(client: Any, operation: str) -> list[str]:
+    """Every `operation` sent by `client` is refused as DynamoDB refuses a table out of
+    capacity (HTTP 400, ProvisionedThroughputExceededException), which the SDK retries;
+    returns the list of attempts made."""
+    attempts: list[str] = []
+    body = json.dumps(
+        {
+            "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+            "message": "The level of configured provisioned throughput for the table was exceeded",
+        }
+    ).encode()
+
+    def refuse(request: Any, **_: Any) -> AWSResponse:
+        attempts.append(operation)
+        headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "throttled"}
+        return AWSResponse(request.url, 400, headers, _Body(body))  # type: ignore[arg-type]
+
+    client.meta.events.register(f"before-send.dynamodb.{operation}", refuse)
     return attempts
 
 

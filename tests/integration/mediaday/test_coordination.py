@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from botocore.exceptions import ClientError
 
-from mediaday.coordination import CoordinationStore
-from mediaday.errors import Conflict, NotFound
+from mediaday.coordination import CoordinationStore, PlannedWrite
+from mediaday.errors import Conflict, NotFound, StoreBusy
 from mediaday.models import Slot, Station
 
 START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
@@ -224,3 +224,49 @@ def test_without_cancellation_reasons_a_lost_counter_race_is_retried_not_refused
 ):
     let_a_rival_write_first(store_without_reasons)
     assert store_without_reasons.create(slot("mine"), actor="me").item.rev == 2
+
+
+class _ThrottledTransactions:
+    """A client whose next `times` transactions are cancelled as DynamoDB cancels one that
+    hit a throttled table: a `ThrottlingError` reason on the item's step."""
+
+    def __init__(self, client, times: int) -> None:
+        self._client = client
+        self.left = times
+
+    def transact_write_items(self, **kwargs):
+        if self.left > 0:
+            self.left -= 1
+            reasons = [{"Code": "None"}] + [{"Code": "ThrottlingError"}] * (
+                len(kwargs["TransactItems"]) - 1
+            )
+            response = {
+                "Error": {"Code": "TransactionCanceledException", "Message": "throttled"},
+                "CancellationReasons": reasons,
+            }
+            raise ClientError(response, "TransactWriteItems")  # type: ignore[arg-type]
+        return self._client.transact_write_items(**kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self._client, name)
+
+
+def _plan(*items):
+    return lambda _rev: [PlannedWrite(item, None, True, f"req-{item.id}") for item in items]
+
+
+def test_a_throttled_multi_item_write_is_retried_then_answered_busy_never_internal(
+    coordination_store, dynamodb
+):
+    # Given transactions cancelled for throttling twice, then let through
+    briefly = _ThrottledTransactions(dynamodb, times=2)
+    store = CoordinationStore(coordination_store.table_name, briefly)
+    written = store.commit_many("md-1", _plan(slot("a"), slot("b")), actor="p")
+    # Then the write went in on a later attempt
+    assert [item.id for item in written] == ["a", "b"] and briefly.left == 0
+    # And a table that stays throttled is `busy` (the client's backoff retries), with
+    # nothing written
+    stuck = CoordinationStore(coordination_store.table_name, _ThrottledTransactions(dynamodb, 99))
+    with pytest.raises(StoreBusy):
+        stuck.commit_many("md-1", _plan(slot("c")), actor="p")
+    assert coordination_store.get("md-1", "slot", "c") is None

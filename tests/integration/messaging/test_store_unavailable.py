@@ -5,7 +5,7 @@ answers `internal` with its traceback logged."""
 from __future__ import annotations
 
 from mediaday.aws import dynamodb_client
-from tests.support.unanswered import handler_log, stop_answering
+from tests.support.unanswered import handler_log, stop_answering, throttle
 
 
 def test_a_store_timeout_is_answered_busy_with_a_warning_and_no_traceback(roster, clients):
@@ -29,6 +29,25 @@ def test_a_store_timeout_is_answered_busy_with_a_warning_and_no_traceback(roster
     assert log.entries("request failed") == []
     [refused] = log.entries("request refused")
     assert (refused["code"], refused["action"]) == ("busy", "subscribe")
+
+
+def test_a_throttled_store_is_answered_busy_with_a_warning_and_no_traceback(roster, clients):
+    # Given a connections table still throttling after the SDK's own retries
+    attempts = throttle(dynamodb_client(), "BatchWriteItem")
+
+    with handler_log() as log:
+        frame = clients["crew"].request("subscribe", topics=["schedule"])
+    # Then the crew is told `busy` (its backoff retries), not `internal`
+    assert (frame["type"], frame["code"]) == ("error", "busy")
+    assert "Throughput" not in frame["message"] and "botocore" not in frame["message"]
+    assert attempts == ["BatchWriteItem"] * 4  # the SDK retried a throttle itself
+    assert "Traceback" not in log.text and log.entries("request failed") == []
+    [warning] = log.entries("store throttled")
+    assert warning["level"] == "WARNING"
+    assert (warning["operation"], warning["error"]) == (
+        "BatchWriteItem",
+        "ProvisionedThroughputExceededException",
+    )
 
 
 def test_a_store_failure_that_is_not_a_timeout_still_logs_its_traceback(roster, clients):
