@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from mediaday.aws import secretsmanager_client
 from mediaday.settings import get_settings
 from mediaday.tokens import KeyProvider, SigningKey
+from mediaday.unanswered import overload_as_busy
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -78,6 +79,7 @@ class SecretsManagerKeyProvider:
     ) -> None:
         self._secret_id = secret_id
         self._client = client
+        overload_as_busy(client)  # no answer, or throttled: `busy` (503 at $connect)
         self._grace = grace_seconds
         self._cache_seconds = cache_seconds
         self._min_refresh_seconds = min_refresh_seconds

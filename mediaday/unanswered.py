@@ -1,5 +1,6 @@
-"""A DynamoDB call that gets no answer, or is still throttled after the SDK's retries, is a
-transient of an overloaded table, not a bug.
+"""A store call (DynamoDB, or Secrets Manager for the signing key) that gets no answer, or
+is still throttled after the SDK's retries, is a transient of an overloaded service, not a
+bug.
 
 botocore retries a read timeout or a dropped connection itself (standard mode, 3 attempts)
 and then raises its ReadTimeoutError / ConnectTimeoutError / ... from deep in urllib3. Left
@@ -29,7 +30,7 @@ from mediaday.errors import StoreBusy, StoreUnavailable
 from mediaday.observability import logger
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+    from botocore.client import BaseClient
 
 # Failures of the transport, not of the request: the same call may well succeed later.
 NO_ANSWER: tuple[type[Exception], ...] = (
@@ -53,7 +54,7 @@ UNAVAILABLE_MESSAGE = (
 )
 
 
-def overload_as_busy(client: DynamoDBClient) -> None:
+def overload_as_busy(client: BaseClient) -> None:
     """Make `client` raise StoreUnavailable for a call that got no answer and StoreBusy for
     one still throttled (idempotent).
 

@@ -21,16 +21,17 @@ from botocore.exceptions import ReadTimeoutError
 from mediaday.observability import logger
 
 
-def stop_answering(client: Any, operation: str) -> list[str]:
-    """Every `operation` sent by `client` times out reading its answer; returns the list of
-    attempts made (one entry per HTTP request the SDK sent)."""
+def stop_answering(client: Any, operation: str, service: str = "dynamodb") -> list[str]:
+    """Every `operation` sent by `client` (of `service`, as botocore names its events)
+    times out reading its answer; returns the list of attempts made (one entry per HTTP
+    request the SDK sent)."""
     attempts: list[str] = []
 
     def time_out(request: Any, **_: Any) -> None:
         attempts.append(operation)
         raise ReadTimeoutError(endpoint_url=request.url)
 
-    client.meta.events.register(f"before-send.dynamodb.{operation}", time_out)
+    client.meta.events.register(f"before-send.{service}.{operation}", time_out)
     return attempts
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from mediaday.errors import TokenRejected
+from mediaday.errors import StoreUnavailable, TokenRejected
 from mediaday.keys import FileKeyProvider, SecretsManagerKeyProvider
 from mediaday.models import Role
 from mediaday.tokens import SigningKey, issue_token, verify_token
+from tests.support.unanswered import handler_log, stop_answering
 
 
 class Clock:
@@ -53,6 +54,19 @@ def test_previous_key_verifies_within_grace_and_not_after(secrets):
     assert verify_token(old_token, provider, now=rotated_at + 599).subject == "tv"
     with pytest.raises(TokenRejected, match="retired"):
         verify_token(old_token, provider, now=rotated_at + 601)
+
+
+def test_a_secrets_manager_that_does_not_answer_is_busy_not_a_bug(secrets):
+    client, arn = secrets
+    provider = SecretsManagerKeyProvider(arn, client, grace_seconds=600, cache_seconds=0)
+    attempts = stop_answering(client, "GetSecretValue", service="secrets-manager")
+    with handler_log() as log, pytest.raises(StoreUnavailable):
+        provider.current_key()
+    # after the SDK's own retries, one WARNING line and no traceback: $connect answers 503
+    assert len(attempts) > 1 and set(attempts) == {"GetSecretValue"}  # the SDK retried first
+    [warning] = log.entries("store did not answer")
+    assert (warning["operation"], warning["error"]) == ("GetSecretValue", "ReadTimeoutError")
+    assert "Traceback" not in log.text
 
 
 def test_keys_are_cached_between_calls(secrets):
