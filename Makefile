@@ -108,12 +108,18 @@ infra-check: $(STAMP) infra-tools
 
 # The installs (venv, DynamoDB Local, Chromium, the infra linters' venv) and the checks
 # before pytest run side by side: on a fresh clone they are mostly waiting on downloads.
+# The suite's DynamoDB Local JVMs live seconds each: C1 only and the serial collector start
+# them on about half the CPU (infra/local/dynamodb.py, JAVA_OPTIONS_ENV).
+TEST_JAVA_OPTIONS := -XX:TieredStopAtLevel=1 -XX:+UseSerialGC
+
 test:
 	$(MAKE) --jobs=4 --output-sync=target lint typecheck chromium infra-tools
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	MEDIADAY_DYNAMODB_JAVA_OPTIONS="$(TEST_JAVA_OPTIONS)" \
+		$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 coverage: install chromium infra-tools
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --cov --cov-report=term $(PYTEST_ARGS)
+	MEDIADAY_DYNAMODB_JAVA_OPTIONS="$(TEST_JAVA_OPTIONS)" \
+		$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --cov --cov-report=term $(PYTEST_ARGS)
 
 # The reliability suite at full size (200 clients, 500 changes, 10,000 fuzzed frames, ...),
 # then the messaging fuzzers with all their examples; `make test` runs both smaller.

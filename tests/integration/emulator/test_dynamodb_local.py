@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
+from pathlib import Path
 
 import boto3
 import pytest
 
 from infra.local.dynamodb import (
     JAR_ENV,
+    JAVA_OPTIONS_ENV,
     DynamoDBLocal,
     DynamoDBLocalError,
     find_jar,
@@ -77,3 +79,18 @@ def test_an_acknowledged_transaction_survives_kill_9_with_the_commit_barrier(tmp
             assert "Item" in stored
         finally:
             database.stop()
+
+
+def test_the_jvm_takes_extra_options_from_the_environment_and_still_serves(tmp_path, monkeypatch):
+    # Given the options `make test` passes (shell-quoted: one holds a space)
+    monkeypatch.setenv(JAVA_OPTIONS_ENV, "-XX:TieredStopAtLevel=1 '-Dmediaday.note=short lives'")
+    database = DynamoDBLocal(tmp_path)
+    database.start()
+    try:
+        # Then the JVM runs with them, before the class it launches, and answers
+        assert database._process is not None
+        arguments = Path(f"/proc/{database._process.pid}/cmdline").read_bytes().split(b"\0")
+        assert arguments[1:3] == [b"-XX:TieredStopAtLevel=1", b"-Dmediaday.note=short lives"]
+        assert database.client().list_tables()["TableNames"] == []
+    finally:
+        database.stop()
