@@ -69,19 +69,22 @@ def _raise_throttled(parsed: dict[str, Any] | None = None, **kwargs: Any) -> Non
     code = ((parsed or {}).get("Error") or {}).get("Code")
     if code not in THROTTLED:
         return
-    operation = str(kwargs.get("event_name", "")).rpartition(".")[2] or None
-    logger.warning("store throttled", operation=operation, error=code)
+    logger.warning("store throttled", operation=_operation(kwargs), error=code)
     raise StoreBusy("the server's store is throttling requests; retry")
 
 
 def _raise_unavailable(exception: BaseException | None = None, **kwargs: Any) -> None:
     if not isinstance(exception, NO_ANSWER):
         return
-    operation = str(kwargs.get("event_name", "")).rpartition(".")[2] or None
     logger.warning(
         "store did not answer",
-        operation=operation,
+        operation=_operation(kwargs),
         error=type(exception).__name__,
         detail=str(exception),
     )
     raise StoreUnavailable(UNAVAILABLE_MESSAGE) from exception
+
+
+def _operation(event: dict[str, Any]) -> str | None:
+    """The operation an event names: `after-call.dynamodb.PutItem` -> `PutItem`."""
+    return str(event.get("event_name", "")).rpartition(".")[2] or None
