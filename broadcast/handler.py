@@ -11,15 +11,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from broadcast.fanout import RetryPolicy, SubscriberDirectory, open_fanout
 from broadcast.outcomes import BatchFailed, BatchStats, PartialItemFailureResponse
 from mediaday.factories import get_connection_store, get_poster
-from mediaday.observability import logger, metrics, tracer
+from mediaday.observability import lambda_entry, logger, metrics
 from mediaday.poster import Poster
 from mediaday.presence import GoneAnnouncer
 from mediaday.settings import get_settings
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
+@lambda_entry()
 def on_stream(
     event: dict[str, Any],
     context: LambdaContext,

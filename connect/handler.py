@@ -25,15 +25,13 @@ from mediaday.factories import (
 )
 from mediaday.gateway_events import ConnectEvent, DisconnectEvent
 from mediaday.keys import get_key_provider, new_signing_key
-from mediaday.observability import logger, metrics, tracer
+from mediaday.observability import CONNECTION_ID_PATH, lambda_entry, logger, metrics
 from mediaday.pairing import PairingLimits
 from mediaday.presence import announce
 from mediaday.settings import get_settings
 
 
-@logger.inject_lambda_context(correlation_id_path="requestContext.connectionId")
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
+@lambda_entry(correlation_id_path=CONNECTION_ID_PATH)
 def on_connect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """API Gateway is opening a connection: admit it or refuse it."""
     request = ConnectEvent.model_validate(event)
@@ -88,9 +86,7 @@ def on_connect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return response
 
 
-@logger.inject_lambda_context(correlation_id_path="requestContext.connectionId")
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
+@lambda_entry(correlation_id_path=CONNECTION_ID_PATH)
 def on_disconnect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """API Gateway closed a connection (best effort: TTL and Gone cleanup cover misses)."""
     request = DisconnectEvent.model_validate(event)
@@ -120,8 +116,7 @@ def on_disconnect(event: dict[str, Any], context: LambdaContext) -> dict[str, An
     return {"statusCode": 200}
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
+@lambda_entry(traced=False)
 def on_sweep(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Close connections whose token expired (EventBridge, every minute): one pass every
     `expiry_sweep_seconds` until the next invocation is due."""
@@ -189,9 +184,7 @@ class RotationEvent(BaseModel):
     version_id: str = Field(alias="ClientRequestToken", min_length=32, max_length=64)
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
+@lambda_entry()
 def on_rotate_signing_key(event: dict[str, Any], context: LambdaContext) -> None:
     """Secrets Manager rotates the token signing key: one step per call. A refused step
     raises, so Secrets Manager stops the rotation and the current key stays in place."""

@@ -18,16 +18,10 @@ resource "aws_sns_topic_subscription" "alarm_email" {
 }
 
 locals {
-  alarm_functions = {
-    connect    = module.connect.connect.function_name
-    disconnect = module.connect.disconnect.function_name
-    message    = module.messaging.message.function_name
-    broadcast  = module.broadcast.broadcast.function_name
-    # A failing rotation leaves the old key in place with nothing else to show for it.
-    rotation = module.connect.rotate_signing_key.function_name
-    # A failing sweep leaves expired tokens' idle sockets open until API Gateway's 2 h cap.
-    sweep = module.connect.sweep_expired.function_name
-  }
+  # Every function, the rotation and the sweep included: a failing rotation leaves the old
+  # key in place with nothing else to show for it, and a failing sweep leaves expired
+  # tokens' idle sockets open until API Gateway's 2 h cap.
+  alarm_functions = { for name, function in local.functions : name => function.function_name }
 
   # Errors and throttles of every function, one alarm each.
   function_metrics = {

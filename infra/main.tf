@@ -186,3 +186,13 @@ module "broadcast" {
   reserved_concurrency = var.reserved_concurrency.broadcast
   stream               = var.stream
 }
+
+# Every function of the stack, by the name its alarms use: one list for whatever spans
+# them all (alarms, the dashboard, the IAM checks in tests/).
+locals {
+  functions = {
+    connect  = module.connect.connect, disconnect = module.connect.disconnect
+    rotation = module.connect.rotate_signing_key, sweep = module.connect.sweep_expired
+    message  = module.messaging.message, broadcast = module.broadcast.broadcast
+  }
+}

@@ -49,7 +49,7 @@ output "coordination_table" {
 }
 
 output "functions" {
-  description = "Lambda function names by role: connect, disconnect, message, broadcast, rotation (of the signing key)."
+  description = "Lambda function names by role: connect, disconnect, message, broadcast, rotation (of the signing key), sweep (of expired connections)."
   value       = local.alarm_functions
 }
 

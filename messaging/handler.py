@@ -21,7 +21,7 @@ from mediaday.factories import (
 )
 from mediaday.gateway_events import MessageEvent
 from mediaday.keys import get_key_provider
-from mediaday.observability import logger, metrics, tracer
+from mediaday.observability import CONNECTION_ID_PATH, lambda_entry, metrics
 from mediaday.pairing import PairingLimits
 from mediaday.poster import Poster
 from mediaday.settings import get_settings
@@ -30,9 +30,7 @@ from messaging.ratelimit import AbuseLimits
 from messaging.service import handle_message
 
 
-@logger.inject_lambda_context(correlation_id_path="requestContext.connectionId")
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
+@lambda_entry(correlation_id_path=CONNECTION_ID_PATH)
 def on_message(
     event: dict[str, Any], context: LambdaContext, *, poster: Poster | None = None
 ) -> dict[str, Any]:

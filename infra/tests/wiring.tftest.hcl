@@ -203,31 +203,14 @@ run "routes_functions_stream_and_roles_are_wired" {
     error_message = "The mapping starts at the stream's tip (clients resume with sync, not by replay)."
   }
 
-  # IAM: each role gets least privilege.
-  # Only X-Ray, which has no resource-level permissions, may name "*".
+  # IAM: each role gets least privilege: actions named one by one, and only X-Ray, which
+  # has no resource-level permissions, may name "*" as the resource.
   assert {
-    condition = alltrue([for s in concat(
-      module.connect.connect.policy_statements,
-      module.connect.disconnect.policy_statements,
-      module.messaging.message.policy_statements,
-      module.broadcast.broadcast.policy_statements,
-      module.connect.rotate_signing_key.policy_statements,
-      ) : !contains(s.Resource, "*") || alltrue([for a in s.Action : startswith(a, "xray:")])
+    condition = alltrue([for s in flatten(values(local.functions)[*].policy_statements) :
+      alltrue([for a in s.Action : !endswith(a, "*")]) &&
+      (!contains(s.Resource, "*") || alltrue([for a in s.Action : startswith(a, "xray:")]))
     ])
-    error_message = "No statement other than X-Ray's may have Resource \"*\"."
-  }
-
-  assert {
-    condition = alltrue([for s in concat(
-      module.connect.connect.policy_statements,
-      module.connect.disconnect.policy_statements,
-      module.messaging.message.policy_statements,
-      module.broadcast.broadcast.policy_statements,
-      module.connect.rotate_signing_key.policy_statements,
-      module.connect.sweep_expired.policy_statements,
-      ) : alltrue([for a in s.Action : !endswith(a, "*")])
-    ])
-    error_message = "Actions must be named one by one, never with a wildcard."
+    error_message = "Actions must be named one by one, never with a wildcard, and no statement other than X-Ray's may have Resource \"*\"."
   }
 
   assert {
@@ -264,12 +247,8 @@ run "routes_functions_stream_and_roles_are_wired" {
   }
 
   assert {
-    condition = alltrue([for s in concat(
-      module.connect.connect.policy_statements,
-      module.connect.disconnect.policy_statements,
-      module.messaging.message.policy_statements,
-      module.broadcast.broadcast.policy_statements,
-      ) : alltrue([for r in s.Resource : startswith(r, "arn:aws:dynamodb:us-east-1:123456789012:table/mediaday-dev-")])
+    condition = alltrue([for s in flatten(values(local.functions)[*].policy_statements) :
+      alltrue([for r in s.Resource : startswith(r, "arn:aws:dynamodb:us-east-1:123456789012:table/mediaday-dev-")])
       if anytrue([for a in s.Action : contains(["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"], a)])
     ])
     error_message = "Table writes must name this stack's tables."

@@ -89,31 +89,30 @@ class CommandFrame(Frame):
     server_time: int
 
 
-class EventFrame(Frame):
+class ItemChange(Frame):
+    """What one committed change says about its item, as both event frames carry it."""
+
+    change: Literal["created", "updated", "deleted"]
+    item_type: str
+    item_id: str
+    item: dict[str, Any]
+    version: int
+    rev: int
+
+
+class EventFrame(ItemChange):
     """A change pushed to subscribers of `topic`."""
 
     type: Literal["event"] = "event"
     topic: str
-    change: Literal["created", "updated", "deleted"]
-    item_type: str
-    item_id: str
-    item: dict[str, Any]
-    version: int
-    rev: int
     server_time: int
 
 
-class EventChange(Frame):
+class EventChange(ItemChange):
     """One change inside an `events` frame: `topics` names every topic of the receiving
     connection that the change concerns (a change reaches a connection once)."""
 
     topics: list[str]
-    change: Literal["created", "updated", "deleted"]
-    item_type: str
-    item_id: str
-    item: dict[str, Any]
-    version: int
-    rev: int
 
 
 class EventsFrame(Frame):
