@@ -34,7 +34,11 @@ def lambda_entry(
         if traced:
             wrapped = tracer.capture_lambda_handler(wrapped, capture_response=False)
         wrapped = metrics.log_metrics(wrapped)
-        wrapped = logger.inject_lambda_context(wrapped, correlation_id_path=correlation_id_path)
+        # clear_state: an invocation's keys (its correlation id) never leak into the next
+        # one of another entry point in the same process (the local stack runs them all).
+        wrapped = logger.inject_lambda_context(
+            wrapped, correlation_id_path=correlation_id_path, clear_state=True
+        )
         return cast(Handler, wrapped)
 
     return instrument

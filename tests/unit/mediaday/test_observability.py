@@ -59,9 +59,11 @@ def test_an_entry_point_that_raises_still_flushes_its_metrics_and_the_error_prop
     assert any("_aws" in line for line in _lines(capsys.readouterr().out))
 
 
-def test_an_untraced_entry_point_still_logs_with_the_invocations_context(
+def test_an_untraced_entry_point_logs_with_its_own_context_not_the_last_connections(
     log_lines: io.StringIO,
 ) -> None:
+    _route({"requestContext": {"connectionId": "conn-before"}}, LambdaContext("message"))
+
     @lambda_entry(traced=False)
     def sweep(event: dict[str, Any], context: LambdaContext) -> str:
         logger.info("swept")
@@ -71,3 +73,4 @@ def test_an_untraced_entry_point_still_logs_with_the_invocations_context(
 
     (swept,) = [line for line in _lines(log_lines.getvalue()) if line.get("message") == "swept"]
     assert swept["function_name"] == "sweep"
+    assert "correlation_id" not in swept or swept["correlation_id"] is None
