@@ -89,30 +89,31 @@ class CommandFrame(Frame):
     server_time: int
 
 
-class ItemChange(Frame):
-    """What one committed change says about its item, as both event frames carry it."""
+class EventFrame(Frame):
+    """A change pushed to subscribers of `topic`."""
 
+    type: Literal["event"] = "event"
+    topic: str
     change: Literal["created", "updated", "deleted"]
     item_type: str
     item_id: str
     item: dict[str, Any]
     version: int
     rev: int
-
-
-class EventFrame(ItemChange):
-    """A change pushed to subscribers of `topic`."""
-
-    type: Literal["event"] = "event"
-    topic: str
     server_time: int
 
 
-class EventChange(ItemChange):
+class EventChange(Frame):
     """One change inside an `events` frame: `topics` names every topic of the receiving
     connection that the change concerns (a change reaches a connection once)."""
 
     topics: list[str]
+    change: Literal["created", "updated", "deleted"]
+    item_type: str
+    item_id: str
+    item: dict[str, Any]
+    version: int
+    rev: int
 
 
 class EventsFrame(Frame):
