@@ -41,6 +41,7 @@ BENCHMARKS = (
     "cold_start",
     "throughput",
     "broadcast_cost",
+    "snapshot_cost",
     "poster_cost",
     "fanout_latency",
     "burst",

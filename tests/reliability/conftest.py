@@ -18,8 +18,11 @@ from typing import Any
 import pytest
 
 from client.connection import MediaDayClient
+from infra.local.dynamodb import local_client
 from infra.local.faults import stream_report_path
+from infra.local.layout import CONNECTIONS_TABLE
 from infra.local.runner import LocalStack
+from mediaday.connections import ConnectionStore
 from tests.reliability.fleet import fast_options, token_maker
 from tests.reliability.roster import seed_roster
 from tests.reliability.sizes import Sizes, current_sizes
@@ -28,6 +31,9 @@ REPORT_VAR = "MEDIADAY_RELIABILITY_REPORT"
 # Figures travel on the test report's user_properties, so the end-of-run summary has them
 # whether the scenario ran in this process or in a pytest-xdist worker.
 FIGURES_PROPERTY = "reliability_figures"
+# How long a scenario waited for the one before it to be released (see `stack`).
+QUIET_WAIT = pytest.StashKey[float]()
+QUIET_TIMEOUT_SECONDS = 60.0
 
 
 class FaultPlanFile:
@@ -95,14 +101,33 @@ async def seed(stack: LocalStack) -> None:
 
 
 @pytest.fixture
-def stack(fault_stack: LocalStack) -> Iterator[LocalStack]:
-    """The package's stack, running (restarted if a scenario left it dead), faults off."""
+def stack(fault_stack: LocalStack, request: pytest.FixtureRequest) -> Iterator[LocalStack]:
+    """The package's stack, running (restarted if a scenario left it dead), faults off,
+    and quiet: the last scenario's connections released."""
     plan = FaultPlanFile(fault_stack.data_dir / "faults.json")
     plan.clear()
     if not fault_stack.running:
         fault_stack.start()
+    request.node.stash[QUIET_WAIT] = wait_until_released(fault_stack)
     yield fault_stack
     plan.clear()
+
+
+def wait_until_released(stack: LocalStack, timeout: float = QUIET_TIMEOUT_SECONDS) -> float:
+    """Seconds until the day holds no connection (at most `timeout`), so that a scenario
+    does not start while the stack still releases the last one's clients.
+
+    On a stack held to a third of a core, 200 clients closing at once left ~160 `$disconnect`
+    invocations queued when the next scenario started connecting its own, and each rerun
+    of the load scenario on one stack connected slower (docs/reliability.md, "One stack,
+    many scenarios"). Rows a killed emulator never released expire by TTL: not waited for
+    beyond `timeout`.
+    """
+    started = time.monotonic()
+    store = ConnectionStore(CONNECTIONS_TABLE, local_client(stack.dynamodb_endpoint))
+    while store.devices(stack.media_day) and time.monotonic() - started < timeout:
+        time.sleep(0.5)
+    return round(time.monotonic() - started, 1)
 
 
 @pytest.fixture
@@ -117,7 +142,13 @@ def figures(request: pytest.FixtureRequest, sizes: Sizes) -> Callable[..., None]
     def record(**values: Any) -> None:
         # The machine's load goes with the figures: on a shared machine it explains them.
         load = [round(value, 1) for value in os.getloadavg()]
-        entry = {"scenario": request.node.name, "sizes": sizes.name, **values, "load_average": load}
+        entry = {
+            "scenario": request.node.name,
+            "sizes": sizes.name,
+            **values,
+            "quiet_wait_s": request.node.stash.get(QUIET_WAIT, None),
+            "load_average": load,
+        }
         request.node.user_properties.append((FIGURES_PROPERTY, json.dumps(entry, default=str)))
 
     return record
