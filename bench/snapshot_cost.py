@@ -20,7 +20,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.common import Figure, Outcome, benchmark_main, median, offline_aws_env, scratch_dir
+from bench.common import (
+    Outcome,
+    benchmark_main,
+    bounded_figure,
+    median,
+    offline_aws_env,
+    scratch_dir,
+)
 
 MEDIA_DAY = "bench-day"
 
@@ -96,25 +103,18 @@ def run(smoke: bool) -> Outcome:
     clean, piled = results[0], results[plan.tombstones]
     label = f"snapshot of {plan.live} slots, {plan.tombstones:,} tombstones"
     reference = f"{plan.live} slots, no tombstones"
+    # the caller's CPU is judged; the wall time includes DynamoDB reading what it filters
     figures = [
-        Figure(
+        bounded_figure(
             "9 snapshot",
-            f"{label}: caller CPU",
-            round(piled["cpu_ms"], 2),
-            "ms",
-            round(clean["cpu_ms"], 2),
+            f"{label}: {what}",
+            piled[key],
+            clean[key],
             reference,
-            "<= 1.5x ref",
-            piled["cpu_ms"] <= 1.5 * clean["cpu_ms"],
-        ),
-        Figure(
-            "9 snapshot",
-            f"{label}: wall",
-            round(piled["wall_ms"], 2),
-            "ms",
-            round(clean["wall_ms"], 2),
-            reference,
-        ),
+            ratio,
+            digits=2,
+        )
+        for what, key, ratio in (("caller CPU", "cpu_ms", 1.5), ("wall", "wall_ms", None))
     ]
     return Outcome(
         benchmark="snapshot_cost",
