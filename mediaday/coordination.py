@@ -113,7 +113,7 @@ class CoordinationStore:
         """Live items of one type, in key order. Tombstones are filtered out by DynamoDB,
         not here: a day's deletes pile up (each stays for the tombstone TTL), and parsing
         every one on each `subscribe` made a snapshot of 100 slots cost 15x more CPU after
-        2,000 deletes (docs/reliability.md, "Tombstones")."""
+        2,000 deletes (`bench/snapshot_cost.py`, docs/architecture.md)."""
         return self._day_items(
             media_day,
             "begins_with(#sk, :prefix)",
