@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bench.common import (
     Outcome,
@@ -28,6 +28,9 @@ from bench.common import (
     offline_aws_env,
     scratch_dir,
 )
+
+if TYPE_CHECKING:
+    from mediaday.coordination import CoordinationStore
 
 MEDIA_DAY = "bench-day"
 
@@ -84,7 +87,7 @@ def measure(plan: Plan, data_dir: Path) -> dict[int, dict[str, float]]:
         database.stop()
 
 
-def _time_reads(store: Any, plan: Plan) -> dict[str, float]:
+def _time_reads(store: CoordinationStore, plan: Plan) -> dict[str, float]:
     cpu, wall = [], []
     for _ in range(plan.repeats + 1):  # the first read warms the connection pool
         started_cpu, started_wall = time.process_time(), time.perf_counter()

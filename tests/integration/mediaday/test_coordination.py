@@ -272,36 +272,26 @@ def test_a_throttled_multi_item_write_is_retried_then_answered_busy_never_intern
     assert coordination_store.get("md-1", "slot", "c") is None
 
 
-def test_tombstones_are_left_out_by_the_query_not_read_back_and_dropped(dynamodb):
+def test_tombstones_are_left_out_by_the_query_not_read_back_and_dropped(
+    coordination_store, dynamodb
+):
     """A day's deletes pile up for the tombstone TTL: a snapshot must not fetch them."""
-
-    class CountingClient:
-        def __init__(self, client):
-            self._client = client
-            self.returned = 0
-            self.scanned = 0
-
-        def __getattr__(self, name):
-            return getattr(self._client, name)
-
-        def get_paginator(self, operation):
-            real = self._client.get_paginator(operation)
-            counter = self
-
-            class Paginator:
-                def paginate(self, **kwargs):
-                    for page in real.paginate(**kwargs):
-                        counter.returned += page["Count"]
-                        counter.scanned += page["ScannedCount"]
-                        yield page
-
-            return Paginator()
-
-    counting = CountingClient(dynamodb)
-    store = CoordinationStore("test-coordination", counting)
+    # Given three deleted slots and one live one
     for name in ("a", "b", "c"):
-        gone = store.create(slot(name), actor="p").item
-        store.delete(gone, expected_version=1, actor="p")
-    store.create(slot("live"), actor="p")
-    assert [item.id for item in store.items_of_type("md-1", "slot")] == ["live"]
-    assert (counting.returned, counting.scanned) == (1, 4)
+        gone = coordination_store.create(slot(name), actor="p").item
+        coordination_store.delete(gone, expected_version=1, actor="p")
+    coordination_store.create(slot("live"), actor="p")
+    pages: list[tuple[int, int]] = []
+
+    def count(parsed, **_):
+        pages.append((parsed["Count"], parsed["ScannedCount"]))
+
+    # When the live slots are read, every Query's answer counted (botocore's after-call)
+    dynamodb.meta.events.register("after-call.dynamodb.Query", count)
+    try:
+        live = [item.id for item in coordination_store.items_of_type("md-1", "slot")]
+    finally:
+        dynamodb.meta.events.unregister("after-call.dynamodb.Query", count)
+    # Then DynamoDB read all four but returned only the live one
+    assert live == ["live"]
+    assert [sum(column) for column in zip(*pages, strict=True)] == [1, 4]
