@@ -110,10 +110,8 @@ class CoordinationStore:
         return int(dynamo_to_plain(raw)[COUNTER_ATTRIBUTE]) if raw else 0
 
     def items_of_type(self, media_day: str, item_type: str) -> Iterator[Item]:
-        """Live items of one type, in key order. Tombstones are filtered out by DynamoDB,
-        not here: a day's deletes pile up (each stays for the tombstone TTL), and parsing
-        every one on each `subscribe` made a snapshot of 100 slots cost 15x more CPU after
-        2,000 deletes (`bench/snapshot_cost.py`, docs/architecture.md)."""
+        """Live items of one type, in key order. DynamoDB filters the tombstones: parsing
+        them made a snapshot 15x dearer after 2,000 deletes (`bench/snapshot_cost.py`)."""
         return self._day_items(
             media_day,
             "begins_with(#sk, :prefix)",
@@ -382,11 +380,10 @@ class CoordinationStore:
         condition: str,
         *,
         names: dict[str, str],
-        values: dict[str, dict[str, Any]],
+        values: dict[str, Any],
         **kwargs: Any,
     ) -> Iterator[Item]:
-        """The media day's items that also meet `condition` (tombstones included unless
-        `kwargs` carries a filter)."""
+        """The day's items that meet `condition` (tombstones too, unless filtered)."""
         for row in self._query(
             KeyConditionExpression=f"#pk = :pk AND {condition}",
             ExpressionAttributeNames={"#pk": PK, **names},
