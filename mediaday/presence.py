@@ -65,7 +65,7 @@ def announce(
         return 0
     others = [sub for sub in subscribers if sub != connection.connection_id]
     delivered = post_to_each(poster, others, frame, topic=DEVICES_TOPIC, change=change)
-    announce_presence(connection, change, store=store, poster=poster, now_ms=now_ms)
+    _announce_markers(connection, change, store, poster, now_ms)
     return delivered
 
 
@@ -94,29 +94,24 @@ def presence_summary(
     return {"producers": any(d.role is Role.PRODUCER for d in live), "crews": crews}
 
 
-def announce_presence(
-    connection: Connection,
-    change: DeviceChange,
-    *,
-    store: ConnectionStore,
-    poster: Poster,
-    now_ms: int,
+def _announce_markers(
+    device: Connection, change: DeviceChange, store: ConnectionStore, poster: Poster, now_ms: int
 ) -> int:
-    """Post the new markers when this arrival or departure flips one; returns how many
-    subscribers received them (0 when nothing flipped or nobody watches)."""
-    if connection.role not in _MARKER_ROLES or change == "updated":
+    """Post the new markers when this arrival or departure flips one (`announce` calls it);
+    returns how many subscribers received them (0 when nothing flipped or nobody watches)."""
+    if device.role not in _MARKER_ROLES or change == "updated":
         return 0
-    day = connection.media_day
+    day = device.media_day
     try:
         subscribers = list(store.subscribers(day, PRESENCE_TOPIC))
         if not subscribers:
             return 0
-        others = [d for d in store.devices(day) if d.connection_id != connection.connection_id]
+        others = [d for d in store.devices(day) if d.connection_id != device.connection_id]
     except Exception as error:  # presence must never fail a connect, a disconnect or a message
         log_failure("presence unreadable", error, media_day=day)
         return 0
     without = presence_summary(others, now_ms=now_ms)
-    with_it = presence_summary(others, now_ms=now_ms, counting=connection)
+    with_it = presence_summary(others, now_ms=now_ms, counting=device)
     if with_it == without:  # another device keeps the marker as it was
         return 0
     summary = with_it if change == "connected" else without

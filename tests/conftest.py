@@ -40,6 +40,10 @@ STACK_FOLDERS = frozenset({"e2e", "browser", "reliability", "bench"})
 # of their own, so another worker can run them beside it (the mocked `terraform test`
 # beside the moto rehearsal's apply and destroy).
 OWN_GROUP_FILES = frozenset({("infra", "test_terraform.py")})
+# The pages' JavaScript tested over a scripted socket (tests/browser/test_*_js.py): no stack,
+# only Chromium, so they leave the stack worker for the other one (a Chromium of its own
+# there), which evens the two workers out.
+SCRIPTED_JS = ("browser", "_js.py")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -58,6 +62,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         if (parts[0], parts[-1]) in OWN_GROUP_FILES:
             group = f"{parts[0]}-{parts[-1].removesuffix('.py')}"
+        elif len(parts) == 2 and parts[0] == SCRIPTED_JS[0] and parts[1].endswith(SCRIPTED_JS[1]):
+            group = "browser-scripted-js"
         else:
             group = "local-stack" if parts[0] in STACK_FOLDERS else parts[0]
         item.add_marker(pytest.mark.xdist_group(group))
