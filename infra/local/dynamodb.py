@@ -27,7 +27,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from infra.local.cgroups import DATABASE_CGROUP_VAR, in_cgroup
-from infra.local.layout import REGION, dynamodb_dir, dynamodb_log
+from infra.local.layout import REGION, dynamodb_dir, dynamodb_log, dynamodb_scratch_dir
 from infra.local.loopback import MAIN_CLASS as LAUNCHER_CLASS
 from infra.local.loopback import LauncherError, launcher_classes
 from infra.local.ports import free_port
@@ -106,6 +106,7 @@ class DynamoDBLocal:
 
     def __init__(self, data_dir: Path, *, port: int | None = None, log: Path | None = None):
         self.db_dir = dynamodb_dir(data_dir)
+        self.scratch_dir = dynamodb_scratch_dir(data_dir)
         self.log_path = log or dynamodb_log(data_dir)
         self._port = port
         self._process: subprocess.Popen[bytes] | None = None
@@ -123,6 +124,10 @@ class DynamoDBLocal:
     def start(self, *, timeout: float = 60.0) -> None:
         java, jar = find_java(), find_jar()
         self.db_dir.mkdir(parents=True, exist_ok=True)
+        # What a JVM killed earlier left (its native library copy) goes; this one's lands
+        # here too, not in /tmp, and goes with the data directory.
+        shutil.rmtree(self.scratch_dir, ignore_errors=True)
+        self.scratch_dir.mkdir()
         attempts = 1 if self._port else 3  # a free port can be taken before Java binds it
         for attempt in range(attempts):
             self.port = self._port or free_port()
@@ -147,6 +152,7 @@ class DynamoDBLocal:
             java,
             *shlex.split(os.environ.get(JAVA_OPTIONS_ENV, "")),
             f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
+            f"-Djava.io.tmpdir={self.scratch_dir}",
             "-cp",
             os.pathsep.join([str(launcher), str(jar)]),
             LAUNCHER_CLASS,

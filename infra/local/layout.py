@@ -57,6 +57,12 @@ def dynamodb_dir(data_dir: Path) -> Path:
     return data_dir / DYNAMODB_DIR_NAME
 
 
+def dynamodb_scratch_dir(data_dir: Path) -> Path:
+    """DynamoDB Local's JVM temporary directory: each start unpacks its SQLite native
+    library there (~900 KB), and a JVM that is killed cannot delete its copy."""
+    return data_dir / DYNAMODB_DIR_NAME / "tmp"
+
+
 def dynamodb_log(data_dir: Path) -> Path:
     """DynamoDB Local's own output."""
     return data_dir / DYNAMODB_LOG_NAME

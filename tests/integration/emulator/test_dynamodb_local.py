@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import tempfile
 from pathlib import Path
 
 import boto3
@@ -94,3 +95,35 @@ def test_the_jvm_takes_extra_options_from_the_environment_and_still_serves(tmp_p
         assert database.client().list_tables()["TableNames"] == []
     finally:
         database.stop()
+
+
+@pytest.mark.slow
+def test_a_killed_jvms_native_library_stays_in_the_data_dir_and_the_next_start_clears_it(
+    tmp_path,
+):
+    def native_copies() -> set[str]:
+        return {path.name for path in database.scratch_dir.glob("*.so")}
+
+    # Given a database that has used SQLite (its JVM unpacks the native library on first use)
+    database = DynamoDBLocal(tmp_path)
+    database.start()
+    create_tables(database.client(), connections="conns", coordination="coord")
+    first = native_copies()
+    assert len(first) == 1, first
+    # When its JVM is killed (it cannot delete its copy) and the database starts again
+    assert database._process is not None
+    os.kill(database._process.pid, signal.SIGKILL)
+    database._process.wait()
+    database._process = None
+    assert native_copies() == first
+    database.start()
+    try:
+        database.client().list_tables()
+        database.client().describe_table(TableName="coord")
+        # Then the killed JVM's copy is gone: nothing piles up in the data dir, none in /tmp
+        assert not native_copies() & first
+        assert not (Path(tempfile.gettempdir()) / next(iter(first))).exists()
+    finally:
+        database.stop()
+    # And a clean stop leaves no copy at all
+    assert native_copies() == set()
