@@ -3,6 +3,7 @@ plugins that hold the DynamoDB Local and local-stack fixtures."""
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,7 +44,7 @@ OWN_GROUP_FILES = frozenset({("infra", "test_terraform.py")})
 # The pages' JavaScript tested over a scripted socket (tests/browser/test_*_js.py): no stack,
 # only Chromium, so they leave the stack worker for the other one (a Chromium of its own
 # there), which evens the two workers out.
-SCRIPTED_JS = ("browser", "_js.py")
+SCRIPTED_JS = "browser/test_*_js.py"
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -62,7 +63,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         if (parts[0], parts[-1]) in OWN_GROUP_FILES:
             group = f"{parts[0]}-{parts[-1].removesuffix('.py')}"
-        elif len(parts) == 2 and parts[0] == SCRIPTED_JS[0] and parts[1].endswith(SCRIPTED_JS[1]):
+        elif fnmatch.fnmatchcase("/".join(parts), SCRIPTED_JS):
             group = "browser-scripted-js"
         else:
             group = "local-stack" if parts[0] in STACK_FOLDERS else parts[0]
